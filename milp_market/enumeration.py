@@ -1,0 +1,128 @@
+"""Enumeration baseline: every count vector, every unilateral deviation.
+
+Platforms are identical, so a profile is a multiset: C(M+N-1, N) count vectors, not M^N
+assignments. Profiles are processed in vectorized batches. Each batch is first screened with a
+necessary condition that costs O(M K) per profile: every platform must earn at least the
+*entry payoff* of each model k (what an extra platform on k would earn against the whole
+profile), because removing the deviator's own platform can only raise what it gets on k. The few
+survivors are then checked exactly, deviation by deviation, by :func:`game.is_equilibrium`; the
+screen never decides "equilibrium" on its own.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import numpy as np
+
+from . import game
+from .instance import TIE_TOL, Instance
+
+
+def count_vectors(M: int, N: int, batch: int = 50_000) -> Iterator[np.ndarray]:
+    """Yield (P, M) int arrays holding every count vector of N platforms over M models, in
+    lexicographic order of the sorted model multisets."""
+    it = itertools.combinations_with_replacement(range(M), N)
+    while True:
+        chunk = list(itertools.islice(it, batch))
+        if not chunk:
+            return
+        idx = np.asarray(chunk, dtype=np.int64).reshape(len(chunk), N)
+        P = len(chunk)
+        flat = (idx + M * np.arange(P)[:, None]).ravel()
+        yield np.bincount(flat, minlength=P * M).reshape(P, M)
+
+
+@dataclass(frozen=True)
+class EnumerationResult:
+    """Everything the enumeration learned. ``complete`` is False when it stopped at a cap."""
+
+    equilibria: tuple[tuple[int, ...], ...]
+    welfare: tuple[float, ...]
+    social_optimum: tuple[int, ...]
+    social_welfare: float
+    profiles_checked: int
+    profiles_total: int
+    complete: bool
+    seconds: float
+
+
+def _batch_screen(inst: Instance, C: np.ndarray):
+    """For a (P, M) batch of hardmax profiles: welfare and the necessary-condition mask."""
+    S = inst.scores
+    w = game.utility_weights(inst)
+    used = C > 0
+    Sm = np.where(used[:, :, None], S[None], -np.inf)  # (P, M, K)
+    top = Sm.max(axis=1)  # (P, K)
+    tied = used[:, :, None] & (S[None] >= top[:, None, :] - TIE_TOL)
+    cnt = (C[:, :, None] * tied).sum(axis=1)  # (P, K) platforms at the top
+    share = np.where(tied, 1.0 / cnt[:, None, :], 0.0)
+    util = (w[None] * share).sum(axis=2)  # (P, M)
+    welfare = (inst.masses[None, None, :] * C[:, :, None] * share * S[None]).sum(axis=(1, 2))
+    entry_share = np.where(
+        S[None] > top[:, None, :] + TIE_TOL, 1.0, np.where(S[None] >= top[:, None, :] - TIE_TOL, 1.0 / (cnt[:, None, :] + 1.0), 0.0)
+    )
+    entry = (w[None] * entry_share).sum(axis=2)  # (P, M)
+    min_util = np.where(used, util, np.inf).min(axis=1)
+    candidate = min_util >= entry.max(axis=1) - game.EQ_TOL
+    return welfare, candidate
+
+
+def _batch_welfare_generic(inst: Instance, C: np.ndarray) -> np.ndarray:
+    return np.array([game.welfare(inst, c) for c in C])
+
+
+def enumerate_profiles(
+    inst: Instance,
+    *,
+    max_seconds: float | None = None,
+    max_equilibria: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> EnumerationResult:
+    """Enumerate all count vectors; return every pure equilibrium and the social optimum.
+
+    Stops early (``complete=False``) when ``max_seconds`` elapse or ``max_equilibria`` are found.
+    """
+    t0 = time.perf_counter()
+    M, N = inst.n_models, inst.platforms
+    total = game.n_profiles(M, N)
+    # Keep the (P, M, K) temporaries near 2e6 elements.
+    batch = max(1, min(50_000, 2_000_000 // max(1, M * inst.n_types)))
+    eqs, eq_w = [], []
+    best_w, best_c = -np.inf, None
+    checked = 0
+    complete = True
+    for C in count_vectors(M, N, batch):
+        if inst.choice == "hardmax":
+            W, cand = _batch_screen(inst, C)
+        else:
+            W, cand = _batch_welfare_generic(inst, C), np.ones(len(C), dtype=bool)
+        i = int(np.argmax(W))
+        if W[i] > best_w + 1e-12:
+            best_w, best_c = float(W[i]), tuple(int(x) for x in C[i])
+        for p in np.flatnonzero(cand):
+            if game.is_equilibrium(inst, C[p]):
+                eqs.append(tuple(int(x) for x in C[p]))
+                eq_w.append(float(W[p]))
+        checked += len(C)
+        if progress:
+            progress(checked, total)
+        if max_equilibria is not None and len(eqs) >= max_equilibria:
+            complete = checked == total
+            break
+        if max_seconds is not None and time.perf_counter() - t0 > max_seconds and checked < total:
+            complete = False
+            break
+    return EnumerationResult(
+        equilibria=tuple(eqs),
+        welfare=tuple(eq_w),
+        social_optimum=best_c,
+        social_welfare=float(best_w),
+        profiles_checked=checked,
+        profiles_total=total,
+        complete=complete,
+        seconds=time.perf_counter() - t0,
+    )

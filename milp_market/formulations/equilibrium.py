@@ -1,0 +1,208 @@
+"""Pure-equilibrium MILP under hardmax choice (existence, welfare-best, welfare-worst).
+
+Implements formulations/equilibrium.md; component names follow the symbols on that page.
+:func:`build_equilibrium_model` only builds; :func:`add_deviation_rows` and :func:`add_no_good`
+add the rows of the row-generation loop (run by milp_market.solve); :func:`decode_counts` reads a
+solution. The model is a *relaxation* of the equilibrium set until every profitable deviation of
+its optimum has been cut off, which is why every candidate is verified exactly before it is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyomo.environ as pyo
+
+from .. import game
+from ..instance import Instance
+
+
+@dataclass(frozen=True)
+class EquilibriumData:
+    """Precomputed index sets and scaled coefficients shared by the rows of the model."""
+
+    M: int
+    K: int
+    N: int
+    level: np.ndarray  # (M, K) tie class of model j for type t
+    n_levels: tuple[int, ...]  # classes per type
+    members: tuple  # members[t][l] = models in class l of type t
+    tie: frozenset  # (t, l) classes holding two or more models
+    w: np.ndarray  # (M, K) utility weights divided by `scale`
+    welfare_value: tuple  # welfare_value[t][l] = pi_t * (score of class l) / scale
+    scale: float
+    eps: float  # the equilibrium tolerance in scaled units
+
+
+def prepare(inst: Instance) -> EquilibriumData:
+    lv = game.tie_levels(inst)
+    w = game.utility_weights(inst)
+    # One scale for utilities and welfare keeps "sum of utilities = welfare" exact in the model.
+    scale = float(max(w.max(), (inst.masses[:, None] * inst.scores.T).max(), 1e-300))
+    tie = frozenset((t, l) for t in range(inst.n_types) for l in range(lv.count(t)) if len(lv.members[t][l]) > 1)
+    return EquilibriumData(
+        M=inst.n_models,
+        K=inst.n_types,
+        N=inst.platforms,
+        level=lv.level,
+        n_levels=tuple(lv.count(t) for t in range(inst.n_types)),
+        members=lv.members,
+        tie=tie,
+        w=w / scale,
+        welfare_value=tuple(inst.masses[t] * lv.value[t] / scale for t in range(inst.n_types)),
+        scale=scale,
+        eps=game.EQ_TOL / scale,
+    )
+
+
+def build_top_level_block(m, d: EquilibriumData, *, with_counts: bool) -> None:
+    """Sets, the use indicators and the top-class variables shared with the social-optimum MILP."""
+    M, K, N = d.M, d.K, d.N
+    m.J = pyo.RangeSet(0, M - 1, doc="models")
+    m.T = pyo.RangeSet(0, K - 1, doc="user types")
+    m.TL = pyo.Set(initialize=[(t, l) for t in range(K) for l in range(d.n_levels[t])], dimen=2, doc="(type, tie class)")
+    if with_counts:
+        m.C = pyo.RangeSet(0, N, doc="platform counts")
+        m.b = pyo.Var(m.J, m.C, domain=pyo.Binary, doc="b[j,c] = 1 iff exactly c platforms use model j")
+        m.one_count = pyo.Constraint(m.J, rule=lambda m, j: sum(m.b[j, c] for c in m.C) == 1)
+        m.all_platforms = pyo.Constraint(expr=sum(c * m.b[j, c] for j in m.J for c in m.C) == N)
+        m.x = pyo.Expression(m.J, rule=lambda m, j: 1 - m.b[j, 0], doc="x[j] = 1 iff model j is in use")
+    else:
+        m.xv = pyo.Var(m.J, domain=pyo.Binary, doc="x[j] = 1 iff model j is in use")
+        m.x = pyo.Expression(m.J, rule=lambda m, j: m.xv[j])
+        m.at_most_N = pyo.Constraint(expr=sum(m.xv[j] for j in m.J) <= N)
+        m.at_least_1 = pyo.Constraint(expr=sum(m.xv[j] for j in m.J) >= 1)
+    m.Y = pyo.Var(m.TL, bounds=(0, 1), doc="Y[t,l] = 1 iff the best model in use for type t is in class l or above")
+    for t in range(K):
+        m.Y[t, 0].fix(1)
+    m.Y_nested = pyo.Constraint(
+        [(t, l) for (t, l) in m.TL if l >= 1], rule=lambda m, t, l: m.Y[t, l] <= m.Y[t, l - 1]
+    )
+    m.Y_reach = pyo.Constraint(m.J, m.T, rule=lambda m, j, t: m.Y[t, int(d.level[j, t])] >= m.x[j])
+    m.y = pyo.Expression(
+        m.TL,
+        rule=lambda m, t, l: m.Y[t, l] - (m.Y[t, l + 1] if l + 1 < d.n_levels[t] else 0),
+        doc="y[t,l] = 1 iff class l is the top class in use for type t",
+    )
+    m.y_occupied = pyo.Constraint(m.TL, rule=lambda m, t, l: m.y[t, l] <= sum(m.x[j] for j in d.members[t][l]))
+    m.W = pyo.Expression(
+        expr=sum(d.welfare_value[t][l] * m.y[t, l] for (t, l) in m.TL), doc="user welfare / scale"
+    )
+
+
+def build_equilibrium_model(inst: Instance, sense: str = "max") -> pyo.ConcreteModel:
+    """The relaxation of formulations/equilibrium.md before any deviation row is generated.
+
+    ``sense`` is ``"max"`` (welfare-best equilibrium) or ``"min"`` (welfare-worst).
+    """
+    d = prepare(inst)
+    M, K, N = d.M, d.K, d.N
+    m = pyo.ConcreteModel(name=f"equilibrium[{inst.name}]")
+    m.data = d
+    build_top_level_block(m, d, with_counts=True)
+    C1 = list(range(1, N + 1))
+
+    single = [(j, t) for j in range(M) for t in range(K) if (t, int(d.level[j, t])) not in d.tie]
+    A_bar = np.zeros(M)
+    for j, t in single:
+        A_bar[j] += d.w[j, t]
+    m.A = pyo.Var(m.J, C1, domain=pyo.NonNegativeReals, doc="A[j,c] = utility mass model j wins alone, if c platforms use j")
+    m.A_split = pyo.Constraint(
+        m.J,
+        rule=lambda m, j: sum(m.A[j, c] for c in C1)
+        == sum(d.w[j, t] * m.y[t, int(d.level[j, t])] for (jj, t) in single if jj == j),
+    )
+    m.A_count = pyo.Constraint(m.J, C1, rule=lambda m, j, c: m.A[j, c] <= A_bar[j] * m.b[j, c])
+
+    tie = sorted(d.tie)
+    m.TIE = pyo.Set(initialize=tie, dimen=2, doc="tie classes with two or more models")
+    m.q = pyo.Var(m.TIE, m.C, domain=pyo.Binary, doc="q[t,l,c] = 1 iff c platforms use models of class l")
+    m.q_one = pyo.Constraint(m.TIE, rule=lambda m, t, l: sum(m.q[t, l, c] for c in m.C) == 1)
+    m.q_count = pyo.Constraint(
+        m.TIE,
+        rule=lambda m, t, l: sum(c * m.q[t, l, c] for c in m.C)
+        == sum(c * m.b[j, c] for j in d.members[t][l] for c in m.C),
+    )
+    H = {(t, l): sum(m.q[t, l, c] / c for c in C1) for (t, l) in tie}
+    H1 = {(t, l): sum(m.q[t, l, c] / (c + 1) for c in m.C) for (t, l) in tie}
+    m.sigma = pyo.Var(m.TIE, bounds=(0, 1), doc="sigma[t,l] = y[t,l] / (platforms in class l)")
+    m.rho = pyo.Var(m.TIE, bounds=(0, 1), doc="rho[t,l] = y[t,l] / (platforms in class l + 1)")
+    m.sigma_le_y = pyo.Constraint(m.TIE, rule=lambda m, t, l: m.sigma[t, l] <= m.y[t, l])
+    m.sigma_le_H = pyo.Constraint(m.TIE, rule=lambda m, t, l: m.sigma[t, l] <= H[t, l])
+    m.sigma_ge = pyo.Constraint(m.TIE, rule=lambda m, t, l: m.sigma[t, l] >= H[t, l] - (1 - m.y[t, l]))
+    m.rho_le_y = pyo.Constraint(m.TIE, rule=lambda m, t, l: m.rho[t, l] <= m.y[t, l])
+    m.rho_le_H = pyo.Constraint(m.TIE, rule=lambda m, t, l: m.rho[t, l] <= H1[t, l])
+    m.rho_ge = pyo.Constraint(m.TIE, rule=lambda m, t, l: m.rho[t, l] >= H1[t, l] - (1 - m.y[t, l]))
+
+    tie_types = {j: [t for t in range(K) if (t, int(d.level[j, t])) in d.tie] for j in range(M)}
+    m.u = pyo.Expression(
+        m.J,
+        rule=lambda m, j: sum(m.A[j, c] / c for c in C1)
+        + sum(d.w[j, t] * m.sigma[t, int(d.level[j, t])] for t in tie_types[j]),
+        doc="u[j] = utility of one platform on model j (meaningful when x[j] = 1)",
+    )
+    m.L = pyo.Expression(
+        m.J,
+        rule=lambda m, k: sum(d.w[k, t] * (1 - m.Y[t, int(d.level[k, t])]) for t in range(K) if d.level[k, t] > 0)
+        + sum(m.A[k, c] / (c + 1) for c in C1)
+        + sum(d.w[k, t] * m.rho[t, int(d.level[k, t])] for t in tie_types[k]),
+        doc="L[k] = entry payoff: what one more platform on model k would earn",
+    )
+    U_bar = d.w.sum(axis=1)
+    m.v = pyo.Var(bounds=(0, float(U_bar.max())), doc="v = smallest utility of a platform")
+    m.v_le_u = pyo.Constraint(m.J, rule=lambda m, j: m.v <= m.u[j] + float(U_bar.max()) * (1 - m.x[j]))
+    m.no_entry_gain = pyo.Constraint(m.J, rule=lambda m, k: m.v >= m.L[k] - d.eps)
+    if inst.utility == "score_share":
+        m.sum_utilities = pyo.Constraint(expr=N * m.v <= m.W)
+    else:
+        m.sum_utilities = pyo.Constraint(expr=N * m.v <= 1.0 / d.scale)
+
+    m.pairs = pyo.Set(initialize=[], dimen=2, ordered=True, doc="(j, k) deviations whose rows were generated")
+    m.e = pyo.VarList(bounds=(0, 1), doc="e: share model k wins at type t after a lone platform leaves model j")
+    m.deviation_rows = pyo.ConstraintList(doc="no profitable deviation from model j to model k")
+    m.no_good = pyo.ConstraintList(doc="cuts off one verified non-equilibrium profile")
+    m.obj = pyo.Objective(expr=m.W, sense=pyo.maximize if sense == "max" else pyo.minimize)
+    return m
+
+
+def add_deviation_rows(m, j: int, k: int) -> bool:
+    """Add the exact no-profitable-deviation row for platforms on j switching to k.
+
+    Returns False when the row was already present (then only a no-good cut can help).
+    """
+    if (j, k) in m.pairs or j == k:
+        return False
+    d: EquilibriumData = m.data
+    m.pairs.add((j, k))
+    lj, lk = d.level[j], d.level[k]
+    theta_k = sum(m.b[k, c] / (c + 1) for c in m.C)  # 1 / (n_k + 1)
+    tie_fix = 0
+    vacancy = 0
+    for t in range(d.K):
+        if d.w[k, t] <= 0:
+            continue
+        if lj[t] == lk[t]:
+            # j and k tie at type t: the deviator's platform count there does not change.
+            tie_fix += d.w[k, t] * (m.sigma[t, int(lk[t])] - m.rho[t, int(lk[t])])
+        elif lk[t] < lj[t]:
+            # If the platform was alone on j and j was the only model serving t, leaving frees t.
+            e = m.e.add()
+            blocking = [i for i in range(d.M) if i not in (j, k) and lk[t] <= d.level[i, t] <= lj[t]]
+            m.deviation_rows.add(
+                e >= theta_k + m.y[t, int(lj[t])] + m.b[j, 1] - 2 - sum(m.x[i] for i in blocking)
+            )
+            vacancy += d.w[k, t] * e
+    big = float(d.w[k].sum())
+    m.deviation_rows.add(m.u[j] >= m.L[k] + tie_fix + vacancy - d.eps - big * (1 - m.x[j]))
+    return True
+
+
+def add_no_good(m, counts) -> None:
+    """Exclude exactly this count vector."""
+    m.no_good.add(sum(m.b[j, int(c)] for j, c in enumerate(counts)) <= m.data.M - 1)
+
+
+def decode_counts(m) -> tuple[int, ...]:
+    d: EquilibriumData = m.data
+    return tuple(int(max(range(d.N + 1), key=lambda c: pyo.value(m.b[j, c]))) for j in range(d.M))

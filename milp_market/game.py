@@ -1,0 +1,242 @@
+"""The game's exact semantics in numpy: the single source of truth.
+
+Enumeration, best-response dynamics, the verification of every MILP answer and the tests all
+call these functions. A *profile* is a count vector ``counts`` of length M: ``counts[j]`` platforms
+use model j (platforms are identical, so who is on which model does not matter).
+
+Hardmax choice: users of type t go to the platforms whose model has the highest score for t among
+the models in use; scores within ``TIE_TOL`` are tied and the users of t split equally over all
+tied platforms. Softmax (logit) choice: a platform on model j receives the share
+``exp(beta S[j,t]) / sum_i exp(beta S[f_i,t])`` of type t.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .instance import TIE_TOL, Instance
+
+#: A platform gaining more than this by switching model is a profitable deviation.
+EQ_TOL = 1e-9
+
+
+def utility_weights(inst: Instance) -> np.ndarray:
+    """(M, K): what one unit of share of type t is worth to a platform on model j."""
+    if inst.utility == "score_share":
+        return inst.masses[None, :] * inst.scores
+    return np.broadcast_to(inst.masses[None, :], inst.scores.shape).copy()
+
+
+def _softmax_weights(inst: Instance) -> np.ndarray:
+    # Subtracting the per-type maximum keeps exp() finite for any beta; shares are unchanged.
+    z = inst.beta * inst.scores
+    return np.exp(z - z.max(axis=0, keepdims=True))
+
+
+def shares(inst: Instance, counts) -> np.ndarray:
+    """(M, K): share of user type t received by ONE platform on model j (0 where j is unused)."""
+    n = np.asarray(counts, dtype=float)
+    used = n > 0
+    if inst.choice == "softmax":
+        e = _softmax_weights(inst)
+        Z = n @ e
+        return np.where(used[:, None], e / Z[None, :], 0.0)
+    S = inst.scores
+    top = np.where(used[:, None], S, -np.inf).max(axis=0)
+    tied = used[:, None] & (S >= top[None, :] - TIE_TOL)
+    cnt = (n[:, None] * tied).sum(axis=0)
+    return np.where(tied, 1.0 / np.maximum(cnt, 1.0)[None, :], 0.0)
+
+
+def platform_utilities(inst: Instance, counts) -> np.ndarray:
+    """(M,): utility of one platform on model j (0 for unused models)."""
+    return (utility_weights(inst) * shares(inst, counts)).sum(axis=1)
+
+
+def welfare(inst: Instance, counts) -> float:
+    """User welfare: sum_t pi_t sum_i p_i(t) S[f_i, t] (the expected score users receive)."""
+    n = np.asarray(counts, dtype=float)
+    p = shares(inst, counts)
+    return float((inst.masses[None, :] * n[:, None] * p * inst.scores).sum())
+
+
+def payoffs_against(inst: Instance, opponents) -> np.ndarray:
+    """(M,): utility of a platform choosing model k when the others play ``opponents``.
+
+    ``opponents`` counts the other platforms (it sums to N - 1). This is the deviation payoff:
+    a platform on j in profile n earns ``payoffs_against(n - e_j)[j]`` and could earn
+    ``payoffs_against(n - e_j)[k]`` by switching to k.
+    """
+    o = np.asarray(opponents, dtype=float)
+    w = utility_weights(inst)
+    if inst.choice == "softmax":
+        e = _softmax_weights(inst)
+        Z = o @ e
+        return (w * e / (Z[None, :] + e)).sum(axis=1)
+    S = inst.scores
+    used = o > 0
+    if not used.any():
+        return w.sum(axis=1)
+    top = np.where(used[:, None], S, -np.inf).max(axis=0)
+    cnt = (o[:, None] * (used[:, None] & (S >= top[None, :] - TIE_TOL))).sum(axis=0)
+    share = np.where(S > top + TIE_TOL, 1.0, np.where(S >= top - TIE_TOL, 1.0 / (cnt + 1.0), 0.0))
+    return (w * share).sum(axis=1)
+
+
+def deviation_gains(inst: Instance, counts) -> np.ndarray:
+    """(M,): for each model j in use, the largest gain a platform on j gets by switching (>= 0).
+
+    Entries for unused models are 0.
+    """
+    n = np.asarray(counts, dtype=int)
+    gains = np.zeros(inst.n_models)
+    for j in np.flatnonzero(n > 0):
+        o = n.copy()
+        o[j] -= 1
+        pay = payoffs_against(inst, o)
+        gains[j] = max(0.0, float(pay.max() - pay[j]))
+    return gains
+
+
+def best_deviation(inst: Instance, counts) -> tuple[int, int, float] | None:
+    """The most profitable unilateral deviation (from model j, to model k, gain), or None."""
+    n = np.asarray(counts, dtype=int)
+    best = None
+    for j in np.flatnonzero(n > 0):
+        o = n.copy()
+        o[j] -= 1
+        pay = payoffs_against(inst, o)
+        k = int(pay.argmax())
+        gain = float(pay[k] - pay[j])
+        if gain > EQ_TOL and (best is None or gain > best[2]):
+            best = (int(j), k, gain)
+    return best
+
+
+def max_regret(inst: Instance, counts) -> float:
+    """The largest gain any platform could get by deviating (0 at a pure equilibrium)."""
+    return float(deviation_gains(inst, counts).max())
+
+
+def is_equilibrium(inst: Instance, counts, tol: float = EQ_TOL) -> bool:
+    """True when no platform gains more than ``tol`` by switching model unilaterally."""
+    n = np.asarray(counts)
+    if n.shape != (inst.n_models,) or np.any(n < 0) or int(n.sum()) != inst.platforms:
+        raise ValueError(f"a profile must count {inst.platforms} platforms over {inst.n_models} models")
+    return max_regret(inst, counts) <= tol
+
+
+# ----------------------------------------------------------------------------- diversity
+
+
+def market_shares(inst: Instance, counts) -> np.ndarray:
+    """(M,): market share (user mass) of ONE platform on model j."""
+    return (inst.masses[None, :] * shares(inst, counts)).sum(axis=1)
+
+
+def hhi(inst: Instance, counts) -> float:
+    n = np.asarray(counts, dtype=float)
+    s = market_shares(inst, counts)
+    return float((n * s**2).sum())
+
+
+def shannon(inst: Instance, counts) -> float:
+    n = np.asarray(counts, dtype=float)
+    s = market_shares(inst, counts)
+    pos = s > 0
+    return float(-(n[pos] * s[pos] * np.log(s[pos])).sum())
+
+
+def structure(counts) -> str:
+    """``homogenized`` (one model in use), ``differentiated`` (all platforms on distinct models),
+    ``partial`` otherwise; a market with one platform is ``single_platform``."""
+    n = np.asarray(counts)
+    N = int(n.sum())
+    used = int((n > 0).sum())
+    if N == 1:
+        return "single_platform"
+    if used == 1:
+        return "homogenized"
+    if used == N:
+        return "differentiated"
+    return "partial"
+
+
+@dataclass(frozen=True)
+class ProfileSummary:
+    """A profile with its exact welfare and diversity numbers."""
+
+    counts: tuple[int, ...]
+    welfare: float
+    hhi: float
+    shannon: float
+    structure: str
+    utilities: tuple[float, ...]
+
+    def to_dict(self, inst: Instance) -> dict:
+        return {
+            "counts": inst.counts_dict(self.counts),
+            "welfare": self.welfare,
+            "hhi": self.hhi,
+            "shannon": self.shannon,
+            "structure": self.structure,
+            "platform_utilities": {
+                inst.model_names[j]: self.utilities[j] for j, c in enumerate(self.counts) if c > 0
+            },
+        }
+
+
+def summarize(inst: Instance, counts) -> ProfileSummary:
+    n = tuple(int(c) for c in counts)
+    return ProfileSummary(
+        counts=n,
+        welfare=welfare(inst, n),
+        hhi=hhi(inst, n),
+        shannon=shannon(inst, n),
+        structure=structure(n),
+        utilities=tuple(float(u) for u in platform_utilities(inst, n)),
+    )
+
+
+def n_profiles(M: int, N: int) -> int:
+    """Number of count vectors of N identical platforms over M models: C(M+N-1, N)."""
+    return math.comb(M + N - 1, N)
+
+
+# ----------------------------------------------------------------------------- tie levels
+
+
+@dataclass(frozen=True)
+class Levels:
+    """Per user type, the tie classes of the scores, ordered from lowest (0) to highest.
+
+    ``level[j, t]`` is the class of model j for type t; ``value[t][l]`` the largest score in class
+    l; ``members[t][l]`` the models in it. Validation guarantees classes are separated by more than
+    ``TIE_TOL`` and each spans at most ``TIE_TOL`` (see instance._check_unambiguous_ties).
+    """
+
+    level: np.ndarray
+    value: tuple[np.ndarray, ...]
+    members: tuple[tuple[tuple[int, ...], ...], ...]
+
+    def count(self, t: int) -> int:
+        return len(self.value[t])
+
+
+def tie_levels(inst: Instance) -> Levels:
+    S = inst.scores
+    M, K = S.shape
+    level = np.zeros((M, K), dtype=int)
+    values, members = [], []
+    for t in range(K):
+        order = np.argsort(S[:, t], kind="stable")
+        col = S[order, t]
+        lv = np.concatenate([[0], np.cumsum(np.diff(col) > TIE_TOL)])
+        level[order, t] = lv
+        L = int(lv[-1]) + 1
+        values.append(np.array([col[lv == l].max() for l in range(L)]))
+        members.append(tuple(tuple(int(j) for j in sorted(order[lv == l])) for l in range(L)))
+    return Levels(level=level, value=tuple(values), members=tuple(members))

@@ -1,0 +1,114 @@
+"""Result values: small frozen dataclasses with a status. The CLI and the reports only format them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+from .game import ProfileSummary
+from .instance import Instance
+
+
+class Status(str, Enum):
+    """What was proven about pure equilibria."""
+
+    EQUILIBRIUM = "equilibrium"  # at least one exists; best/worst are certified optima
+    NO_EQUILIBRIUM = "no_equilibrium"  # proven: infeasible relaxation or complete enumeration
+    UNKNOWN = "unknown"  # a limit was reached before a proof; see incumbent and bound
+
+
+class SolveStatus(str, Enum):
+    """How one MILP solve ended (the solver's answer, mapped through one table in highs.py)."""
+
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    TIME_LIMIT = "time_limit"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Extreme:
+    """The welfare-best or welfare-worst equilibrium, or what is known when unproven."""
+
+    profile: ProfileSummary | None  # verified equilibrium (incumbent when not proven)
+    bound: float  # proven bound on the welfare of the extreme equilibrium
+    proven: bool  # True when profile is a certified optimum
+
+
+@dataclass(frozen=True)
+class MarketResult:
+    """The full answer for one instance."""
+
+    status: Status
+    best: Extreme | None
+    worst: Extreme | None
+    social_optimum: ProfileSummary | None
+    social_optimum_proven: bool
+    method: str
+    seconds: float
+    verified: bool
+    stats: dict
+
+    @property
+    def price_of_anarchy(self) -> float | None:
+        if self.status is not Status.EQUILIBRIUM or self.social_optimum is None:
+            return None
+        return _ratio(self.social_optimum.welfare, self.worst.profile.welfare)
+
+    @property
+    def price_of_stability(self) -> float | None:
+        if self.status is not Status.EQUILIBRIUM or self.social_optimum is None:
+            return None
+        return _ratio(self.social_optimum.welfare, self.best.profile.welfare)
+
+    @property
+    def equilibrium_exists(self) -> bool | None:
+        """True/False when proven (a verified equilibrium, or a proof of none), None otherwise."""
+        if self.status is Status.NO_EQUILIBRIUM:
+            return False
+        if self.best is not None and self.best.profile is not None:
+            return True
+        return None
+
+    def to_dict(self, inst: Instance) -> dict:
+        out = {"instance": inst.name, "status": self.status.value, "equilibrium_exists": self.equilibrium_exists}
+        for key in ("best", "worst"):
+            ext = getattr(self, key)
+            if ext is not None and ext.profile is not None:
+                d = ext.profile.to_dict(inst)
+                d["proven_optimal"] = ext.proven
+                d["bound"] = ext.bound
+                if self.status is Status.EQUILIBRIUM:
+                    out[key] = d
+                else:
+                    out[key + "_incumbent"] = d
+            elif ext is not None and self.status is Status.UNKNOWN:
+                out[key + "_bound"] = ext.bound
+        if self.social_optimum is not None:
+            out["social_optimum"] = {
+                "counts": inst.counts_dict(self.social_optimum.counts),
+                "welfare": self.social_optimum.welfare,
+                "proven_optimal": self.social_optimum_proven,
+            }
+        out["price_of_anarchy"] = _json_num(self.price_of_anarchy)
+        out["price_of_stability"] = _json_num(self.price_of_stability)
+        out["verified"] = self.verified
+        out["method"] = self.method
+        out["seconds"] = round(self.seconds, 4)
+        out["stats"] = self.stats
+        return out
+
+
+def _ratio(a: float, b: float) -> float:
+    if b <= 0:
+        return math.inf if a > 0 else 1.0
+    return a / b
+
+
+def _json_num(x):
+    if x is None:
+        return None
+    if math.isinf(x):
+        return "inf"
+    return x

@@ -1,0 +1,220 @@
+"""Solve orchestration: the full answer for one instance, by MILP or by enumeration, verified.
+
+The MILP path runs the row-generation loop of formulations/equilibrium.md: solve the relaxation,
+verify its optimum with the exact evaluator, add the rows of every profitable deviation found (or a
+no-good cut when those rows are already in), re-solve. Because the model is a relaxation of the
+equilibrium set, an infeasible model proves that no equilibrium exists, and a verified optimum is a
+certified welfare-best (or -worst) equilibrium. A time limit yields ``unknown`` with the best
+verified incumbent and the solver's bound; it never becomes ``no_equilibrium``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import pyomo.environ as pyo
+
+from . import game
+from .enumeration import enumerate_profiles
+from .formulations import equilibrium as eqf
+from .formulations import social_optimum as sof
+from .formulations.highs import PersistentHighs
+from .instance import Instance
+from .results import Extreme, MarketResult, SolveStatus, Status
+
+METHODS = ("milp", "enumerate", "auto")
+
+#: ``auto`` enumerates when (profiles x M x K) is below this; calibrated in reports/benchmarks.md.
+AUTO_ENUMERATION_WORK = 3e7
+
+
+class VerificationError(RuntimeError):
+    """A solver answer failed the exact re-check: an error, never an output."""
+
+
+@dataclass(frozen=True)
+class LoopOutcome:
+    status: SolveStatus
+    counts: tuple[int, ...] | None  # verified equilibrium (optimal when status is OPTIMAL)
+    bound: float  # bound on the objective (welfare, unscaled)
+    iterations: int
+    rows: int
+    no_goods: int
+    solve_seconds: float
+
+
+def _deadline_left(deadline):
+    return None if deadline is None else deadline - time.perf_counter()
+
+
+def row_generation(inst: Instance, m, solver: PersistentHighs, deadline=None, log=None, label="") -> LoopOutcome:
+    """Solve, verify, cut, re-solve until the optimum is a verified equilibrium (or proof of none)."""
+    d = m.data
+    it = rows = goods = 0
+    solve_s = 0.0
+    incumbent = None
+    while True:
+        left = _deadline_left(deadline)
+        if left is not None and left <= 0:
+            return LoopOutcome(SolveStatus.TIME_LIMIT, incumbent, math.nan, it, rows, goods, solve_s)
+        t0 = time.perf_counter()
+        out = solver.solve(m, time_limit=left)
+        solve_s += time.perf_counter() - t0
+        it += 1
+        bound = out.bound * d.scale if math.isfinite(out.bound) else math.nan
+        if out.status is SolveStatus.INFEASIBLE:
+            return LoopOutcome(SolveStatus.INFEASIBLE, None, math.nan, it, rows, goods, solve_s)
+        if not out.has_solution:
+            return LoopOutcome(out.status, incumbent, bound, it, rows, goods, solve_s)
+        n = eqf.decode_counts(m)
+        if sum(n) != inst.platforms:
+            raise VerificationError(f"decoded profile {n} does not place {inst.platforms} platforms")
+        if game.is_equilibrium(inst, n):
+            if out.status is SolveStatus.OPTIMAL:
+                exact = game.welfare(inst, n)
+                if abs(exact - out.objective * d.scale) > 1e-6 * max(1.0, abs(exact)):
+                    raise VerificationError(
+                        f"MILP welfare {out.objective * d.scale} != exact welfare {exact} for {n}"
+                    )
+                return LoopOutcome(SolveStatus.OPTIMAL, n, exact, it, rows, goods, solve_s)
+            return LoopOutcome(out.status, n, bound, it, rows, goods, solve_s)
+        if out.status is not SolveStatus.OPTIMAL:
+            return LoopOutcome(out.status, incumbent, bound, it, rows, goods, solve_s)
+        added = 0
+        for j in [j for j in range(d.M) if n[j] > 0]:
+            o = list(n)
+            o[j] -= 1
+            pay = game.payoffs_against(inst, o)
+            for k in [k for k in range(d.M) if pay[k] - pay[j] > game.EQ_TOL]:
+                added += eqf.add_deviation_rows(m, j, k)
+        if not added:
+            eqf.add_no_good(m, n)
+            goods += 1
+        rows += added
+        if log:
+            log(f"{label} iteration {it}: candidate {n} not an equilibrium; +{added} deviation rows, {goods} no-goods")
+
+
+def _summaries(inst, counts):
+    return game.summarize(inst, counts) if counts is not None else None
+
+
+def solve_milp(inst: Instance, time_limit: float | None = None, log: Callable[[str], None] | None = None) -> MarketResult:
+    if inst.choice != "hardmax":
+        raise NotImplementedError("the MILP path covers hardmax choice; use --method enumerate for softmax")
+    t_start = time.perf_counter()
+    deadline = None if time_limit is None else t_start + time_limit
+
+    t0 = time.perf_counter()
+    so_model = sof.build_social_optimum_model(inst)
+    so_build = time.perf_counter() - t0
+    so_out = PersistentHighs().solve(so_model, time_limit=_deadline_left(deadline))
+    so_counts = sof.decode_counts(so_model) if so_out.has_solution else None
+    so_proven = so_out.status is SolveStatus.OPTIMAL
+    if so_counts is not None and so_proven:
+        exact = game.welfare(inst, so_counts)
+        if abs(exact - so_out.objective * so_model.data.scale) > 1e-6 * max(1.0, exact):
+            raise VerificationError(f"social optimum: MILP welfare {so_out.objective} != exact {exact}")
+
+    t0 = time.perf_counter()
+    m = eqf.build_equilibrium_model(inst, "max")
+    build_s = time.perf_counter() - t0 + so_build
+    solver = PersistentHighs()
+    best = row_generation(inst, m, solver, deadline, log, "best")
+    stats = {
+        "variables": m.nvariables(),
+        "constraints": m.nconstraints(),
+        "build_seconds": round(build_s, 4),
+    }
+    if best.status is SolveStatus.INFEASIBLE:
+        return _finish(inst, Status.NO_EQUILIBRIUM, None, None, so_counts, so_proven, "milp", t_start, stats, [best])
+    if best.status is not SolveStatus.OPTIMAL:
+        ext = Extreme(_summaries(inst, best.counts), best.bound, False)
+        return _finish(inst, Status.UNKNOWN, ext, None, so_counts, so_proven, "milp", t_start, stats, [best])
+    m.obj.sense = pyo.minimize
+    worst = row_generation(inst, m, solver, deadline, log, "worst")
+    stats["variables"] = m.nvariables()
+    stats["constraints"] = m.nconstraints()
+    best_ext = Extreme(_summaries(inst, best.counts), best.bound, True)
+    if worst.status is SolveStatus.INFEASIBLE:
+        raise VerificationError("worst-equilibrium MILP infeasible after the best one found an equilibrium")
+    if worst.status is not SolveStatus.OPTIMAL:
+        worst_ext = Extreme(_summaries(inst, worst.counts or best.counts), worst.bound, False)
+        return _finish(inst, Status.UNKNOWN, best_ext, worst_ext, so_counts, so_proven, "milp", t_start, stats, [best, worst])
+    worst_ext = Extreme(_summaries(inst, worst.counts), worst.bound, True)
+    status = Status.EQUILIBRIUM if so_proven else Status.UNKNOWN
+    return _finish(inst, status, best_ext, worst_ext, so_counts, so_proven, "milp", t_start, stats, [best, worst])
+
+
+def _finish(inst, status, best, worst, so_counts, so_proven, method, t_start, stats, loops) -> MarketResult:
+    verified = True
+    for ext in (best, worst):
+        if ext is not None and ext.profile is not None:
+            if not game.is_equilibrium(inst, ext.profile.counts):
+                raise VerificationError(f"returned profile {ext.profile.counts} is not an equilibrium")
+    so = _summaries(inst, so_counts)
+    if so is not None and best is not None and best.profile is not None and so_proven:
+        if best.profile.welfare > so.welfare + 1e-7:
+            raise VerificationError("an equilibrium has more welfare than the social optimum")
+    if loops:
+        stats = dict(stats)
+        stats["iterations"] = sum(lp.iterations for lp in loops)
+        stats["deviation_rows"] = sum(lp.rows for lp in loops)
+        stats["no_goods"] = sum(lp.no_goods for lp in loops)
+        stats["solve_seconds"] = round(sum(lp.solve_seconds for lp in loops), 4)
+    return MarketResult(
+        status=status,
+        best=best,
+        worst=worst,
+        social_optimum=so,
+        social_optimum_proven=so_proven,
+        method=method,
+        seconds=time.perf_counter() - t_start,
+        verified=verified,
+        stats=stats,
+    )
+
+
+def solve_enumerate(inst: Instance, time_limit: float | None = None, progress=None) -> MarketResult:
+    t_start = time.perf_counter()
+    res = enumerate_profiles(inst, max_seconds=time_limit, progress=progress)
+    stats = {"profiles_checked": res.profiles_checked, "profiles_total": res.profiles_total}
+    so_proven = res.complete
+    if res.equilibria:
+        ib = max(range(len(res.welfare)), key=lambda i: (res.welfare[i], -i))
+        iw = min(range(len(res.welfare)), key=lambda i: (res.welfare[i], i))
+        best = Extreme(game.summarize(inst, res.equilibria[ib]), res.welfare[ib], res.complete)
+        worst = Extreme(game.summarize(inst, res.equilibria[iw]), res.welfare[iw], res.complete)
+        status = Status.EQUILIBRIUM if res.complete else Status.UNKNOWN
+        stats["equilibria"] = len(res.equilibria)
+        return _finish(inst, status, best, worst, res.social_optimum, so_proven, "enumerate", t_start, stats, [])
+    status = Status.NO_EQUILIBRIUM if res.complete else Status.UNKNOWN
+    stats["equilibria"] = 0
+    return _finish(inst, status, None, None, res.social_optimum, so_proven, "enumerate", t_start, stats, [])
+
+
+def enumeration_work(inst: Instance) -> float:
+    return game.n_profiles(inst.n_models, inst.platforms) * inst.n_models * inst.n_types
+
+
+def choose_method(inst: Instance) -> str:
+    if inst.choice != "hardmax":
+        return "enumerate"
+    return "enumerate" if enumeration_work(inst) <= AUTO_ENUMERATION_WORK else "milp"
+
+
+def solve_market(inst: Instance, method: str = "auto", time_limit: float | None = None, log=None, progress=None) -> MarketResult:
+    """The full answer: existence, best and worst equilibrium, social optimum, PoA and PoS."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}")
+    chosen = choose_method(inst) if method == "auto" else method
+    if chosen == "milp":
+        res = solve_milp(inst, time_limit, log)
+    else:
+        res = solve_enumerate(inst, time_limit, progress)
+    if method == "auto":
+        res = MarketResult(**{**res.__dict__, "method": f"auto:{chosen}"})
+    return res
