@@ -17,6 +17,12 @@ import pyomo.environ as pyo
 from .. import game
 from ..instance import Instance
 
+#: Slack (in scaled units, largest coefficient 1) on every no-profitable-deviation row. Equilibria
+#: often sit exactly on these rows (a deviation that gains exactly 0); a slack far below HiGHS's
+#: feasibility tolerance (1e-7) let presolve cut such equilibria off in tests. A larger slack only
+#: loosens the relaxation: candidates are verified exactly, and a false one is cut by a no-good.
+MILP_SLACK = 1e-6
+
 
 @dataclass(frozen=True)
 class EquilibriumData:
@@ -39,7 +45,8 @@ def prepare(inst: Instance) -> EquilibriumData:
     lv = game.tie_levels(inst)
     w = game.utility_weights(inst)
     # One scale for utilities and welfare keeps "sum of utilities = welfare" exact in the model.
-    scale = float(max(w.max(), (inst.masses[:, None] * inst.scores.T).max(), 1e-300))
+    scale = float(max(w.max(), (inst.masses[:, None] * inst.scores.T).max()))
+    scale = scale if scale > 0 else 1.0  # an all-zero game: nothing to scale
     tie = frozenset((t, l) for t in range(inst.n_types) for l in range(lv.count(t)) if len(lv.members[t][l]) > 1)
     return EquilibriumData(
         M=inst.n_models,
@@ -52,7 +59,7 @@ def prepare(inst: Instance) -> EquilibriumData:
         w=w / scale,
         welfare_value=tuple(inst.masses[t] * lv.value[t] / scale for t in range(inst.n_types)),
         scale=scale,
-        eps=game.EQ_TOL / scale,
+        eps=max(game.EQ_TOL / scale, MILP_SLACK),
     )
 
 
@@ -154,13 +161,14 @@ def build_equilibrium_model(inst: Instance, sense: str = "max") -> pyo.ConcreteM
     m.v_le_u = pyo.Constraint(m.J, rule=lambda m, j: m.v <= m.u[j] + float(U_bar.max()) * (1 - m.x[j]))
     m.no_entry_gain = pyo.Constraint(m.J, rule=lambda m, k: m.v >= m.L[k] - d.eps)
     if inst.utility == "score_share":
-        m.sum_utilities = pyo.Constraint(expr=N * m.v <= m.W)
+        m.sum_utilities = pyo.Constraint(expr=N * m.v <= m.W + d.eps)
     else:
-        m.sum_utilities = pyo.Constraint(expr=N * m.v <= 1.0 / d.scale)
+        m.sum_utilities = pyo.Constraint(expr=N * m.v <= 1.0 / d.scale + d.eps)
 
     m.pairs = pyo.Set(initialize=[], dimen=2, ordered=True, doc="(j, k) deviations whose rows were generated")
     m.e = pyo.VarList(bounds=(0, 1), doc="e: share model k wins at type t after a lone platform leaves model j")
     m.deviation_rows = pyo.ConstraintList(doc="no profitable deviation from model j to model k")
+    m.vacancy_lower = pyo.ComponentMap()  # e -> the expression it must exceed (for intended_point)
     m.no_good = pyo.ConstraintList(doc="cuts off one verified non-equilibrium profile")
     m.obj = pyo.Objective(expr=m.W, sense=pyo.maximize if sense == "max" else pyo.minimize)
     return m
@@ -189,9 +197,9 @@ def add_deviation_rows(m, j: int, k: int) -> bool:
             # If the platform was alone on j and j was the only model serving t, leaving frees t.
             e = m.e.add()
             blocking = [i for i in range(d.M) if i not in (j, k) and lk[t] <= d.level[i, t] <= lj[t]]
-            m.deviation_rows.add(
-                e >= theta_k + m.y[t, int(lj[t])] + m.b[j, 1] - 2 - sum(m.x[i] for i in blocking)
-            )
+            lower = theta_k + m.y[t, int(lj[t])] + m.b[j, 1] - 2 - sum(m.x[i] for i in blocking)
+            m.deviation_rows.add(e >= lower)
+            m.vacancy_lower[e] = lower
             vacancy += d.w[k, t] * e
     big = float(d.w[k].sum())
     m.deviation_rows.add(m.u[j] >= m.L[k] + tie_fix + vacancy - d.eps - big * (1 - m.x[j]))
@@ -206,3 +214,47 @@ def add_no_good(m, counts) -> None:
 def decode_counts(m) -> tuple[int, ...]:
     d: EquilibriumData = m.data
     return tuple(int(max(range(d.N + 1), key=lambda c: pyo.value(m.b[j, c]))) for j in range(d.M))
+
+
+def intended_point(m, inst: Instance, counts) -> None:
+    """Set every variable to the value its definition on the page gives for profile ``counts``.
+
+    Used by the tests to prove row validity: at an equilibrium this point must satisfy every row.
+    """
+    d: EquilibriumData = m.data
+    n = np.asarray(counts)
+    used = n > 0
+    top = np.array([d.level[used, t].max() for t in range(d.K)])
+    for j in range(d.M):
+        for c in range(d.N + 1):
+            m.b[j, c].set_value(float(n[j] == c))
+    for (t, l) in m.TL:
+        if l > 0:
+            m.Y[t, l].set_value(float(top[t] >= l))
+    for j in range(d.M):
+        won = sum(d.w[j, t] for t in range(d.K) if (t, int(d.level[j, t])) not in d.tie and d.level[j, t] == top[t] and used[j])
+        for c in range(1, d.N + 1):
+            m.A[j, c].set_value(won if n[j] == c else 0.0)
+    for (t, l) in m.TIE:
+        cnt = int(sum(n[j] for j in d.members[t][l]))
+        for c in range(d.N + 1):
+            m.q[t, l, c].set_value(float(c == cnt))
+        y = float(top[t] == l)
+        m.sigma[t, l].set_value(y / cnt if cnt else 0.0)
+        m.rho[t, l].set_value(y / (cnt + 1))
+    m.v.set_value(min(pyo.value(m.u[j]) for j in range(d.M) if used[j]))
+    for e, lower in m.vacancy_lower.items():
+        e.set_value(max(0.0, pyo.value(lower)))
+
+
+def row_violations(m, tol: float = 1e-9) -> list[tuple[str, float]]:
+    """Rows violated by more than ``tol`` at the current variable values."""
+    bad = []
+    for con in m.component_data_objects(pyo.Constraint, active=True):
+        body = pyo.value(con.body)
+        lo = None if con.lower is None else pyo.value(con.lower)
+        up = None if con.upper is None else pyo.value(con.upper)
+        viol = max(0.0 if lo is None else lo - body, 0.0 if up is None else body - up)
+        if viol > tol:
+            bad.append((con.name, viol))
+    return bad

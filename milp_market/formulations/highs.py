@@ -34,6 +34,11 @@ CERTIFY_OPTIONS = {
     "mip_abs_gap": 1e-10,
     "small_matrix_value": 1e-12,
     "output_flag": False,
+    # HiGHS's MIP presolve (1.12-1.16) returned "infeasible" and wrong optima on small equilibrium
+    # models whose feasible points we verified row by row (formulations/README.md, "Solver
+    # safeguards"). A wrong "infeasible" would become a false "no equilibrium" that no exact
+    # check can catch, so certified answers run without presolve.
+    "presolve": "off",
 }
 
 

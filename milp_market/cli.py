@@ -1,0 +1,225 @@
+"""The ``milp-market`` command: a thin shell over the library.
+
+Exit codes: 0 whenever an answer was printed (``no_equilibrium`` and ``unknown`` are answers),
+2 for bad input, 1 for an internal failure. ``--json`` prints exactly one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from . import game
+from .instance import InstanceError, load_instance
+
+
+def _fmt_counts(counts: dict) -> str:
+    return ", ".join(f"{k} x{v}" for k, v in counts.items())
+
+
+def _num(x, nd=4):
+    if x is None:
+        return "n/a"
+    if isinstance(x, str) or math.isinf(x):
+        return str(x)
+    return f"{x:.{nd}f}"
+
+
+def _header(inst) -> str:
+    return (
+        f"instance: {inst.name}  ({inst.n_models} models, {inst.n_types} user types, "
+        f"{inst.platforms} platforms, {inst.choice}, {inst.utility})"
+    )
+
+
+def _progress_printer(enabled: bool):
+    if not enabled:
+        return None
+
+    def show(done, total):
+        print(f"\r  enumerated {done:,}/{total:,} profiles", end="", file=sys.stderr, flush=True)
+        if done >= total:
+            print(file=sys.stderr)
+
+    return show
+
+
+def cmd_solve(args) -> int:
+    from .solve import solve_market
+
+    inst = load_instance(args.instance)
+    log = (lambda msg: print(msg, file=sys.stderr)) if args.verbose else None
+    res = solve_market(inst, args.method, args.time_limit, log=log, progress=_progress_printer(args.verbose))
+    out = res.to_dict(inst)
+    if args.approximate:
+        from .regret import min_regret
+
+        mr = min_regret(inst, time_limit=args.time_limit)
+        out["min_regret"] = mr.to_dict(inst)
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    print(_header(inst))
+    print(f"status: {out['status']}" + ("  (verified by the exact evaluator)" if out["verified"] else ""))
+    for key, label in (("best", "best equilibrium"), ("worst", "worst equilibrium")):
+        for k in (key, key + "_incumbent"):
+            if k in out:
+                p = out[k]
+                tag = "" if p["proven_optimal"] else f"  [not proven; bound {_num(p['bound'])}]"
+                print(
+                    f"{label:18s} {_fmt_counts(p['counts'])}\n{'':18s} welfare {_num(p['welfare'])}  HHI {_num(p['hhi'])}  "
+                    f"Shannon {_num(p['shannon'])}  {p['structure']}{tag}"
+                )
+    if "social_optimum" in out:
+        so = out["social_optimum"]
+        print(f"{'social optimum':18s} {_fmt_counts(so['counts'])}\n{'':18s} welfare {_num(so['welfare'])}")
+    print(f"price of anarchy {_num(out['price_of_anarchy'])}   price of stability {_num(out['price_of_stability'])}")
+    if "min_regret" in out:
+        mr = out["min_regret"]
+        print(
+            f"min-regret profile {_fmt_counts(mr['counts'])}: epsilon {_num(mr['epsilon'], 6)} "
+            f"({_num(mr['relative_epsilon'], 4)} of the mean platform utility)"
+        )
+    print(f"method {out['method']}   {out['seconds']:.3f} s")
+    return 0
+
+
+def cmd_enumerate(args) -> int:
+    from .enumeration import enumerate_profiles
+
+    inst = load_instance(args.instance)
+    res = enumerate_profiles(inst, max_seconds=args.time_limit, max_equilibria=args.max, progress=_progress_printer(args.verbose))
+    eqs = [game.summarize(inst, c).to_dict(inst) for c in res.equilibria]
+    status = "complete" if res.complete else ("cap_reached" if args.max and len(eqs) >= args.max else "time_limit")
+    out = {
+        "instance": inst.name,
+        "status": status,
+        "equilibria": eqs,
+        "count": len(eqs),
+        "profiles_checked": res.profiles_checked,
+        "profiles_total": res.profiles_total,
+        "method": "enumerate",
+        "seconds": round(res.seconds, 4),
+    }
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    print(_header(inst))
+    print(f"{len(eqs)} pure equilibria ({status}; {res.profiles_checked:,} of {res.profiles_total:,} profiles checked)")
+    if status == "cap_reached":
+        print(f"stopped at the cap of {args.max} equilibria: there may be more")
+    for e in eqs:
+        print(f"  {_fmt_counts(e['counts'])}: welfare {_num(e['welfare'])}  {e['structure']}")
+    return 0
+
+
+def cmd_dynamics(args) -> int:
+    from .dynamics import best_response_dynamics
+
+    inst = load_instance(args.instance)
+    start = None
+    if args.start:
+        names = [s.strip() for s in args.start.split(",")]
+        unknown = [s for s in names if s not in inst.model_names]
+        if unknown:
+            raise InstanceError(f"--start: unknown model {unknown[0]!r}; known: {', '.join(inst.model_names)}")
+        if len(names) != inst.platforms:
+            raise InstanceError(f"--start: give one model per platform ({inst.platforms}), comma-separated")
+        start = [inst.model_names.index(s) for s in names]
+    res = best_response_dynamics(inst, start, seed=args.seed, max_steps=args.max_steps)
+    out = {
+        "instance": inst.name,
+        "status": res.status,
+        "start": [inst.model_names[j] for j in res.start],
+        "final": [inst.model_names[j] for j in res.final],
+        "steps": res.steps,
+        "cycle": [inst.counts_dict(c) for c in res.cycle],
+    }
+    if res.status == "converged":
+        out["equilibrium"] = game.summarize(inst, res.counts(inst)).to_dict(inst)
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    print(_header(inst))
+    print(f"start: {', '.join(out['start'])}")
+    if res.status == "converged":
+        print(f"converged after {res.steps} switches to {_fmt_counts(out['equilibrium']['counts'])}")
+    elif res.status == "cycle":
+        print(f"cycle of {len(res.cycle)} revisions found after {res.steps} switches:")
+        for c in out["cycle"]:
+            print(f"  {_fmt_counts(c)}")
+    else:
+        print(f"no convergence within {args.max_steps} revisions")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_benchmarks
+
+    run_benchmarks(args)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="milp-market", description="Exact market games among generative-model platforms.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("solve", help="existence, best/worst equilibrium, social optimum, PoA/PoS")
+    s.add_argument("instance")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--time-limit", type=float, default=None, metavar="S", help="seconds; reaching it gives 'unknown'")
+    s.add_argument("--method", choices=["milp", "enumerate", "auto"], default="auto")
+    s.add_argument("--approximate", action="store_true", help="also compute the minimum-regret profile")
+    s.add_argument("-v", "--verbose", action="store_true", help="progress on stderr")
+    s.set_defaults(func=cmd_solve)
+
+    e = sub.add_parser("enumerate", help="all pure equilibria by enumeration")
+    e.add_argument("instance")
+    e.add_argument("--json", action="store_true")
+    e.add_argument("--time-limit", type=float, default=None, metavar="S")
+    e.add_argument("--max", type=int, default=None, help="stop after this many equilibria")
+    e.add_argument("-v", "--verbose", action="store_true")
+    e.set_defaults(func=cmd_enumerate)
+
+    d = sub.add_parser("dynamics", help="best-response dynamics (platforms revise in turn)")
+    d.add_argument("instance")
+    d.add_argument("--json", action="store_true")
+    d.add_argument("--start", help="comma-separated model names, one per platform (default: random)")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--max-steps", type=int, default=100_000)
+    d.set_defaults(func=cmd_dynamics)
+
+    b = sub.add_parser("bench", help="MILP vs enumeration benchmark; writes reports/benchmarks.md")
+    b.add_argument("--out", default="reports/benchmarks.md")
+    b.add_argument("--sizes", default="all", help="'all', 'small' or a list like 10x20x3,20x40x5")
+    b.add_argument("--families", default="specialist,uniform,ties")
+    b.add_argument("--seeds", type=int, default=3)
+    b.add_argument("--enum-cap", type=float, default=60.0, help="seconds before enumeration is stopped and extrapolated")
+    b.add_argument("--milp-time-limit", type=float, default=300.0)
+    b.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "time_limit", None) is not None and not args.time_limit > 0:
+        print("error: --time-limit must be positive", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except InstanceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an internal failure: one line, non-zero exit, nothing half-printed
+        print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,510 @@
+"""Build the instance JSON files in instances/ from the data in ../shared/data.
+
+Run from the repository root:
+
+    .venv/bin/python scripts/build_instances.py
+
+Deterministic (no randomness at build time). Writes:
+
+    instances/cifar10_paper.json              seed paper's CIFAR-10 game, ILLUSTRATIVE per-class qualities
+    instances/cifar10_paper_qualities.csv     the illustrative per-class qualities used above
+    instances/arena_explorer_topics.json      LMArena Arena Explorer topics, topic-share masses
+    instances/arena_explorer_topics_no_leader.json   same without the model that is best on all topics
+    instances/wildbench_tasks.json            WildBench v2 WB-score by task, uniform masses
+    instances/lmarena_categories.json         LMArena text categories (7), uniform masses
+    instances/lmarena_categories_weighted.json  LMArena text categories (4) with LMArena 2025 shares
+    instances/homogenized.json, differentiated.json, no_equilibrium.json, ties.json
+                                              hand-made known-answer instances
+
+Instance format:
+    {"name", "description", "user_types": [{"name", "mass"}], "models": [{"name", "scores"}],
+     "platforms": N, "choice": {"rule": "hardmax"}, "utility": "score_share"}
+
+Every file is validated after writing, and the expected pure-Nash-equilibrium sets of the
+hand-made instances are re-checked by brute force (see `pure_nash_equilibria`).
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+OUT = ROOT / "instances"
+
+CHOICE = {"rule": "hardmax"}
+UTILITY = "score_share"
+SCORE_DECIMALS = 6  # real-data scores are rounded to this many decimals in the JSON
+
+
+# ----------------------------------------------------------------------------------------------
+# generic helpers
+# ----------------------------------------------------------------------------------------------
+def make_instance(name, description, type_names, masses, model_names, scores, platforms):
+    masses = np.asarray(masses, dtype=float)
+    masses = masses / masses.sum()
+    scores = np.asarray(scores, dtype=float)
+    return {
+        "name": name,
+        "description": description,
+        "user_types": [{"name": str(t), "mass": float(m)} for t, m in zip(type_names, masses)],
+        "models": [
+            {"name": str(m), "scores": [float(x) for x in row]} for m, row in zip(model_names, scores)
+        ],
+        "platforms": int(platforms),
+        "choice": dict(CHOICE),
+        "utility": UTILITY,
+    }
+
+
+def validate(inst: dict) -> None:
+    assert set(inst) == {"name", "description", "user_types", "models", "platforms", "choice", "utility"}
+    assert isinstance(inst["name"], str) and inst["name"]
+    assert isinstance(inst["description"], str) and inst["description"]
+    types, models = inst["user_types"], inst["models"]
+    assert len(types) >= 1 and len(models) >= 1
+    tnames = [t["name"] for t in types]
+    mnames = [m["name"] for m in models]
+    assert len(set(tnames)) == len(tnames), "duplicate user-type names"
+    assert len(set(mnames)) == len(mnames), "duplicate model names"
+    masses = [t["mass"] for t in types]
+    assert all(isinstance(x, float) and math.isfinite(x) and x > 0 for x in masses)
+    assert abs(sum(masses) - 1.0) < 1e-9, sum(masses)
+    for m in models:
+        assert len(m["scores"]) == len(types), m["name"]
+        assert all(isinstance(x, float) and math.isfinite(x) and x >= 0 for x in m["scores"]), m["name"]
+    assert isinstance(inst["platforms"], int) and inst["platforms"] >= 1
+    assert inst["choice"] == {"rule": "hardmax"}
+    assert inst["utility"] == "score_share"
+
+
+def write_json(inst: dict, filename: str) -> Path:
+    validate(inst)
+    path = OUT / filename
+    path.write_text(json.dumps(inst, indent=2) + "\n")
+    # re-load and validate what is actually on disk
+    validate(json.loads(path.read_text()))
+    return path
+
+
+def winprob_vs_median(ratings: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Per column: P(win vs a reference of rating R_ref) = 1/(1+10^((R_ref-R)/400)),
+    R_ref = median of that column over ALL models in the file (not only the selected ones)."""
+    ref = ratings.median(axis=0)
+    return 1.0 / (1.0 + 10.0 ** ((ref - ratings) / 400.0)), ref
+
+
+def rank_spread(ratings: pd.DataFrame) -> pd.Series:
+    """Standard deviation, across columns, of each model's rank within `ratings` (1 = best)."""
+    return ratings.rank(ascending=False, axis=0).std(axis=1)
+
+
+def pick_by_spread(ratings: pd.DataFrame, k: int, exclude=()) -> list[str]:
+    """The k models of `ratings` with the largest rank spread (ties: higher mean rating first)."""
+    df = pd.DataFrame({"spread": rank_spread(ratings), "mean": ratings.mean(axis=1)})
+    df = df.drop(index=[m for m in exclude if m in df.index])
+    df = df.sort_values(["spread", "mean"], ascending=[False, False], kind="mergesort")
+    return list(df.index[:k])
+
+
+def usage_shares(source_prefix: str, mapping: dict[str, str]) -> tuple[list[float], float]:
+    """share_pct of usage_shares.csv rows whose source starts with `source_prefix`, for the
+    categories mapping.values(), in mapping order. Returns (shares, their sum)."""
+    u = pd.read_csv(DATA / "usage_shares.csv")
+    u = u[u["source"].str.startswith(source_prefix)]
+    shares = []
+    for col, cat in mapping.items():
+        rows = u[u["category"] == cat]
+        assert len(rows) == 1, (source_prefix, cat, len(rows))
+        shares.append(float(rows["share_pct"].iloc[0]))
+    return shares, float(sum(shares))
+
+
+def fmt_list(xs) -> str:
+    return ", ".join(str(x) for x in xs)
+
+
+# ----------------------------------------------------------------------------------------------
+# brute-force pure Nash equilibria (hardmax choice, score_share utility), used to assert the
+# expected answers of the hand-made instances
+# ----------------------------------------------------------------------------------------------
+def platform_utilities(counts, S, mass):
+    """counts[m] = number of platforms offering model m. Returns u[m] = utility of ONE platform
+    offering model m (nan if nobody offers m). Users of type t go to the platforms whose model has
+    the highest score for t, split equally among all tied platforms (exact ties)."""
+    used = [m for m in range(len(counts)) if counts[m] > 0]
+    best = S[used].max(axis=0)
+    n_at_best = sum(counts[m] * (S[m] == best) for m in used)
+    u = np.full(len(counts), np.nan)
+    for m in used:
+        win = S[m] == best
+        u[m] = float(np.sum(np.where(win, mass * S[m] / np.maximum(n_at_best, 1), 0.0)))
+    return u
+
+
+def best_deviation_gain(counts, S, mass):
+    u = platform_utilities(counts, S, mass)
+    gain = -np.inf
+    for m, m2 in itertools.permutations(range(len(counts)), 2):
+        if counts[m] == 0:
+            continue
+        c = list(counts)
+        c[m] -= 1
+        c[m2] += 1
+        gain = max(gain, platform_utilities(c, S, mass)[m2] - u[m])
+    return gain
+
+
+def pure_nash_equilibria(inst: dict, eps: float = 1e-9) -> list[tuple[int, ...]]:
+    """All count vectors (platforms per model, models in file order) that are pure NE."""
+    S = np.array([m["scores"] for m in inst["models"]], dtype=float)
+    mass = np.array([t["mass"] for t in inst["user_types"]], dtype=float)
+    M, N = S.shape[0], inst["platforms"]
+    out = []
+    for combo in itertools.combinations_with_replacement(range(M), N):
+        counts = tuple(combo.count(m) for m in range(M))
+        if best_deviation_gain(counts, S, mass) <= eps:
+            out.append(counts)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# 1. CIFAR-10 game shaped like the seed paper's experiment (ILLUSTRATIVE qualities)
+# ----------------------------------------------------------------------------------------------
+CIFAR_BASE = 0.35  # illustrative quality of a specialist on classes it was not fine-tuned on
+
+# ILLUSTRATIVE per-class qualities (in [0, 1]) -- NOT measured. The seed paper computed its score
+# matrix by sampling the checkpoints and did not publish it. Choices:
+#   * a specialist (airauto, birdcat, catdog, shiptruck): 0.90 on its two classes, 0.35 elsewhere;
+#   * catdog1.5 (read as 1.5x the fine-tuning of catdog): stronger on cat/dog (0.95) but it forgets
+#     more elsewhere (0.30), so it does not dominate catdog on every class;
+#   * half: a generalist, 0.55 on every class.
+CIFAR_SPECIAL_CLASSES = {
+    "airauto": ("airplane", "automobile"),
+    "birdcat": ("bird", "cat"),
+    "catdog": ("cat", "dog"),
+    "shiptruck": ("ship", "truck"),
+}
+
+
+def cifar_quality_table(classes: list[str], pool: list[str]) -> pd.DataFrame:
+    q = pd.DataFrame(CIFAR_BASE, index=pool, columns=classes, dtype=float)
+    for model, special in CIFAR_SPECIAL_CLASSES.items():
+        q.loc[model, list(special)] = 0.90
+    q.loc["catdog1.5", :] = 0.30
+    q.loc["catdog1.5", ["cat", "dog"]] = 0.95
+    q.loc["half", :] = 0.55
+    q.index.name = "model"
+    return q
+
+
+def build_cifar() -> list[Path]:
+    cfg = json.loads((DATA / "paper_cifar10_user_groups.json").read_text())
+    classes = cfg["classes"]
+    pool = []
+    for line in (DATA / "paper_cifar10_model_pool.txt").read_text().split():
+        stem = Path(line.strip()).name  # ddpm_lora_<name>.pt
+        assert stem.startswith("ddpm_lora_") and stem.endswith(".pt"), stem
+        pool.append(stem[len("ddpm_lora_"):-len(".pt")])
+    assert pool == ["airauto", "birdcat", "catdog", "catdog1.5", "half", "shiptruck"], pool
+
+    q = cifar_quality_table(classes, pool)
+    groups = cfg["groups"]
+    W = np.zeros((len(groups), len(classes)))
+    for g, grp in enumerate(groups):
+        for c, w in grp["weights"].items():
+            W[g, classes.index(c)] = w
+        assert abs(W[g].sum() - 1.0) < 1e-12, grp["name"]
+    scores = q.values @ W.T  # score[model, group] = sum_c weight[group, c] * quality[model, c]
+    masses = [g["mass"] for g in groups]
+
+    desc = (
+        "Shaped like the seed paper's CIFAR-10 experiment (osu-srml/Generative_Competition, "
+        "RealData/configs @ 6f04375): the six user groups with their published class-preference "
+        "weights and masses, and the six published class-specialist DDPM checkpoints. "
+        "score[model, group] = sum_c weight[group, c] * quality[model, c]. The per-class qualities "
+        "are ILLUSTRATIVE, not measured (the paper's score matrix is unpublished): specialists "
+        "0.90 on their two classes and 0.35 elsewhere; catdog1.5 = stronger cat/dog specialist "
+        "(0.95 on cat/dog, 0.30 elsewhere); half = generalist 0.55 on every class. Table in "
+        f"cifar10_paper_qualities.csv. Masses as published (sum {sum(masses):g}). 3 platforms."
+    )
+    inst = make_instance(
+        "cifar10_paper", desc, [g["name"] for g in groups], masses, pool, np.round(scores, 10), 3
+    )
+    q_path = OUT / "cifar10_paper_qualities.csv"
+    q.to_csv(q_path, float_format="%.2f")
+    return [write_json(inst, "cifar10_paper.json"), q_path]
+
+
+# ----------------------------------------------------------------------------------------------
+# 3a. LMArena Arena Explorer topics (scores and masses from the same taxonomy)
+# ----------------------------------------------------------------------------------------------
+ARENA_POOL = 25  # candidate pool: the 25 models with the highest mean rating over the 3 topics
+ARENA_K = 12
+
+
+def build_arena() -> list[Path]:
+    ratings = pd.read_csv(DATA / "arena_explorer_topics_202501.csv", index_col="model")
+    cols = ["tech_programming", "puzzles", "creative_writing"]
+    ratings = ratings[cols]
+    P, ref = winprob_vs_median(ratings)
+
+    mapping = {
+        "tech_programming": "Tech Programming",
+        "puzzles": "Puzzles (renamed Puzzles & Math)",
+        "creative_writing": "Creative Writing",
+    }
+    shares, total = usage_shares("LMArena Arena Explorer topic clustering", mapping)
+
+    mean = ratings.mean(axis=1).sort_values(ascending=False, kind="mergesort")
+    leader = mean.index[0]
+    assert all(ratings[c].idxmax() == leader for c in cols), "expected one model best on all topics"
+    pool = ratings.loc[mean.index[:ARENA_POOL]]
+    others = pick_by_spread(pool, ARENA_K - 1, exclude=[leader])
+    selected = [m for m in mean.index if m == leader or m in others]  # ordered by mean rating
+
+    common = (
+        "Source: lmarena/arena-catalog @ b1e3d0c topic_clustering/data/v2/"
+        "llm_performance_by_category.csv (Bradley-Terry ratings by topic, ~Jan 2025). "
+        "Score = win probability against a reference rating, 1/(1+10^((R_ref-R)/400)), with R_ref "
+        "= the column median over all 55 models in the file ("
+        + ", ".join(f"{c} {ref[c]:.2f}" for c in cols)
+        + "). Masses: LMArena Arena Explorer topic shares (usage_shares.csv, primary file "
+        "recent_english_broad_percentage.csv, 48,890 English prompts): Tech Programming "
+        f"{shares[0]}%, Puzzles (& Math) {shares[1]}%, Creative Writing {shares[2]}%, which cover "
+        f"{total:.3f}% of prompts, renormalized over these three topics. "
+    )
+    desc = common + (
+        f"Models: {leader} (best on all three topics) plus the {ARENA_K - 1} models with the "
+        f"largest spread (std) of their per-topic ranks within the {ARENA_POOL} models of highest "
+        "mean rating. Because one model is best on every topic, the hardmax game is homogenized: "
+        "its unique pure equilibrium is all platforms on that model. 3 platforms."
+    )
+    desc_nl = common + (
+        f"Same {ARENA_K - 1} models as arena_explorer_topics.json WITHOUT {leader} (which is best on "
+        "all three topics), to give a game with no dominant model. 3 platforms."
+    )
+    t_names = cols
+    inst = make_instance(
+        "arena_explorer_topics", desc, t_names, shares, selected,
+        np.round(P.loc[selected, cols].values, SCORE_DECIMALS), 3,
+    )
+    sel_nl = [m for m in selected if m != leader]
+    inst_nl = make_instance(
+        "arena_explorer_topics_no_leader", desc_nl, t_names, shares, sel_nl,
+        np.round(P.loc[sel_nl, cols].values, SCORE_DECIMALS), 3,
+    )
+    return [
+        write_json(inst, "arena_explorer_topics.json"),
+        write_json(inst_nl, "arena_explorer_topics_no_leader.json"),
+    ]
+
+
+# ----------------------------------------------------------------------------------------------
+# 3b. WildBench v2 WB-score by task
+# ----------------------------------------------------------------------------------------------
+WB_TOP = 5     # the 5 models with the highest mean WB-score ...
+WB_POOL = 40   # ... plus the 10 with the largest rank spread among the 40 best by mean
+WB_K = 15
+
+
+def build_wildbench() -> list[Path]:
+    wb = pd.read_csv(DATA / "wildbench_v2_wbscore_by_task.csv", index_col="model")
+    cols = list(wb.columns)
+    assert len(cols) == 5 and wb.values.min() > -20
+    scores = (wb + 20.0) / 100.0
+    mean = wb.mean(axis=1).sort_values(ascending=False, kind="mergesort")
+    top = list(mean.index[:WB_TOP])
+    spread = pick_by_spread(wb.loc[mean.index[:WB_POOL]], WB_K - WB_TOP, exclude=top)
+    selected = [m for m in mean.index if m in top or m in spread]
+    assert len(selected) == WB_K
+
+    desc = (
+        "Source: allenai/WildBench @ d6b8dca (Apache-2.0) leaderboard/data_dir/"
+        "all_stat_wildbench.-1.json, WB-Score by task category (hard queries from real users; "
+        "range -18.6 to 61.0). Score = (WB-score + 20) / 100 (shift so every score is positive, "
+        "then rescale). Masses: uniform (0.2 each), because usage_shares.csv has no one-to-one "
+        "match for these five task groups (e.g. NBER 'Technical Help' covers both coding and "
+        "math/data analysis; no category corresponds to planning & reasoning). Models: the "
+        f"{WB_TOP} with the highest mean WB-score plus the {WB_K - WB_TOP} with the largest spread "
+        f"(std) of per-task ranks among the {WB_POOL} best by mean. 4 platforms."
+    )
+    inst = make_instance(
+        "wildbench_tasks", desc, cols, np.full(len(cols), 1.0), selected,
+        np.round(scores.loc[selected, cols].values, SCORE_DECIMALS), 4,
+    )
+    return [write_json(inst, "wildbench_tasks.json")]
+
+
+# ----------------------------------------------------------------------------------------------
+# 3c. LMArena text leaderboard categories (2025-12-11)
+# ----------------------------------------------------------------------------------------------
+LM_COLS = ["coding", "math", "creative_writing", "if", "multiturn", "long_user", "expert"]
+LM_POOL = 60   # candidate pool: top 60 by the 'full' (overall) rating
+LM_K = 15
+# the 4 columns that match the LMArena 2025 category shares of usage_shares.csv
+LM_WEIGHTED = {
+    "hard_6": "Hard Prompt",
+    "if": "Instruction Following",
+    "creative_writing": "Creative Writing",
+    "math": "Math",
+}
+
+
+def build_lmarena() -> list[Path]:
+    lm = pd.read_csv(DATA / "lmarena_text_categories_20251211.csv", index_col="model")
+    P, ref = winprob_vs_median(lm)
+    full = lm["full"].sort_values(ascending=False, kind="mergesort")
+    pool = lm.loc[full.index[:LM_POOL], LM_COLS]
+    chosen = pick_by_spread(pool, LM_K)
+    selected = [m for m in full.index if m in chosen]  # ordered by overall rating
+
+    src = (
+        "Source: lmarena/arena-catalog @ c9558b6 (file from ea8297b, 12/11/2025 data) "
+        "data/leaderboard-text.json, Bradley-Terry ratings by category. Score = win probability "
+        "against a reference rating, 1/(1+10^((R_ref-R)/400)), with R_ref = the column median over "
+        "all 229 models in the file ("
+    )
+    sel_txt = (
+        f"Models: the {LM_K} models with the largest spread (std) of their per-category ranks over "
+        f"the 7 categories {fmt_list(LM_COLS)}, among the top {LM_POOL} by overall rating (columns "
+        "rank models almost identically, so a spread-based subset gives a richer game; the "
+        "overall leaders are NOT included). Rating differences are often within the 95% intervals "
+        "(see lmarena_text_categories_20251211_ci95_halfwidth.csv). "
+    )
+    desc = (
+        src + ", ".join(f"{c} {ref[c]:.2f}" for c in LM_COLS) + "). Categories: "
+        + fmt_list(LM_COLS) + ". Masses: uniform (1/7 each): only creative_writing, math and if "
+        "have published shares in usage_shares.csv (multi-label LMArena 2025 shares), so the 7 "
+        "are weighted equally (see lmarena_categories_weighted.json for share-weighted masses). "
+        + sel_txt + "4 platforms."
+    )
+    inst = make_instance(
+        "lmarena_categories", desc, LM_COLS, np.full(len(LM_COLS), 1.0), selected,
+        np.round(P.loc[selected, LM_COLS].values, SCORE_DECIMALS), 4,
+    )
+
+    wcols = list(LM_WEIGHTED)
+    shares, total = usage_shares("LMArena blog A Deep Dive", LM_WEIGHTED)
+    desc_w = (
+        src + ", ".join(f"{c} {ref[c]:.2f}" for c in wcols) + "). Categories: hard_6 (Hard Prompts), "
+        "if, creative_writing, math, i.e. the four columns with published LMArena 2025 category "
+        "shares in usage_shares.csv (blog 'A Deep Dive into Recent Arena Data', text battles "
+        "Apr 17-Jul 25 2025): "
+        + ", ".join(f"{v} {s}%" for v, s in zip(LM_WEIGHTED.values(), shares))
+        + f". Those shares are multi-label (a battle can count in several categories; these four sum "
+        f"to {total:.2f}%); masses = the shares renormalized over the four, i.e. treated as "
+        "exclusive. Same models as lmarena_categories.json (selected by rank spread over "
+        "its 7 categories). " + sel_txt.split(". ", 1)[1] + "4 platforms."
+    )
+    inst_w = make_instance(
+        "lmarena_categories_weighted", desc_w, wcols, shares, selected,
+        np.round(P.loc[selected, wcols].values, SCORE_DECIMALS), 4,
+    )
+    return [
+        write_json(inst, "lmarena_categories.json"),
+        write_json(inst_w, "lmarena_categories_weighted.json"),
+    ]
+
+
+# ----------------------------------------------------------------------------------------------
+# 4. hand-made known-answer instances
+# ----------------------------------------------------------------------------------------------
+def build_known_answers() -> list[Path]:
+    paths = []
+
+    # -- homogenized ------------------------------------------------------------------------
+    desc = (
+        "Hand-made. N=3 platforms, 2 user types (mass 0.5 each), model A scores [1, 1], model B "
+        "scores [0.1, 0.1]. Expected: exactly one pure Nash equilibrium, all three platforms on A "
+        "(count vector [3, 0]); each earns 1/3. Why: whenever at least one platform offers A, A "
+        "serves every user, so a platform on B earns 0; hence (3A) is an equilibrium (deviating to "
+        "B: 1/3 -> 0), while (2A,1B) and (1A,2B) are not (a B platform earns 0 and gets 1/3 resp. "
+        "1/2 by switching to A), and (3B) is not (each earns 0.1/3; switching to A earns 1)."
+    )
+    inst = make_instance("homogenized", desc, ["t1", "t2"], [0.5, 0.5], ["A", "B"],
+                         [[1.0, 1.0], [0.1, 0.1]], 3)
+    assert pure_nash_equilibria(inst) == [(3, 0)]
+    paths.append(write_json(inst, "homogenized.json"))
+
+    # -- differentiated ---------------------------------------------------------------------
+    desc = (
+        "Hand-made. N=2 platforms, 2 user types (mass 0.5 each), model A scores [1, 0], model B "
+        "scores [0, 1]. Expected: exactly one pure Nash equilibrium, one platform on A and one on B "
+        "(count vector [1, 1]); each earns 0.5. Why: in (A,B) each serves its own type alone "
+        "(0.5); switching to the other model gives a half share of one type (0.25). In (A,A) each "
+        "earns 0.5*1/2 = 0.25 (type t2 scores 0 everywhere, so it is worth nothing), and switching "
+        "to B earns 0.5; (B,B) is symmetric."
+    )
+    inst = make_instance("differentiated", desc, ["t1", "t2"], [0.5, 0.5], ["A", "B"],
+                         [[1.0, 0.0], [0.0, 1.0]], 2)
+    assert pure_nash_equilibria(inst) == [(1, 1)]
+    paths.append(write_json(inst, "differentiated.json"))
+
+    # -- no pure equilibrium ----------------------------------------------------------------
+    # Found by a seeded random search (numpy default_rng(7); M=3, K=3, N=2; scores and masses on a
+    # 0.01 grid; no ties inside a column), chosen as the instance with the largest margin
+    # min over profiles of the best unilateral deviation gain (0.1956), then re-verified here.
+    S = [[0.84, 0.86, 0.14], [0.31, 0.66, 0.83], [0.86, 0.34, 0.68]]
+    desc = (
+        "Hand-made (found by seeded random search, scores/masses on a 0.01 grid, verified by brute "
+        "force). N=2 platforms, 3 user types with masses [0.32, 0.31, 0.37]; A = [0.84, 0.86, "
+        "0.14], B = [0.31, 0.66, 0.83], C = [0.86, 0.34, 0.68]. Expected: NO pure Nash "
+        "equilibrium. Why (rock-paper-scissors): head to head, A beats B (A wins t1, t2: "
+        "0.5354 vs 0.3071), B beats C (B wins t2, t3: 0.5117 vs 0.2752), C beats A (C wins t1, t3: "
+        "0.5268 vs 0.2666). In any mixed pair the loser switches to the model that beats the "
+        "winner (AB: B->C, BC: C->A, CA: A->B); in a symmetric pair each earns half of that "
+        "model's total (AA 0.2936, BB 0.3055, CC 0.3161) and switching to the model that beats it "
+        "earns more (0.5268, 0.5354, 0.5117). Smallest best-deviation gain over all 6 profiles: "
+        "0.1956."
+    )
+    inst = make_instance("no_equilibrium", desc, ["t1", "t2", "t3"], [0.32, 0.31, 0.37],
+                         ["A", "B", "C"], S, 2)
+    assert pure_nash_equilibria(inst) == []
+    paths.append(write_json(inst, "no_equilibrium.json"))
+
+    # -- ties -------------------------------------------------------------------------------
+    desc = (
+        "Hand-made tie-heavy instance. N=3 platforms, 4 user types of mass 0.25, scores in "
+        "{0, 0.5, 1}: A = [1, 1, 0, 0], B = [0, 0, 1, 1], C = [1, 0, 1, 0], D = [0.5, 0.5, 0.5, "
+        "0.5]. Expected: exactly three pure Nash equilibria (count vectors over [A,B,C,D]): "
+        "AAB = [2,1,0,0], ABB = [1,2,0,0], ABC = [1,1,1,0], each held only with EXACT "
+        "indifferences (best deviation gain exactly 0). Why: AAB: each A earns 0.25 (shares t1, "
+        "t2), B earns 0.5; an A switching to B (-> B shares t3, t4: 0.25) or to C (ties A on t1 "
+        "and B on t3: 0.125+0.125) gains nothing; to D earns 0 (every type already has a score-1 "
+        "model); B -> A 1/6, B -> C 1/3, B -> D 0.25, all < 0.5. ABB is the mirror image (swap A<->B "
+        "and t1<->t3, t2<->t4; C and D map to themselves). ABC: A earns 0.375 (t1 tied with C, t2 "
+        "alone), B 0.375, C 0.25 (half of t1 and of t3); C -> A or C -> B earns 0.25 (no gain), "
+        "C -> D 0; A -> B or A -> C earns 0.2083, A -> D 0.125 (B symmetric). No other profile: "
+        "ABD (D earns 0, D -> C earns 0.25); every profile without B has a platform that gains "
+        "by switching to B (AAA, AAC, AAD, ACC, ACD, ADD, CCC, CCD, CDD, DDD: checked one by "
+        "one), and by the mirror symmetry every profile without A has one that gains by "
+        "switching to A. Tie handling (equal split among all platforms at the top score) and the "
+        "1e-9 deviation threshold both matter here."
+    )
+    inst = make_instance("ties", desc, ["t1", "t2", "t3", "t4"], [0.25] * 4, ["A", "B", "C", "D"],
+                         [[1, 1, 0, 0], [0, 0, 1, 1], [1, 0, 1, 0], [0.5, 0.5, 0.5, 0.5]], 3)
+    assert set(pure_nash_equilibria(inst)) == {(2, 1, 0, 0), (1, 2, 0, 0), (1, 1, 1, 0)}
+    paths.append(write_json(inst, "ties.json"))
+    return paths
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    written = []
+    written += build_cifar()
+    written += build_arena()
+    written += build_wildbench()
+    written += build_lmarena()
+    written += build_known_answers()
+    for p in written:
+        print(f"wrote {p.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
