@@ -62,7 +62,8 @@ def cmd_solve(args) -> int:
         print(json.dumps(out))
         return 0
     print(_header(inst))
-    print(f"status: {out['status']}" + ("  (verified by the exact evaluator)" if out["verified"] else ""))
+    checked = "; equilibria re-checked by the exact evaluator" if ("best" in out or "best_incumbent" in out) else ""
+    print(f"status: {out['status']}  (proof: {out['proof']}{checked})")
     for key, label in (("best", "best equilibrium"), ("worst", "worst equilibrium")):
         for k in (key, key + "_incumbent"):
             if k in out:
@@ -213,6 +214,9 @@ def main(argv=None) -> int:
     except InstanceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into e.g. `head`: not an error of ours
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -63,6 +63,17 @@ class MarketResult:
         return _ratio(self.social_optimum.welfare, self.best.profile.welfare)
 
     @property
+    def proof(self) -> str:
+        """How the status was established."""
+        if self.status is Status.UNKNOWN:
+            return "none: a limit was reached"
+        if self.method.endswith("enumerate"):
+            return "complete enumeration of all count vectors"
+        if self.status is Status.NO_EQUILIBRIUM:
+            return "MILP relaxation of the equilibrium set is infeasible"
+        return "MILP optimum over a relaxation of the equilibrium set, verified to be an equilibrium"
+
+    @property
     def equilibrium_exists(self) -> bool | None:
         """True/False when proven (a verified equilibrium, or a proof of none), None otherwise."""
         if self.status is Status.NO_EQUILIBRIUM:
@@ -94,6 +105,7 @@ class MarketResult:
         out["price_of_anarchy"] = _json_num(self.price_of_anarchy)
         out["price_of_stability"] = _json_num(self.price_of_stability)
         out["verified"] = self.verified
+        out["proof"] = self.proof
         out["method"] = self.method
         out["seconds"] = round(self.seconds, 4)
         out["stats"] = self.stats

@@ -1,0 +1,58 @@
+"""Every shipped instance: the MILP gives the answer enumeration gives, and the CLI's JSON has the
+documented keys."""
+
+import json
+
+import pytest
+
+from milp_market.cli import main
+from milp_market.instance import load_instance
+from milp_market.solve import solve_market
+
+from .conftest import INSTANCES
+
+FILES = sorted(p.name for p in INSTANCES.glob("*.json"))
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_shipped_instance_milp_agrees_with_enumeration(name):
+    inst = load_instance(INSTANCES / name)
+    a, b = solve_market(inst, "milp"), solve_market(inst, "enumerate")
+    assert a.status == b.status
+    assert a.social_optimum.welfare == pytest.approx(b.social_optimum.welfare, abs=1e-9)
+    if a.best is not None:
+        assert a.best.profile.welfare == pytest.approx(b.best.profile.welfare, abs=1e-9)
+        assert a.worst.profile.welfare == pytest.approx(b.worst.profile.welfare, abs=1e-9)
+
+
+EXPECTED = {
+    "homogenized.json": ("equilibrium", {"A": 3}),
+    "differentiated.json": ("equilibrium", {"A": 1, "B": 1}),
+    "no_equilibrium.json": ("no_equilibrium", None),
+    "cifar10_paper.json": ("equilibrium", {"airauto": 1, "catdog1.5": 2}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_cli_json_known_answers(name, capsys):
+    assert main(["solve", str(INSTANCES / name), "--json", "--method", "milp"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    status, counts = EXPECTED[name]
+    assert out["status"] == status
+    for key in ("status", "social_optimum", "price_of_anarchy", "price_of_stability", "verified", "method", "seconds"):
+        assert key in out
+    if counts is not None:
+        assert out["best"]["counts"] == counts
+        assert set(out["best"]) >= {"counts", "welfare", "hhi", "shannon", "structure"}
+        assert out["verified"] is True
+    else:
+        assert "best" not in out and out["price_of_anarchy"] is None
+
+
+def test_enumerate_and_dynamics_commands(capsys):
+    assert main(["enumerate", str(INSTANCES / "ties.json"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "complete" and out["count"] == 3
+    assert main(["dynamics", str(INSTANCES / "no_equilibrium.json"), "--json", "--start", "A,B"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "cycle" and len(out["cycle"]) >= 2
