@@ -21,7 +21,7 @@ from . import game
 from .enumeration import enumerate_profiles
 from .formulations import equilibrium as eqf
 from .formulations import social_optimum as sof
-from .formulations.highs import PersistentHighs
+from .formulations.highs import CONFIRM, PRIMARY, PersistentHighs
 from .instance import Instance
 from .results import Extreme, MarketResult, SolveStatus, Status
 
@@ -98,6 +98,97 @@ def row_generation(inst: Instance, m, solver: PersistentHighs, deadline=None, lo
             log(f"{label} iteration {it}: candidate {n} not an equilibrium; +{added} deviation rows, {goods} no-goods")
 
 
+#: Welfare (scaled units) by which a confirming solve must beat the incumbent; answers are
+#: certified optimal to within this (times the instance's scale).
+CUTOFF_DELTA = 1e-6
+
+
+@dataclass(frozen=True)
+class CertifiedOutcome:
+    status: SolveStatus
+    counts: tuple[int, ...] | None
+    bound: float
+    loops: tuple[LoopOutcome, ...]
+    agreeing_configurations: int
+
+
+def certified_loop(inst: Instance, m, solvers, deadline=None, log=None, label="") -> CertifiedOutcome:
+    """Row generation whose final claim two solver configurations must reproduce.
+
+    Solvers take turns. Each run is a full row-generation loop restricted, by the cutoff rows, to
+    equilibria strictly better than the best verified one so far (``CUTOFF_DELTA``). A run that
+    finds one makes it the new incumbent; a run that proves there is none counts as agreement.
+    The answer stands when two consecutive runs, by different configurations, agree: the
+    incumbent is optimal (or, with no incumbent, no equilibrium exists). Every run strictly
+    improves the incumbent or agrees, so this ends.
+    """
+    d = m.data
+    maximize = m.obj.sense == pyo.maximize
+    inc, inc_w = None, None
+    agree = 0
+    loops = []
+    i = 0
+    m.W_floor.set_value(-1.0)
+    m.W_ceiling.set_value(float(sum(v.max() for v in d.welfare_value)) + 1.0)
+    while True:
+        solver = solvers[i % len(solvers)]
+        lp = row_generation(inst, m, solver, deadline, log, f"{label}[{solver.name}]")
+        loops.append(lp)
+        i += 1
+        if lp.status is SolveStatus.INFEASIBLE:
+            agree += 1
+        elif lp.status is SolveStatus.OPTIMAL and inc is not None and not _better(inst, lp.counts, inc, maximize, 1e-12):
+            # The cutoff row was met only within HiGHS's tolerances (Y is continuous and integrality
+            # is checked to 1e-6): nothing strictly better exists, which is agreement.
+            agree += 1
+        elif lp.status is SolveStatus.OPTIMAL:
+            if inc is not None and log:
+                log(f"{label}: {solver.name} found a better equilibrium than the previous claim")
+            inc, inc_w = lp.counts, lp.bound
+            agree = 1
+            if maximize:
+                m.W_floor.set_value(inc_w / d.scale + CUTOFF_DELTA)
+            else:
+                m.W_ceiling.set_value(inc_w / d.scale - CUTOFF_DELTA)
+        else:
+            bound = lp.bound
+            best = lp.counts if (lp.counts is not None and (inc is None or _better(inst, lp.counts, inc, maximize))) else inc
+            return CertifiedOutcome(lp.status, best, bound, tuple(loops), agree)
+        if agree >= 2:
+            break
+    m.W_floor.set_value(-1.0)
+    m.W_ceiling.set_value(float(sum(v.max() for v in d.welfare_value)) + 1.0)
+    if inc is None:
+        return CertifiedOutcome(SolveStatus.INFEASIBLE, None, math.nan, tuple(loops), agree)
+    return CertifiedOutcome(SolveStatus.OPTIMAL, inc, inc_w, tuple(loops), agree)
+
+
+def _certified_social_optimum(inst, so_model, deadline, log):
+    """Solve the max-coverage MILP under both configurations; proven only when they agree."""
+    found = []
+    for opts, name in ((PRIMARY, "primary"), (CONFIRM, "confirm")):
+        out = PersistentHighs(opts, name=name).solve(so_model, time_limit=_deadline_left(deadline))
+        if not out.has_solution:
+            continue
+        counts = sof.decode_counts(so_model)
+        exact = game.welfare(inst, counts)
+        if out.status is SolveStatus.OPTIMAL and abs(exact - out.objective * so_model.data.scale) > 1e-6 * max(1.0, exact):
+            raise VerificationError(f"social optimum: MILP welfare {out.objective * so_model.data.scale} != exact {exact}")
+        found.append((out.status is SolveStatus.OPTIMAL, exact, counts))
+    if not found:
+        return None, False
+    proven = len(found) == 2 and all(ok for ok, _, _ in found) and abs(found[0][1] - found[1][1]) <= 1e-9
+    if len(found) == 2 and not proven and log:
+        log(f"social optimum: solver configurations disagree ({found[0][1]} vs {found[1][1]}); not proven")
+    _, _, counts = max(found, key=lambda f: f[1])
+    return counts, proven
+
+
+def _better(inst, a, b, maximize, margin=0.0):
+    wa, wb = game.welfare(inst, a), game.welfare(inst, b)
+    return wa > wb + margin if maximize else wa < wb - margin
+
+
 def _summaries(inst, counts):
     return game.summarize(inst, counts) if counts is not None else None
 
@@ -111,19 +202,13 @@ def solve_milp(inst: Instance, time_limit: float | None = None, log: Callable[[s
     t0 = time.perf_counter()
     so_model = sof.build_social_optimum_model(inst)
     so_build = time.perf_counter() - t0
-    so_out = PersistentHighs().solve(so_model, time_limit=_deadline_left(deadline))
-    so_counts = sof.decode_counts(so_model) if so_out.has_solution else None
-    so_proven = so_out.status is SolveStatus.OPTIMAL
-    if so_counts is not None and so_proven:
-        exact = game.welfare(inst, so_counts)
-        if abs(exact - so_out.objective * so_model.data.scale) > 1e-6 * max(1.0, exact):
-            raise VerificationError(f"social optimum: MILP welfare {so_out.objective} != exact {exact}")
+    so_counts, so_proven = _certified_social_optimum(inst, so_model, deadline, log)
 
     t0 = time.perf_counter()
     m = eqf.build_equilibrium_model(inst, "max")
     build_s = time.perf_counter() - t0 + so_build
-    solver = PersistentHighs()
-    best = row_generation(inst, m, solver, deadline, log, "best")
+    solvers = (PersistentHighs(PRIMARY, name="primary"), PersistentHighs(CONFIRM, name="confirm"))
+    best = certified_loop(inst, m, solvers, deadline, log, "best")
     stats = {
         "variables": m.nvariables(),
         "constraints": m.nconstraints(),
@@ -135,7 +220,7 @@ def solve_milp(inst: Instance, time_limit: float | None = None, log: Callable[[s
         ext = Extreme(_summaries(inst, best.counts), best.bound, False)
         return _finish(inst, Status.UNKNOWN, ext, None, so_counts, so_proven, "milp", t_start, stats, [best])
     m.obj.sense = pyo.minimize
-    worst = row_generation(inst, m, solver, deadline, log, "worst")
+    worst = certified_loop(inst, m, solvers, deadline, log, "worst")
     stats["variables"] = m.nvariables()
     stats["constraints"] = m.nconstraints()
     best_ext = Extreme(_summaries(inst, best.counts), best.bound, True)
@@ -160,11 +245,13 @@ def _finish(inst, status, best, worst, so_counts, so_proven, method, t_start, st
         if best.profile.welfare > so.welfare + 1e-7:
             raise VerificationError("an equilibrium has more welfare than the social optimum")
     if loops:
+        runs = [lp for c in loops for lp in c.loops]
         stats = dict(stats)
-        stats["iterations"] = sum(lp.iterations for lp in loops)
-        stats["deviation_rows"] = sum(lp.rows for lp in loops)
-        stats["no_goods"] = sum(lp.no_goods for lp in loops)
-        stats["solve_seconds"] = round(sum(lp.solve_seconds for lp in loops), 4)
+        stats["iterations"] = sum(lp.iterations for lp in runs)
+        stats["deviation_rows"] = sum(lp.rows for lp in runs)
+        stats["no_goods"] = sum(lp.no_goods for lp in runs)
+        stats["solve_seconds"] = round(sum(lp.solve_seconds for lp in runs), 4)
+        stats["solver_runs"] = len(runs)
     return MarketResult(
         status=status,
         best=best,

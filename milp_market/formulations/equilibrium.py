@@ -98,10 +98,12 @@ def build_top_level_block(m, d: EquilibriumData, *, with_counts: bool) -> None:
     )
 
 
-def build_equilibrium_model(inst: Instance, sense: str = "max") -> pyo.ConcreteModel:
+def build_equilibrium_model(inst: Instance, sense: str = "max", regret: bool = False) -> pyo.ConcreteModel:
     """The relaxation of formulations/equilibrium.md before any deviation row is generated.
 
-    ``sense`` is ``"max"`` (welfare-best equilibrium) or ``"min"`` (welfare-worst).
+    ``sense`` is ``"max"`` (welfare-best equilibrium) or ``"min"`` (welfare-worst). With
+    ``regret=True`` every no-profitable-deviation row gets the variable slack ``epsilon`` and the
+    objective is to minimize it (formulations/min_regret.md).
     """
     d = prepare(inst)
     M, K, N = d.M, d.K, d.N
@@ -157,9 +159,16 @@ def build_equilibrium_model(inst: Instance, sense: str = "max") -> pyo.ConcreteM
         doc="L[k] = entry payoff: what one more platform on model k would earn",
     )
     U_bar = d.w.sum(axis=1)
-    m.v = pyo.Var(bounds=(0, float(U_bar.max())), doc="v = smallest utility of a platform")
-    m.v_le_u = pyo.Constraint(m.J, rule=lambda m, j: m.v <= m.u[j] + float(U_bar.max()) * (1 - m.x[j]))
-    m.no_entry_gain = pyo.Constraint(m.J, rule=lambda m, k: m.v >= m.L[k] - d.eps)
+    # Proven bound on the smallest utility: utilities sum to welfare (score_share) or to the user
+    # mass (mass_share), so N v <= that total.
+    total = float(sum(v.max() for v in d.welfare_value)) if inst.utility == "score_share" else 1.0 / d.scale
+    v_bar = total / N + d.eps
+    m.v = pyo.Var(bounds=(0, v_bar), doc="v = smallest utility of a platform")
+    m.epsilon = pyo.Var(bounds=(0, float(U_bar.max())), doc="epsilon = largest deviation gain allowed")
+    if not regret:
+        m.epsilon.fix(0)
+    m.v_le_u = pyo.Constraint(m.J, rule=lambda m, j: m.v <= m.u[j] + v_bar * (1 - m.x[j]))
+    m.no_entry_gain = pyo.Constraint(m.J, rule=lambda m, k: m.v >= m.L[k] - d.eps - m.epsilon)
     if inst.utility == "score_share":
         m.sum_utilities = pyo.Constraint(expr=N * m.v <= m.W + d.eps)
     else:
@@ -170,7 +179,14 @@ def build_equilibrium_model(inst: Instance, sense: str = "max") -> pyo.ConcreteM
     m.deviation_rows = pyo.ConstraintList(doc="no profitable deviation from model j to model k")
     m.vacancy_lower = pyo.ComponentMap()  # e -> the expression it must exceed (for intended_point)
     m.no_good = pyo.ConstraintList(doc="cuts off one verified non-equilibrium profile")
-    m.obj = pyo.Objective(expr=m.W, sense=pyo.maximize if sense == "max" else pyo.minimize)
+    m.W_floor = pyo.Param(mutable=True, initialize=-1.0, doc="certification cutoff: only equilibria better than the incumbent")
+    m.W_ceiling = pyo.Param(mutable=True, initialize=float(total) + 1.0)
+    m.cutoff_floor = pyo.Constraint(expr=m.W >= m.W_floor)
+    m.cutoff_ceiling = pyo.Constraint(expr=m.W <= m.W_ceiling)
+    if regret:
+        m.obj = pyo.Objective(expr=m.epsilon, sense=pyo.minimize)
+    else:
+        m.obj = pyo.Objective(expr=m.W, sense=pyo.maximize if sense == "max" else pyo.minimize)
     return m
 
 
@@ -202,7 +218,7 @@ def add_deviation_rows(m, j: int, k: int) -> bool:
             m.vacancy_lower[e] = lower
             vacancy += d.w[k, t] * e
     big = float(d.w[k].sum())
-    m.deviation_rows.add(m.u[j] >= m.L[k] + tie_fix + vacancy - d.eps - big * (1 - m.x[j]))
+    m.deviation_rows.add(m.u[j] >= m.L[k] + tie_fix + vacancy - d.eps - m.epsilon - big * (1 - m.x[j]))
     return True
 
 

@@ -34,12 +34,17 @@ CERTIFY_OPTIONS = {
     "mip_abs_gap": 1e-10,
     "small_matrix_value": 1e-12,
     "output_flag": False,
-    # HiGHS's MIP presolve (1.12-1.16) returned "infeasible" and wrong optima on small equilibrium
-    # models whose feasible points we verified row by row (formulations/README.md, "Solver
-    # safeguards"). A wrong "infeasible" would become a false "no equilibrium" that no exact
-    # check can catch, so certified answers run without presolve.
-    "presolve": "off",
 }
+
+#: HiGHS returned "infeasible" for feasible equilibrium models (points verified row by row) and
+#: wrong optima, in ways that depend on its configuration: presolve (probing, aggregator, parallel
+#: rows) in one case, the cut pool with presolve off in another (formulations/README.md, "Solver
+#: safeguards"). No exact check can catch a wrong "infeasible", so every claim that ends a
+#: row-generation loop must be reproduced by a second configuration (solve.certified_loop).
+#: PRIMARY is the fast one (presolve without the probing rule that 1.16 gets wrong); CONFIRM runs
+#: without presolve.
+PRIMARY = {"presolve_rule_off": 1 << 15}
+CONFIRM = {"presolve": "off", "random_seed": 1}
 
 
 @dataclass(frozen=True)
@@ -54,12 +59,14 @@ class SolveOutcome:
 class PersistentHighs:
     """One HiGHS instance attached to one Pyomo model; re-solves pick up added rows."""
 
-    def __init__(self, threads: int | None = None):
+    def __init__(self, options: dict | None = None, threads: int | None = None, name: str = "primary"):
         self.solver = Highs()
+        self.options = dict(PRIMARY if options is None else options)
         self.threads = threads
+        self.name = name
 
     def solve(self, model, time_limit: float | None = None) -> SolveOutcome:
-        opts = dict(CERTIFY_OPTIONS)
+        opts = {**CERTIFY_OPTIONS, **self.options}
         res = self.solver.solve(
             model,
             load_solutions=False,

@@ -1,0 +1,232 @@
+"""``milp-market bench``: the MILP path and the enumeration baseline, timed in one run on the same
+instances, written to reports/benchmarks.md.
+
+Each instance gets the full answer from both methods: existence, best and worst equilibrium and
+the social optimum. Enumeration stops at ``--enum-cap`` seconds; its total time is then
+extrapolated from its measured rate (profiles per second) over all C(M+N-1, N) profiles and the
+table says so. Gambit's ``enumpure`` on the full normal form is timed where the M^N table is small
+enough (and pygambit is installed). Model size and where the MILP's time goes (build vs solve) are
+reported, and the peak memory of the whole run.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+import resource
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+
+from . import __version__, game
+from .enumeration import enumerate_profiles
+from .generators import generate
+from .results import Status
+from .solve import choose_method, solve_milp
+
+SIZES = {"all": [(10, 20, 3), (20, 40, 5), (30, 40, 6), (50, 100, 8), (100, 200, 10)], "small": [(10, 20, 3), (20, 40, 5)]}
+GAMBIT_MAX_CELLS = 200_000  # M^N profiles of the normal form
+
+
+@dataclass
+class Row:
+    family: str
+    M: int
+    K: int
+    N: int
+    seed: int
+    milp_status: str
+    milp_s: float
+    build_s: float
+    solve_s: float
+    variables: int
+    constraints: int
+    iterations: int
+    deviation_rows: int
+    enum_status: str
+    enum_s: float
+    enum_extrapolated: bool
+    enum_fraction: float
+    agree: str
+    auto_method: str
+    gambit_s: float | None
+    gambit_agree: str
+
+
+def _parse_sizes(spec: str):
+    if spec in SIZES:
+        return SIZES[spec]
+    out = []
+    for part in spec.split(","):
+        M, K, N = (int(x) for x in part.lower().split("x"))
+        out.append((M, K, N))
+    return out
+
+
+def _answer_key(status, best_w, worst_w):
+    if status != "equilibrium":
+        return (status,)
+    return (status, round(best_w, 7), round(worst_w, 7))
+
+
+def gambit_pure_equilibria(inst):
+    """Pure equilibria from Gambit's enumpure on the full N-player normal form, as count vectors."""
+    import itertools
+
+    import numpy as np
+    import pygambit as gbt
+
+    M, N = inst.n_models, inst.platforms
+    payoff = np.zeros((N,) + (M,) * N)
+    for prof in itertools.product(range(M), repeat=N):
+        util = game.platform_utilities(inst, np.bincount(prof, minlength=M))
+        for i in range(N):
+            # Rounded so that float noise in exact ties (1/3 computed two ways) is not a "gain".
+            payoff[(i,) + prof] = round(float(util[prof[i]]), 10)
+    g = gbt.Game.from_arrays(*payoff)
+    res = gbt.nash.enumpure_solve(g)
+    eqs = set()
+    for eq in res.equilibria:
+        picks = []
+        for player in g.players:
+            probs = [float(eq[s]) for s in player.strategies]
+            picks.append(int(np.argmax(probs)))
+        eqs.add(tuple(int(c) for c in np.bincount(picks, minlength=M)))
+    return eqs
+
+
+def bench_instance(family, M, K, N, seed, enum_cap, milp_limit, log) -> Row:
+    inst = generate(family, M, K, N, seed)
+    log(f"[{family} M={M} K={K} N={N} seed={seed}] MILP ...")
+    milp = solve_milp(inst, time_limit=milp_limit)
+    st = milp.stats
+    log(f"  MILP {milp.status.value} in {milp.seconds:.2f}s; enumeration (cap {enum_cap:.0f}s) ...")
+    enum = enumerate_profiles(inst, max_seconds=enum_cap)
+    frac = enum.profiles_checked / enum.profiles_total
+    enum_s = enum.seconds if enum.complete else enum.seconds / max(frac, 1e-300)
+    if enum.complete:
+        e_status = "equilibrium" if enum.equilibria else "no_equilibrium"
+        e_key = _answer_key(e_status, max(enum.welfare, default=0), min(enum.welfare, default=0))
+        m_key = _answer_key(
+            milp.status.value,
+            milp.best.profile.welfare if milp.best else 0,
+            milp.worst.profile.welfare if milp.worst and milp.worst.profile else 0,
+        )
+        agree = "yes" if (e_key == m_key and milp.status is not Status.UNKNOWN) else ("n/a" if milp.status is Status.UNKNOWN else "NO")
+    else:
+        e_status = "capped"
+        agree = "n/a"
+        # Equilibria enumeration did find must be among the MILP's range.
+        if enum.equilibria and milp.status is Status.EQUILIBRIUM:
+            lo, hi = milp.worst.profile.welfare, milp.best.profile.welfare
+            ok = all(lo - 1e-7 <= w <= hi + 1e-7 for w in enum.welfare)
+            agree = "partial-yes" if ok else "NO"
+        elif enum.equilibria and milp.status is Status.NO_EQUILIBRIUM:
+            agree = "NO"
+    gambit_s, gambit_agree = None, ""
+    if M**N <= GAMBIT_MAX_CELLS:
+        try:
+            t0 = time.perf_counter()
+            geqs = gambit_pure_equilibria(inst)
+            gambit_s = time.perf_counter() - t0
+            if enum.complete:
+                gambit_agree = "yes" if geqs == set(enum.equilibria) else "NO"
+        except ImportError:
+            gambit_agree = "pygambit not installed"
+    return Row(
+        family, M, K, N, seed, milp.status.value, milp.seconds, st.get("build_seconds", 0.0), st.get("solve_seconds", 0.0),
+        st.get("variables", 0), st.get("constraints", 0), st.get("iterations", 0), st.get("deviation_rows", 0),
+        e_status, enum_s, not enum.complete, frac, agree, choose_method(inst), gambit_s, gambit_agree,
+    )
+
+
+def _fmt_s(x):
+    if x is None:
+        return "-"
+    if x >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
+
+
+def render(rows, args, peak_mib, wall) -> str:
+    cmd = "milp-market bench " + " ".join(a for a in sys.argv[2:]) if sys.argv[1:2] == ["bench"] else "milp-market bench"
+    lines = [
+        "# Benchmarks: MILP vs enumeration",
+        "",
+        f"Regenerate with: `{cmd}` (from the repository root; takes about {wall / 60:.0f} minutes).",
+        "",
+        f"milp_market {__version__}, Python {platform.python_version()}, {platform.machine()}, "
+        f"generated {_dt.date.today().isoformat()}. Both methods ran in the same process, one after the other, "
+        f"on the same instances (seeded generators in `milp_market/generators.py`). Every time is the full answer: "
+        f"existence, welfare-best and welfare-worst equilibrium, social optimum. MILP time limit {args.milp_time_limit:.0f} s; "
+        f"enumeration cap {args.enum_cap:.0f} s, after which its total is extrapolated from its measured rate "
+        f"(marked ~). Peak memory (max RSS of the whole benchmark process): {peak_mib:,.0f} MiB.",
+        "",
+        "Columns: *ratio* = enumeration time / MILP time (above 1: the MILP is faster); *agree* = same status "
+        "and same best/worst welfare as complete enumeration (`partial-yes`: enumeration was capped but every "
+        "equilibrium it found lies in the MILP's certified welfare range); *auto* = the method `solve --method auto` picks.",
+        "",
+        "## Summary (median over seeds)",
+        "",
+        "| family | M | K | N | profiles | MILP s | build s | solve s | enum s | ratio | MILP statuses | auto | Gambit s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    groups = {}
+    for r in rows:
+        groups.setdefault((r.family, r.M, r.K, r.N), []).append(r)
+    for (fam, M, K, N), rs in groups.items():
+        med = lambda xs: statistics.median(xs)  # noqa: E731
+        milp_s = med([r.milp_s for r in rs])
+        enum_s = med([r.enum_s for r in rs])
+        approx = "~" if any(r.enum_extrapolated for r in rs) else ""
+        statuses = ", ".join(f"{s} {sum(r.milp_status == s for r in rs)}" for s in ("equilibrium", "no_equilibrium", "unknown") if any(r.milp_status == s for r in rs))
+        gam = [r.gambit_s for r in rs if r.gambit_s is not None]
+        lines.append(
+            f"| {fam} | {M} | {K} | {N} | {game.n_profiles(M, N):.2g} | {_fmt_s(milp_s)} | {_fmt_s(med([r.build_s for r in rs]))} | "
+            f"{_fmt_s(med([r.solve_s for r in rs]))} | {approx}{_fmt_s(enum_s)} | {approx}{enum_s / milp_s:.3g} | {statuses} | "
+            f"{rs[0].auto_method} | {_fmt_s(med(gam)) if gam else '-'} |"
+        )
+    lines += [
+        "",
+        "## Every instance",
+        "",
+        "| family | M,K,N | seed | MILP status | MILP s | vars | rows | iterations | deviation rows | enum status | enum s | ratio | agree | Gambit s | Gambit agrees |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        approx = "~" if r.enum_extrapolated else ""
+        lines.append(
+            f"| {r.family} | {r.M},{r.K},{r.N} | {r.seed} | {r.milp_status} | {_fmt_s(r.milp_s)} | {r.variables} | {r.constraints} | "
+            f"{r.iterations} | {r.deviation_rows} | {r.enum_status} | {approx}{_fmt_s(r.enum_s)} | {approx}{r.enum_s / r.milp_s:.3g} | "
+            f"{r.agree} | {_fmt_s(r.gambit_s)} | {r.gambit_agree} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def run_benchmarks(args) -> None:
+    sizes = _parse_sizes(args.sizes)
+    families = [f.strip() for f in args.families.split(",")]
+    rows = []
+    t0 = time.perf_counter()
+    total = len(sizes) * len(families) * args.seeds
+    done = 0
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    for M, K, N in sizes:
+        for fam in families:
+            for seed in range(args.seeds):
+                rows.append(bench_instance(fam, M, K, N, seed, args.enum_cap, args.milp_time_limit, log))
+                done += 1
+                log(f"  [{done}/{total}] done, {time.perf_counter() - t0:.0f}s elapsed")
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    text = render(rows, args, peak_mib, time.perf_counter() - t0)
+    tmp = args.out + ".tmp"
+    with open(tmp, "w") as fh:
+        fh.write(text)
+    import os
+
+    os.replace(tmp, args.out)  # never leave a half-written report
+    log(f"wrote {args.out}")

@@ -1,0 +1,121 @@
+"""Approximate equilibria: the minimum-regret profile (the smallest epsilon for which an
+epsilon-equilibrium exists), by MILP row generation or by enumeration.
+
+Implements the loop of formulations/min_regret.md. The MILP minimizes epsilon over the relaxation
+of formulations/equilibrium.md in which every no-profitable-deviation row is loosened by epsilon.
+Its optimum epsilon* is a lower bound on the true minimum regret (the rows are valid); the exact
+regret r(n*) of its profile n* is an upper bound. The loop adds the rows of every deviation of n*
+gaining more than epsilon* (or, when none is new, keeps n* as incumbent and cuts it off with a
+no-good) until the best verified regret meets the bound.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import game
+from .enumeration import count_vectors
+from .formulations import equilibrium as eqf
+from .formulations.highs import CONFIRM, PRIMARY, PersistentHighs
+from .instance import Instance
+from .results import SolveStatus
+
+
+@dataclass(frozen=True)
+class MinRegretResult:
+    status: str  # "optimal" or "unknown"
+    counts: tuple[int, ...] | None
+    epsilon: float  # exact max regret of `counts` (verified by game.max_regret)
+    bound: float  # proven lower bound on the minimum regret
+    mean_utility: float  # mean platform utility at `counts`
+    method: str
+    seconds: float
+
+    @property
+    def relative_epsilon(self) -> float:
+        return self.epsilon / self.mean_utility if self.mean_utility > 0 else math.inf
+
+    def to_dict(self, inst: Instance) -> dict:
+        return {
+            "status": self.status,
+            "epsilon": self.epsilon,
+            "relative_epsilon": self.relative_epsilon if math.isfinite(self.relative_epsilon) else "inf",
+            "bound": self.bound,
+            "counts": inst.counts_dict(self.counts) if self.counts is not None else None,
+            "method": self.method,
+            "seconds": round(self.seconds, 4),
+        }
+
+
+def _mean_utility(inst, counts):
+    n = np.asarray(counts)
+    return float((n * game.platform_utilities(inst, n)).sum() / inst.platforms)
+
+
+def min_regret_enumerate(inst: Instance) -> MinRegretResult:
+    t0 = time.perf_counter()
+    best, best_r = None, math.inf
+    for batch in count_vectors(inst.n_models, inst.platforms):
+        for n in batch:
+            r = game.max_regret(inst, n)
+            if r < best_r - 1e-12:
+                best, best_r = tuple(int(c) for c in n), r
+    return MinRegretResult("optimal", best, best_r, best_r, _mean_utility(inst, best), "enumerate", time.perf_counter() - t0)
+
+
+def min_regret(inst: Instance, time_limit: float | None = None, method: str = "milp") -> MinRegretResult:
+    """The profile minimizing the largest deviation gain (0 when a pure equilibrium exists)."""
+    if method == "enumerate" or inst.choice != "hardmax":
+        return min_regret_enumerate(inst)
+    t0 = time.perf_counter()
+    deadline = None if time_limit is None else t0 + time_limit
+    m = eqf.build_equilibrium_model(inst, regret=True)
+    d = m.data
+    tol = max(game.EQ_TOL, 2e-6 * d.scale)  # the rows' slack makes epsilon* up to this optimistic
+    inc, inc_r = None, math.inf
+    closed = []
+    # Both solver configurations must close the gap on their own (see solve.certified_loop).
+    for solver in (PersistentHighs(PRIMARY, name="primary"), PersistentHighs(CONFIRM, name="confirm")):
+        bound = 0.0
+        gap_closed = False
+        while True:
+            left = None if deadline is None else deadline - time.perf_counter()
+            if left is not None and left <= 0:
+                break
+            out = solver.solve(m, time_limit=left)
+            if out.status is SolveStatus.INFEASIBLE:
+                gap_closed = inc is not None  # every profile but the incumbent was cut off
+                bound = inc_r
+                break
+            if out.status is not SolveStatus.OPTIMAL:
+                break
+            eps_star = max(0.0, out.objective * d.scale)
+            bound = max(bound, min(eps_star, inc_r))
+            n = eqf.decode_counts(m)
+            r = game.max_regret(inst, n)
+            if r < inc_r:
+                inc, inc_r = n, r
+            if inc_r <= bound + tol:
+                gap_closed = True
+                break
+            added = 0
+            for j in [j for j in range(d.M) if n[j] > 0]:
+                o = list(n)
+                o[j] -= 1
+                pay = game.payoffs_against(inst, o)
+                for k in [k for k in range(d.M) if pay[k] - pay[j] > eps_star + game.EQ_TOL]:
+                    added += eqf.add_deviation_rows(m, j, k)
+            if not added:
+                eqf.add_no_good(m, n)
+        closed.append((gap_closed, bound))
+        if not gap_closed:
+            break
+    bound = min(b for _, b in closed) if closed else 0.0
+    status = "optimal" if inc is not None and len(closed) == 2 and all(c for c, _ in closed) else "unknown"
+    return MinRegretResult(
+        status, inc, inc_r, bound, _mean_utility(inst, inc) if inc is not None else math.nan, "milp", time.perf_counter() - t0
+    )
