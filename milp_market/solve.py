@@ -134,6 +134,8 @@ def certified_loop(inst: Instance, m, solvers, deadline=None, log=None, label=""
         solver = solvers[i % len(solvers)]
         lp = row_generation(inst, m, solver, deadline, log, f"{label}[{solver.name}]")
         loops.append(lp)
+        if log:
+            log(f"{label}[{solver.name}]: {lp.status.value} after {lp.iterations} solves, {lp.solve_seconds:.2f}s")
         i += 1
         if lp.status is SolveStatus.INFEASIBLE:
             agree += 1

@@ -44,7 +44,7 @@ CERTIFY_OPTIONS = {
 #: PRIMARY is the fast one (presolve without the probing rule that 1.16 gets wrong); CONFIRM runs
 #: without presolve.
 PRIMARY = {"presolve_rule_off": 1 << 15}
-CONFIRM = {"presolve": "off", "random_seed": 1}
+CONFIRM = {"presolve_rule_off": (1 << 12) | (1 << 13) | (1 << 15) | (1 << 16), "random_seed": 1}
 
 
 @dataclass(frozen=True)
