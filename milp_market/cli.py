@@ -50,6 +50,8 @@ def cmd_solve(args) -> int:
     from .solve import solve_market
 
     inst = load_instance(args.instance)
+    if args.method == "milp":
+        _require_hardmax(inst)
     log = (lambda msg: print(msg, file=sys.stderr)) if args.verbose else None
     res = solve_market(inst, args.method, args.time_limit, log=log, progress=_progress_printer(args.verbose))
     out = res.to_dict(inst)
@@ -88,32 +90,42 @@ def cmd_solve(args) -> int:
 
 
 def cmd_enumerate(args) -> int:
-    from .enumeration import enumerate_profiles
-
     inst = load_instance(args.instance)
-    res = enumerate_profiles(inst, max_seconds=args.time_limit, max_equilibria=args.max, progress=_progress_printer(args.verbose))
-    eqs = [game.summarize(inst, c).to_dict(inst) for c in res.equilibria]
-    status = "complete" if res.complete else ("cap_reached" if args.max and len(eqs) >= args.max else "time_limit")
-    out = {
-        "instance": inst.name,
-        "status": status,
-        "equilibria": eqs,
-        "count": len(eqs),
-        "profiles_checked": res.profiles_checked,
-        "profiles_total": res.profiles_total,
-        "method": "enumerate",
-        "seconds": round(res.seconds, 4),
-    }
+    if args.method == "milp":
+        from .solve import all_equilibria_milp
+
+        _require_hardmax(inst)
+        res = all_equilibria_milp(inst, cap=args.max, time_limit=args.time_limit)
+        eq_counts, status, seconds, extra = res.equilibria, res.status, res.seconds, {}
+    else:
+        from .enumeration import enumerate_profiles
+
+        res = enumerate_profiles(inst, max_seconds=args.time_limit, max_equilibria=args.max, progress=_progress_printer(args.verbose))
+        status = "complete" if res.complete else ("cap_reached" if args.max and len(res.equilibria) >= args.max else "time_limit")
+        eq_counts, seconds = res.equilibria, res.seconds
+        extra = {"profiles_checked": res.profiles_checked, "profiles_total": res.profiles_total}
+    eqs = [game.summarize(inst, c).to_dict(inst) for c in eq_counts]
+    out = {"instance": inst.name, "status": status, "equilibria": eqs, "count": len(eqs), **extra, "method": args.method, "seconds": round(seconds, 4)}
     if args.json:
         print(json.dumps(out))
         return 0
     print(_header(inst))
-    print(f"{len(eqs)} pure equilibria ({status}; {res.profiles_checked:,} of {res.profiles_total:,} profiles checked)")
+    where = f"; {extra['profiles_checked']:,} of {extra['profiles_total']:,} profiles checked" if extra else ""
+    print(f"{len(eqs)} pure equilibria ({status}{where})")
     if status == "cap_reached":
         print(f"stopped at the cap of {args.max} equilibria: there may be more")
+    elif status == "time_limit":
+        print("stopped at the time limit: there may be more")
     for e in eqs:
         print(f"  {_fmt_counts(e['counts'])}: welfare {_num(e['welfare'])}  {e['structure']}")
     return 0
+
+
+def _require_hardmax(inst):
+    if inst.choice != "hardmax":
+        raise InstanceError(
+            f"{inst.name}: the MILP path covers hardmax choice only; use --method enumerate for {inst.choice} choice"
+        )
 
 
 def cmd_dynamics(args) -> int:
@@ -181,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true")
     e.add_argument("--time-limit", type=float, default=None, metavar="S")
     e.add_argument("--max", type=int, default=None, help="stop after this many equilibria")
+    e.add_argument("--method", choices=["milp", "enumerate"], default="enumerate")
     e.add_argument("-v", "--verbose", action="store_true")
     e.set_defaults(func=cmd_enumerate)
 

@@ -307,3 +307,35 @@ def solve_market(inst: Instance, method: str = "auto", time_limit: float | None 
     if method == "auto":
         res = MarketResult(**{**res.__dict__, "method": f"auto:{chosen}"})
     return res
+
+
+@dataclass(frozen=True)
+class AllEquilibria:
+    status: str  # "complete", "cap_reached" or "time_limit"
+    equilibria: tuple[tuple[int, ...], ...]  # in order of decreasing welfare
+    seconds: float
+
+
+def all_equilibria_milp(inst: Instance, cap: int | None = None, time_limit: float | None = None, log=None) -> AllEquilibria:
+    """Every pure equilibrium, by repeated certified best-equilibrium solves with no-good cuts.
+
+    Each round finds the welfare-best equilibrium not yet listed (certified as in
+    ``certified_loop``) and cuts it off; an infeasible round proves the list complete.
+    """
+    t0 = time.perf_counter()
+    deadline = None if time_limit is None else t0 + time_limit
+    m = eqf.build_equilibrium_model(inst, "max")
+    solvers = (PersistentHighs(PRIMARY, name="primary"), PersistentHighs(CONFIRM, name="confirm"))
+    found: list[tuple[int, ...]] = []
+    while True:
+        if cap is not None and len(found) >= cap:
+            return AllEquilibria("cap_reached", tuple(found), time.perf_counter() - t0)
+        out = certified_loop(inst, m, solvers, deadline, log, f"equilibrium {len(found) + 1}")
+        if out.status is SolveStatus.INFEASIBLE:
+            return AllEquilibria("complete", tuple(found), time.perf_counter() - t0)
+        if out.status is not SolveStatus.OPTIMAL:
+            return AllEquilibria("time_limit", tuple(found), time.perf_counter() - t0)
+        if not game.is_equilibrium(inst, out.counts):
+            raise VerificationError(f"listed profile {out.counts} is not an equilibrium")
+        found.append(out.counts)
+        eqf.add_no_good(m, out.counts)
