@@ -23,7 +23,10 @@ from . import __version__, game
 from .enumeration import enumerate_profiles
 from .generators import generate
 from .results import Status
-from .solve import choose_method, solve_milp
+from .solve import choose_method, solve_enumerate, solve_market, solve_milp
+
+#: ``solve --method auto`` is timed on instances where the faster method needs at most this long.
+AUTO_TIMED_UP_TO = 60.0
 
 SIZES = {"all": [(10, 20, 3), (20, 40, 5), (30, 40, 6), (50, 100, 8), (100, 200, 10)], "small": [(10, 20, 3), (20, 40, 5)]}
 GAMBIT_MAX_CELLS = 200_000  # M^N profiles of the normal form
@@ -50,6 +53,7 @@ class Row:
     enum_fraction: float
     agree: str
     auto_method: str
+    auto_s: float | None
     gambit_s: float | None
     gambit_agree: str
 
@@ -62,12 +66,6 @@ def _parse_sizes(spec: str):
         M, K, N = (int(x) for x in part.lower().split("x"))
         out.append((M, K, N))
     return out
-
-
-def _answer_key(status, best_w, worst_w):
-    if status != "equilibrium":
-        return (status,)
-    return (status, round(best_w, 7), round(worst_w, 7))
 
 
 def gambit_pure_equilibria(inst):
@@ -102,42 +100,51 @@ def bench_instance(family, M, K, N, seed, enum_cap, milp_limit, log) -> Row:
     milp = solve_milp(inst, time_limit=milp_limit)
     st = milp.stats
     log(f"  MILP {milp.status.value} in {milp.seconds:.2f}s; enumeration (cap {enum_cap:.0f}s) ...")
-    enum = enumerate_profiles(inst, max_seconds=enum_cap)
-    frac = enum.profiles_checked / enum.profiles_total
-    enum_s = enum.seconds if enum.complete else enum.seconds / max(frac, 1e-300)
-    if enum.complete:
-        e_status = "equilibrium" if enum.equilibria else "no_equilibrium"
-        e_key = _answer_key(e_status, max(enum.welfare, default=0), min(enum.welfare, default=0))
-        m_key = _answer_key(
-            milp.status.value,
-            milp.best.profile.welfare if milp.best else 0,
-            milp.worst.profile.welfare if milp.worst and milp.worst.profile else 0,
-        )
-        agree = "yes" if (e_key == m_key and milp.status is not Status.UNKNOWN) else ("n/a" if milp.status is Status.UNKNOWN else "NO")
+    enum = solve_enumerate(inst, time_limit=enum_cap)
+    checked, total = enum.stats["profiles_checked"], enum.stats["profiles_total"]
+    complete = checked == total
+    frac = checked / total
+    enum_s = enum.seconds if complete else enum.seconds / max(frac, 1e-300)
+
+    def key(res):
+        if res.status is not Status.EQUILIBRIUM:
+            return (res.status.value,)
+        return (res.status.value, round(res.best.profile.welfare, 7), round(res.worst.profile.welfare, 7))
+
+    if complete:
+        e_status = enum.status.value
+        agree = "n/a" if milp.status is Status.UNKNOWN else ("yes" if key(milp) == key(enum) else "NO")
     else:
         e_status = "capped"
         agree = "n/a"
-        # Equilibria enumeration did find must be among the MILP's range.
-        if enum.equilibria and milp.status is Status.EQUILIBRIUM:
+        # Equilibria the capped enumeration did find must lie in the MILP's certified range.
+        if enum.best is not None and milp.status is Status.EQUILIBRIUM:
             lo, hi = milp.worst.profile.welfare, milp.best.profile.welfare
-            ok = all(lo - 1e-7 <= w <= hi + 1e-7 for w in enum.welfare)
+            ok = lo - 1e-7 <= enum.worst.profile.welfare and enum.best.profile.welfare <= hi + 1e-7
             agree = "partial-yes" if ok else "NO"
-        elif enum.equilibria and milp.status is Status.NO_EQUILIBRIUM:
+        elif enum.best is not None and milp.status is Status.NO_EQUILIBRIUM:
             agree = "NO"
+    auto_s, auto_method = None, choose_method(inst)
+    if min(milp.seconds, enum_s) <= AUTO_TIMED_UP_TO:
+        log("  auto ...")
+        t0 = time.perf_counter()
+        auto = solve_market(inst, "auto", time_limit=milp_limit)
+        auto_s = time.perf_counter() - t0
+        auto_method = auto.method.removeprefix("auto:")
     gambit_s, gambit_agree = None, ""
     if M**N <= GAMBIT_MAX_CELLS:
         try:
             t0 = time.perf_counter()
             geqs = gambit_pure_equilibria(inst)
             gambit_s = time.perf_counter() - t0
-            if enum.complete:
-                gambit_agree = "yes" if geqs == set(enum.equilibria) else "NO"
+            if complete:
+                gambit_agree = "yes" if geqs == set(enumerate_profiles(inst).equilibria) else "NO"
         except ImportError:
             gambit_agree = "pygambit not installed"
     return Row(
         family, M, K, N, seed, milp.status.value, milp.seconds, st.get("build_seconds", 0.0), st.get("solve_seconds", 0.0),
         st.get("variables", 0), st.get("constraints", 0), st.get("iterations", 0), st.get("deviation_rows", 0),
-        e_status, enum_s, not enum.complete, frac, agree, choose_method(inst), gambit_s, gambit_agree,
+        e_status, enum_s, not complete, frac, agree, auto_method, auto_s, gambit_s, gambit_agree,
     )
 
 
@@ -165,11 +172,14 @@ def render(rows, args, peak_mib, wall) -> str:
         "",
         "Columns: *ratio* = enumeration time / MILP time (above 1: the MILP is faster); *agree* = same status "
         "and same best/worst welfare as complete enumeration (`partial-yes`: enumeration was capped but every "
-        "equilibrium it found lies in the MILP's certified welfare range); *auto* = the method `solve --method auto` picks.",
+        "equilibrium it found lies in the MILP's certified welfare range); *auto* = what `solve --method auto` ran "
+        f"(`enumerate` outright for small games, else `race`: both methods in two processes, first complete answer wins) "
+        f"and its measured time, timed where the faster method needs at most {AUTO_TIMED_UP_TO:.0f} s; the summary shows "
+        "the median and, in parentheses, the worst ratio of auto's time to the faster method's.",
         "",
         "## Summary (median over seeds)",
         "",
-        "| family | M | K | N | profiles | MILP s | build s | solve s | enum s | ratio | MILP statuses | auto | Gambit s |",
+        "| family | M | K | N | profiles | MILP s | build s | solve s | enum s | ratio | MILP statuses | auto s (worst auto / faster) | Gambit s |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     groups = {}
@@ -182,24 +192,29 @@ def render(rows, args, peak_mib, wall) -> str:
         approx = "~" if any(r.enum_extrapolated for r in rs) else ""
         statuses = ", ".join(f"{s} {sum(r.milp_status == s for r in rs)}" for s in ("equilibrium", "no_equilibrium", "unknown") if any(r.milp_status == s for r in rs))
         gam = [r.gambit_s for r in rs if r.gambit_s is not None]
+        timed = [r for r in rs if r.auto_s is not None]
+        auto_txt = (
+            f"{_fmt_s(med([r.auto_s for r in timed]))} ({max(r.auto_s / min(r.milp_s, r.enum_s) for r in timed):.2f})"
+            if timed else "not timed"
+        )
         lines.append(
             f"| {fam} | {M} | {K} | {N} | {game.n_profiles(M, N):.2g} | {_fmt_s(milp_s)} | {_fmt_s(med([r.build_s for r in rs]))} | "
             f"{_fmt_s(med([r.solve_s for r in rs]))} | {approx}{_fmt_s(enum_s)} | {approx}{enum_s / milp_s:.3g} | {statuses} | "
-            f"{rs[0].auto_method} | {_fmt_s(med(gam)) if gam else '-'} |"
+            f"{auto_txt} | {_fmt_s(med(gam)) if gam else '-'} |"
         )
     lines += [
         "",
         "## Every instance",
         "",
-        "| family | M,K,N | seed | MILP status | MILP s | vars | rows | iterations | deviation rows | enum status | enum s | ratio | agree | Gambit s | Gambit agrees |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| family | M,K,N | seed | MILP status | MILP s | build s | solve s | vars | rows | solves | deviation rows | enum status | enum s | ratio | agree | auto | auto s | Gambit s | Gambit agrees |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         approx = "~" if r.enum_extrapolated else ""
         lines.append(
-            f"| {r.family} | {r.M},{r.K},{r.N} | {r.seed} | {r.milp_status} | {_fmt_s(r.milp_s)} | {r.variables} | {r.constraints} | "
-            f"{r.iterations} | {r.deviation_rows} | {r.enum_status} | {approx}{_fmt_s(r.enum_s)} | {approx}{r.enum_s / r.milp_s:.3g} | "
-            f"{r.agree} | {_fmt_s(r.gambit_s)} | {r.gambit_agree} |"
+            f"| {r.family} | {r.M},{r.K},{r.N} | {r.seed} | {r.milp_status} | {_fmt_s(r.milp_s)} | {_fmt_s(r.build_s)} | {_fmt_s(r.solve_s)} | "
+            f"{r.variables} | {r.constraints} | {r.iterations} | {r.deviation_rows} | {r.enum_status} | {approx}{_fmt_s(r.enum_s)} | "
+            f"{approx}{r.enum_s / r.milp_s:.3g} | {r.agree} | {r.auto_method} | {_fmt_s(r.auto_s)} | {_fmt_s(r.gambit_s)} | {r.gambit_agree} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -27,8 +27,9 @@ from .results import Extreme, MarketResult, SolveStatus, Status
 
 METHODS = ("milp", "enumerate", "auto")
 
-#: ``auto`` enumerates when (profiles x M x K) is below this; calibrated in reports/benchmarks.md.
-AUTO_ENUMERATION_WORK = 3e7
+#: ``auto`` enumerates outright when (profiles x M x K) is below this (about a second of
+#: enumeration, less than starting two processes would cost); above it, it races both methods.
+AUTO_ENUMERATION_WORK = 2e7
 
 
 class VerificationError(RuntimeError):
@@ -286,13 +287,64 @@ def solve_enumerate(inst: Instance, time_limit: float | None = None, progress=No
 
 
 def enumeration_work(inst: Instance) -> float:
+    """Profiles x M x K: the enumeration's cost in numpy element operations (about 2e7 per second
+    on the benchmark machine, reports/benchmarks.md)."""
     return game.n_profiles(inst.n_models, inst.platforms) * inst.n_models * inst.n_types
 
 
+def _run_in_child(conn, method, inst, time_limit):
+    try:
+        res = solve_milp(inst, time_limit) if method == "milp" else solve_enumerate(inst, time_limit)
+        conn.send(("ok", res))
+    except BaseException as exc:  # reported to the parent, which re-raises
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def race(inst: Instance, time_limit: float | None = None) -> MarketResult:
+    """Run the MILP path and the enumeration in two processes; the first *complete* answer wins.
+
+    An ``unknown`` from one side waits for the other side. Both use the same time limit.
+    """
+    import multiprocessing as mp
+    from multiprocessing.connection import wait
+
+    ctx = mp.get_context("fork")
+    pending = {}
+    for method in ("milp", "enumerate"):
+        parent, child = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_run_in_child, args=(child, method, inst, time_limit), daemon=True)
+        proc.start()
+        child.close()
+        pending[parent] = (method, proc)
+    fallback = None
+    try:
+        while pending:
+            for conn in wait(list(pending)):
+                method, proc = pending.pop(conn)
+                try:
+                    kind, payload = conn.recv()
+                except EOFError:
+                    kind, payload = "error", f"{method} process ended without an answer"
+                proc.join(timeout=1)
+                if kind == "error":
+                    raise RuntimeError(f"{method}: {payload}")
+                if payload.status is not Status.UNKNOWN:
+                    return payload
+                fallback = fallback or payload
+        return fallback
+    finally:
+        for _, proc in pending.values():
+            proc.terminate()
+            proc.join(timeout=5)
+
+
 def choose_method(inst: Instance) -> str:
+    """``enumerate`` for softmax choice and for games it finishes in about a second, else ``race``."""
     if inst.choice != "hardmax":
         return "enumerate"
-    return "enumerate" if enumeration_work(inst) <= AUTO_ENUMERATION_WORK else "milp"
+    return "enumerate" if enumeration_work(inst) <= AUTO_ENUMERATION_WORK else "race"
 
 
 def solve_market(inst: Instance, method: str = "auto", time_limit: float | None = None, log=None, progress=None) -> MarketResult:
@@ -302,10 +354,12 @@ def solve_market(inst: Instance, method: str = "auto", time_limit: float | None 
     chosen = choose_method(inst) if method == "auto" else method
     if chosen == "milp":
         res = solve_milp(inst, time_limit, log)
+    elif chosen == "race":
+        res = race(inst, time_limit)
     else:
         res = solve_enumerate(inst, time_limit, progress)
     if method == "auto":
-        res = MarketResult(**{**res.__dict__, "method": f"auto:{chosen}"})
+        res = MarketResult(**{**res.__dict__, "method": f"auto:{chosen}:{res.method}" if chosen == "race" else f"auto:{res.method}"})
     return res
 
 
