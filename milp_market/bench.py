@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 from . import __version__, game
 from .enumeration import enumerate_profiles
-from .generators import generate
+from .generators import FAMILIES, generate
+from .instance import InstanceError
 from .results import Status
 from .solve import choose_method, solve_enumerate, solve_market, solve_milp
 
@@ -63,7 +64,10 @@ def _parse_sizes(spec: str):
         return SIZES[spec]
     out = []
     for part in spec.split(","):
-        M, K, N = (int(x) for x in part.lower().split("x"))
+        try:
+            M, K, N = (int(x) for x in part.lower().split("x"))
+        except ValueError:
+            raise InstanceError(f"--sizes: {part!r} is not MxKxN (e.g. 10x20x3), 'all' or 'small'") from None
         out.append((M, K, N))
     return out
 
@@ -222,6 +226,9 @@ def render(rows, args, peak_mib, wall) -> str:
 def run_benchmarks(args) -> None:
     sizes = _parse_sizes(args.sizes)
     families = [f.strip() for f in args.families.split(",")]
+    unknown = [f for f in families if f not in FAMILIES]
+    if unknown:
+        raise InstanceError(f"--families: unknown family {unknown[0]!r}; choose from {', '.join(FAMILIES)}")
     rows = []
     t0 = time.perf_counter()
     total = len(sizes) * len(families) * args.seeds

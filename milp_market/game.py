@@ -30,10 +30,19 @@ def utility_weights(inst: Instance) -> np.ndarray:
     return np.broadcast_to(inst.masses[None, :], inst.scores.shape).copy()
 
 
-def _softmax_weights(inst: Instance) -> np.ndarray:
-    # Subtracting the per-type maximum keeps exp() finite for any beta; shares are unchanged.
+def _log_partition(inst: Instance, counts) -> np.ndarray:
+    """(K,): log sum_i n_i exp(beta S[i,t]) over the platforms in ``counts`` (-inf if none).
+
+    Computed around the largest exponent among models in use, so no exp() overflows or
+    underflows to an all-zero sum, whatever beta is.
+    """
+    n = np.asarray(counts, dtype=float)
+    used = n > 0
     z = inst.beta * inst.scores
-    return np.exp(z - z.max(axis=0, keepdims=True))
+    if not used.any():
+        return np.full(inst.n_types, -np.inf)
+    c = z[used].max(axis=0)
+    return c + np.log((n[used, None] * np.exp(z[used] - c[None, :])).sum(axis=0))
 
 
 def shares(inst: Instance, counts) -> np.ndarray:
@@ -41,9 +50,10 @@ def shares(inst: Instance, counts) -> np.ndarray:
     n = np.asarray(counts, dtype=float)
     used = n > 0
     if inst.choice == "softmax":
-        e = _softmax_weights(inst)
-        Z = n @ e
-        return np.where(used[:, None], e / Z[None, :], 0.0)
+        logZ = _log_partition(inst, n)
+        out = np.zeros(inst.scores.shape)
+        out[used] = np.exp(inst.beta * inst.scores[used] - logZ[None, :])
+        return out
     S = inst.scores
     top = np.where(used[:, None], S, -np.inf).max(axis=0)
     tied = used[:, None] & (S >= top[None, :] - TIE_TOL)
@@ -73,9 +83,9 @@ def payoffs_against(inst: Instance, opponents) -> np.ndarray:
     o = np.asarray(opponents, dtype=float)
     w = utility_weights(inst)
     if inst.choice == "softmax":
-        e = _softmax_weights(inst)
-        Z = o @ e
-        return (w * e / (Z[None, :] + e)).sum(axis=1)
+        z = inst.beta * inst.scores
+        logZ = np.logaddexp(_log_partition(inst, o)[None, :], z)  # the deviator joins the others
+        return (w * np.exp(z - logZ)).sum(axis=1)
     S = inst.scores
     used = o > 0
     if not used.any():
