@@ -175,6 +175,14 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from .report import write_reports
+
+    for path in write_reports(args.instances, args.out, args.time_limit):
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="milp-market", description="Exact market games among generative-model platforms.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -204,6 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--max-steps", type=int, default=100_000)
     d.set_defaults(func=cmd_dynamics)
+
+    r = sub.add_parser("report", help="Markdown report with figures per instance")
+    r.add_argument("instances", nargs="+", metavar="INSTANCE")
+    r.add_argument("--out", required=True, help="output directory, e.g. reports/real-data/")
+    r.add_argument("--time-limit", type=float, default=None, metavar="S")
+    r.set_defaults(func=cmd_report)
 
     b = sub.add_parser("bench", help="MILP vs enumeration benchmark; writes reports/benchmarks.md")
     b.add_argument("--out", default="reports/benchmarks.md")
