@@ -126,7 +126,7 @@ def render_report(inst: Instance, res, mr, figures, command: str) -> str:
             f"- No pure equilibrium: the minimum-regret profile is {_counts_text(inst, mr.counts)} with epsilon "
             f"{_f(mr.epsilon, 6)} ({_f(mr.relative_epsilon)} of the mean platform utility; {mr.status})."
         )
-    L += ["", f"Method {res.method}; {res.seconds:.2f} s; every equilibrium above was re-checked by the exact evaluator.", ""]
+    L += ["", f"Method {res.method}; every equilibrium above was re-checked by the exact evaluator.", ""]
     for caption, name in figures:
         L += [f"### {caption}", "", f"![{caption}]({name})", ""]
     return "\n".join(L)
