@@ -175,6 +175,19 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_import_csv(args) -> int:
+    import os
+
+    from .instance import load_csv_instance, save_instance
+
+    inst = load_csv_instance(args.scores, args.masses, mass_column=args.mass_row, platforms=args.platforms, name=args.name)
+    tmp = args.out + ".tmp"
+    save_instance(inst, tmp)
+    os.replace(tmp, args.out)
+    print(f"wrote {args.out}: {inst.n_models} models, {inst.n_types} user types, {inst.platforms} platforms")
+    return 0
+
+
 def cmd_report(args) -> int:
     from .report import write_reports
 
@@ -212,6 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--max-steps", type=int, default=100_000)
     d.set_defaults(func=cmd_dynamics)
+
+    c = sub.add_parser("import-csv", help="turn a CSV score table into an instance file")
+    c.add_argument("scores", help="CSV: rows = models (first column = name), columns = user types")
+    c.add_argument("--masses", help="CSV with columns user_type,mass (default: uniform)")
+    c.add_argument("--mass-row", help="name of a row of the score table that holds the masses")
+    c.add_argument("--platforms", type=int, required=True)
+    c.add_argument("--name", default=None)
+    c.add_argument("--out", required=True, help="instance JSON to write")
+    c.set_defaults(func=cmd_import_csv)
 
     r = sub.add_parser("report", help="Markdown report with figures per instance")
     r.add_argument("instances", nargs="+", metavar="INSTANCE")

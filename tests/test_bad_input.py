@@ -91,3 +91,20 @@ def test_csv_import_with_mass_row(tmp_path):
     (tmp_path / "s.csv").write_text("model,a,b\nA,1,0\nB,0,1\nmass,1,1\n")
     inst = load_csv_instance(tmp_path / "s.csv", mass_column="mass", platforms=2)
     assert inst.n_models == 2 and list(inst.masses) == [0.5, 0.5]
+
+
+def test_import_csv_command_round_trips(tmp_path, capsys):
+    from milp_market.instance import load_instance
+
+    (tmp_path / "s.csv").write_text("model,a,b\nA,1,0\nB,0,1\n")
+    out = tmp_path / "i.json"
+    assert main(["import-csv", str(tmp_path / "s.csv"), "--platforms", "2", "--out", str(out)]) == 0
+    inst = load_instance(out)
+    assert inst.model_names == ("A", "B") and inst.platforms == 2
+
+
+def test_import_csv_rejects_non_numeric_scores(tmp_path, capsys):
+    (tmp_path / "s.csv").write_text("model,a,b\nA,1,x\nB,0,1\n")
+    assert main(["import-csv", str(tmp_path / "s.csv"), "--platforms", "2", "--out", str(tmp_path / "i.json")]) == 2
+    assert "number" in capsys.readouterr().err
+    assert not (tmp_path / "i.json").exists()
