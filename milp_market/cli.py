@@ -188,6 +188,15 @@ def cmd_import_csv(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from .sweep import run_sweep
+
+    table = run_sweep(args.spec, scheduler=args.scheduler, workers=args.workers, progress=not args.no_progress)
+    counts = table["status"].value_counts().to_dict()
+    print(f"{len(table)} points: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    return 0
+
+
 def cmd_report(args) -> int:
     from .report import write_reports
 
@@ -234,6 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--name", default=None)
     c.add_argument("--out", required=True, help="instance JSON to write")
     c.set_defaults(func=cmd_import_csv)
+
+    w = sub.add_parser("sweep", help="solve a grid of instances on Dask; tidy CSV and plots")
+    w.add_argument("spec", help="TOML or JSON sweep spec (see milp_market/sweep.py)")
+    w.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
+    w.add_argument("--workers", type=int, default=2, help="local cluster processes (one solver thread each)")
+    w.add_argument("--no-progress", action="store_true")
+    w.set_defaults(func=cmd_sweep)
 
     r = sub.add_parser("report", help="Markdown report with figures per instance")
     r.add_argument("instances", nargs="+", metavar="INSTANCE")
