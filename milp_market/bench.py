@@ -170,7 +170,8 @@ def render(rows, args, peak_mib, wall) -> str:
         f"milp_market {__version__}, Python {platform.python_version()}, {platform.machine()}, "
         f"generated {_dt.date.today().isoformat()}. Both methods ran in the same process, one after the other, "
         f"on the same instances (seeded generators in `milp_market/generators.py`). Every time is the full answer: "
-        f"existence, welfare-best and welfare-worst equilibrium, social optimum. MILP time limit {args.milp_time_limit:.0f} s; "
+        f"existence, welfare-best and welfare-worst equilibrium, social optimum. MILP time limit per instance (s): "
+        f"{', '.join(f'{k} {v:.0f}' for k, v in args.limits.items())}; "
         f"enumeration cap {args.enum_cap:.0f} s, after which its total is extrapolated from its measured rate "
         f"(marked ~). Peak memory (max RSS of the whole benchmark process): {peak_mib:,.0f} MiB.",
         "",
@@ -223,12 +224,28 @@ def render(rows, args, peak_mib, wall) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _parse_limits(spec: str, families) -> dict:
+    """'300' or 'specialist=300,uniform=120': MILP time limit per family."""
+    try:
+        if "=" not in spec:
+            return {f: float(spec) for f in families}
+        limits = {k.strip(): float(v) for k, v in (part.split("=") for part in spec.split(","))}
+    except ValueError:
+        raise InstanceError(f"--milp-time-limit: {spec!r} is not seconds or family=seconds,...") from None
+    missing = [f for f in families if f not in limits]
+    if missing:
+        raise InstanceError(f"--milp-time-limit: no limit for family {missing[0]!r}")
+    return limits
+
+
 def run_benchmarks(args) -> None:
     sizes = _parse_sizes(args.sizes)
     families = [f.strip() for f in args.families.split(",")]
     unknown = [f for f in families if f not in FAMILIES]
     if unknown:
         raise InstanceError(f"--families: unknown family {unknown[0]!r}; choose from {', '.join(FAMILIES)}")
+    limits = _parse_limits(str(args.milp_time_limit), families)
+    args.limits = limits
     rows = []
     t0 = time.perf_counter()
     total = len(sizes) * len(families) * args.seeds
@@ -240,7 +257,7 @@ def run_benchmarks(args) -> None:
     for M, K, N in sizes:
         for fam in families:
             for seed in range(args.seeds):
-                rows.append(bench_instance(fam, M, K, N, seed, args.enum_cap, args.milp_time_limit, log))
+                rows.append(bench_instance(fam, M, K, N, seed, args.enum_cap, limits[fam], log))
                 done += 1
                 log(f"  [{done}/{total}] done, {time.perf_counter() - t0:.0f}s elapsed")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

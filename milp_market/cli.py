@@ -263,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--families", default="specialist,uniform,ties")
     b.add_argument("--seeds", type=int, default=3)
     b.add_argument("--enum-cap", type=float, default=60.0, help="seconds before enumeration is stopped and extrapolated")
-    b.add_argument("--milp-time-limit", type=float, default=300.0)
+    b.add_argument("--milp-time-limit", default="300", help="seconds, or per family: specialist=300,uniform=120,ties=120")
     b.set_defaults(func=cmd_bench)
     return p
 
