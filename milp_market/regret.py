@@ -102,14 +102,7 @@ def min_regret(inst: Instance, time_limit: float | None = None, method: str = "m
             if inc_r <= bound + tol:
                 gap_closed = True
                 break
-            added = 0
-            for j in [j for j in range(d.M) if n[j] > 0]:
-                o = list(n)
-                o[j] -= 1
-                pay = game.payoffs_against(inst, o)
-                for k in [k for k in range(d.M) if pay[k] - pay[j] > eps_star + game.EQ_TOL]:
-                    added += eqf.add_deviation_rows(m, j, k)
-            if not added:
+            if not eqf.add_rows_for_deviations(m, inst, n, eps_star + game.EQ_TOL):
                 eqf.add_no_good(m, n)
         closed.append((gap_closed, bound))
         if not gap_closed:

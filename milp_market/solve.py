@@ -56,11 +56,10 @@ def row_generation(inst: Instance, m, solver: PersistentHighs, deadline=None, lo
     d = m.data
     it = rows = goods = 0
     solve_s = 0.0
-    incumbent = None
     while True:
         left = _deadline_left(deadline)
         if left is not None and left <= 0:
-            return LoopOutcome(SolveStatus.TIME_LIMIT, incumbent, math.nan, it, rows, goods, solve_s)
+            return LoopOutcome(SolveStatus.TIME_LIMIT, None, math.nan, it, rows, goods, solve_s)
         t0 = time.perf_counter()
         out = solver.solve(m, time_limit=left)
         solve_s += time.perf_counter() - t0
@@ -69,7 +68,7 @@ def row_generation(inst: Instance, m, solver: PersistentHighs, deadline=None, lo
         if out.status is SolveStatus.INFEASIBLE:
             return LoopOutcome(SolveStatus.INFEASIBLE, None, math.nan, it, rows, goods, solve_s)
         if not out.has_solution:
-            return LoopOutcome(out.status, incumbent, bound, it, rows, goods, solve_s)
+            return LoopOutcome(out.status, None, bound, it, rows, goods, solve_s)
         n = eqf.decode_counts(m)
         if sum(n) != inst.platforms:
             raise VerificationError(f"decoded profile {n} does not place {inst.platforms} platforms")
@@ -83,14 +82,8 @@ def row_generation(inst: Instance, m, solver: PersistentHighs, deadline=None, lo
                 return LoopOutcome(SolveStatus.OPTIMAL, n, exact, it, rows, goods, solve_s)
             return LoopOutcome(out.status, n, bound, it, rows, goods, solve_s)
         if out.status is not SolveStatus.OPTIMAL:
-            return LoopOutcome(out.status, incumbent, bound, it, rows, goods, solve_s)
-        added = 0
-        for j in [j for j in range(d.M) if n[j] > 0]:
-            o = list(n)
-            o[j] -= 1
-            pay = game.payoffs_against(inst, o)
-            for k in [k for k in range(d.M) if pay[k] - pay[j] > game.EQ_TOL]:
-                added += eqf.add_deviation_rows(m, j, k)
+            return LoopOutcome(out.status, None, bound, it, rows, goods, solve_s)
+        added = eqf.add_rows_for_deviations(m, inst, n, game.EQ_TOL)
         if not added:
             eqf.add_no_good(m, n)
             goods += 1

@@ -222,6 +222,20 @@ def add_deviation_rows(m, j: int, k: int) -> bool:
     return True
 
 
+def add_rows_for_deviations(m, inst: Instance, counts, threshold: float) -> int:
+    """Add the rows of every deviation of ``counts`` gaining more than ``threshold`` (exactly, by
+    game.payoffs_against); returns how many were new."""
+    added = 0
+    n = list(counts)
+    for j in [j for j in range(m.data.M) if n[j] > 0]:
+        others = n.copy()
+        others[j] -= 1
+        pay = game.payoffs_against(inst, others)
+        for k in np.flatnonzero(pay - pay[j] > threshold):
+            added += add_deviation_rows(m, j, int(k))
+    return added
+
+
 def add_no_good(m, counts) -> None:
     """Exclude exactly this count vector."""
     m.no_good.add(sum(m.b[j, int(c)] for j, c in enumerate(counts)) <= m.data.M - 1)
