@@ -58,11 +58,11 @@ def _figures(inst: Instance, res, out_dir: Path, stem: str) -> list[tuple[str, s
     if panels:
         used = sorted({j for _, c in panels for j in range(inst.n_models) if c[j] > 0})
         fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels) + 1.5, 0.45 * inst.n_types + 2.0), squeeze=False)
-        for ax, (title, counts) in zip(axes[0], panels):
+        for i, (ax, (title, counts)) in enumerate(zip(axes[0], panels)):
             mat = _service_matrix(inst, counts)[:, used]
             im = ax.imshow(mat, vmin=0, vmax=1, cmap="Blues", aspect="auto")
             ax.set_xticks(range(len(used)), [f"{inst.model_names[j]}\n(x{counts[j]})" for j in used], rotation=45, ha="right", fontsize=7)
-            ax.set_yticks(range(inst.n_types), inst.type_names, fontsize=7)
+            ax.set_yticks(range(inst.n_types), inst.type_names if i == 0 else [], fontsize=7)
             ax.set_title(title, fontsize=9)
         fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="share of the user group served")
         name = f"{stem}_service.png"
