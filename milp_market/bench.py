@@ -182,6 +182,9 @@ def render(rows, args, peak_mib, wall) -> str:
         f"and its measured time, timed where the faster method needs at most {AUTO_TIMED_UP_TO:.0f} s; the summary shows "
         "the median and, in parentheses, the worst ratio of auto's time to the faster method's.",
         "",
+        "How these numbers compare with the targets of issue #3 (which are met, which are not, and why) is "
+        "written up in [reports/README.md](README.md).",
+        "",
         "## Summary (median over seeds)",
         "",
         "| family | M | K | N | profiles | MILP s | build s | solve s | enum s | ratio | MILP statuses | auto s (worst auto / faster) | Gambit s |",
