@@ -179,20 +179,22 @@ def plausible(names, params):
 _cache: dict = {}
 
 
+def shows_wanted(eqs, want) -> bool:
+    """Does this equilibrium list show the wanted step (None = no pure equilibrium)?"""
+    if want is None:
+        return not eqs
+    if want == "homogenized":
+        return len(eqs) == 1 and game.structure(eqs[0]) == "homogenized"
+    return bool(eqs) and all(game.structure(e) == "differentiated" for e in eqs)
+
+
 def pattern_ok(names, params, upto=5):
     """True when the prefixes M = 2..upto show the wanted pattern (exact enumeration)."""
     for M in range(2, upto + 1):
         key = ("p", tuple(names[:M]), tuple(params[:M]))
         if key not in _cache:
             eqs = enumerate_profiles(build(names, params, M, N_PAPER)).equilibria
-            want = WANT[M - 2]
-            if want is None:
-                ok = not eqs
-            elif want == "homogenized":
-                ok = len(eqs) == 1 and game.structure(eqs[0]) == "homogenized"
-            else:
-                ok = bool(eqs) and all(game.structure(e) == "differentiated" for e in eqs)
-            _cache[key] = ok
+            _cache[key] = shows_wanted(eqs, WANT[M - 2])
         if not _cache[key]:
             return False
     return True
@@ -364,14 +366,7 @@ def illustrative_orders():
         for M in range(2, 6):
             sub = make_instance(ill.scores[list(order[:M])], ill.masses, N_PAPER,
                                 model_names=[ill.model_names[j] for j in order[:M]], type_names=ill.type_names)
-            eqs = enumerate_profiles(sub).equilibria
-            want = WANT[M - 2]
-            if want is None:
-                ok = not eqs
-            elif want == "homogenized":
-                ok = len(eqs) == 1 and game.structure(eqs[0]) == "homogenized"
-            else:
-                ok = bool(eqs) and all(game.structure(e) == "differentiated" for e in eqs)
+            ok = shows_wanted(enumerate_profiles(sub).equilibria, WANT[M - 2])
             if not ok:
                 break
         if ok:
