@@ -50,8 +50,6 @@ def cmd_solve(args) -> int:
     from .solve import solve_market
 
     inst = load_instance(args.instance)
-    if args.method == "milp":
-        _require_hardmax(inst)
     log = (lambda msg: print(msg, file=sys.stderr)) if args.verbose else None
     res = solve_market(inst, args.method, args.time_limit, log=log, progress=_progress_printer(args.verbose))
     out = res.to_dict(inst)
@@ -94,7 +92,6 @@ def cmd_enumerate(args) -> int:
     if args.method == "milp":
         from .solve import all_equilibria_milp
 
-        _require_hardmax(inst)
         res = all_equilibria_milp(inst, cap=args.max, time_limit=args.time_limit)
         eq_counts, status, seconds, extra = res.equilibria, res.status, res.seconds, {}
     else:
@@ -119,13 +116,6 @@ def cmd_enumerate(args) -> int:
     for e in eqs:
         print(f"  {_fmt_counts(e['counts'])}: welfare {_num(e['welfare'])}  {e['structure']}")
     return 0
-
-
-def _require_hardmax(inst):
-    if inst.choice != "hardmax":
-        raise InstanceError(
-            f"{inst.name}: the MILP path covers hardmax choice only; use --method enumerate for {inst.choice} choice"
-        )
 
 
 def cmd_dynamics(args) -> int:

@@ -19,10 +19,10 @@ import numpy as np
 
 from . import game
 from .enumeration import count_vectors
-from .formulations import equilibrium as eqf
 from .formulations.highs import CONFIRM, PRIMARY, PersistentHighs
 from .instance import Instance
 from .results import SolveStatus
+from .solve import build_equilibrium, formulation
 
 
 @dataclass(frozen=True)
@@ -69,11 +69,12 @@ def min_regret_enumerate(inst: Instance) -> MinRegretResult:
 
 def min_regret(inst: Instance, time_limit: float | None = None, method: str = "milp") -> MinRegretResult:
     """The profile minimizing the largest deviation gain (0 when a pure equilibrium exists)."""
-    if method == "enumerate" or inst.choice != "hardmax":
+    if method == "enumerate":
         return min_regret_enumerate(inst)
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
-    m = eqf.build_equilibrium_model(inst, regret=True)
+    m = build_equilibrium(inst, regret=True)
+    fm = formulation(inst)
     d = m.data
     tol = max(game.EQ_TOL, 2e-6 * d.scale)  # the rows' slack makes epsilon* up to this optimistic
     inc, inc_r = None, math.inf
@@ -95,15 +96,15 @@ def min_regret(inst: Instance, time_limit: float | None = None, method: str = "m
                 break
             eps_star = max(0.0, out.objective * d.scale)
             bound = max(bound, min(eps_star, inc_r))
-            n = eqf.decode_counts(m)
+            n = fm.decode_counts(m)
             r = game.max_regret(inst, n)
             if r < inc_r:
                 inc, inc_r = n, r
             if inc_r <= bound + tol:
                 gap_closed = True
                 break
-            if not eqf.add_rows_for_deviations(m, inst, n, eps_star + game.EQ_TOL):
-                eqf.add_no_good(m, n)
+            if not fm.add_rows_for_deviations(m, inst, n, eps_star + game.EQ_TOL):
+                fm.add_no_good(m, n)
         closed.append((gap_closed, bound))
         if not gap_closed:
             break

@@ -20,6 +20,7 @@ import pyomo.environ as pyo
 from . import game
 from .enumeration import enumerate_profiles
 from .formulations import equilibrium as eqf
+from .formulations import logit as lgf
 from .formulations import social_optimum as sof
 from .formulations.highs import CONFIRM, PRIMARY, PersistentHighs
 from .instance import Instance
@@ -47,13 +48,31 @@ class LoopOutcome:
     solve_seconds: float
 
 
+def formulation(inst: Instance):
+    """The equilibrium formulation module for the instance's choice rule: formulations/equilibrium.md
+    (hardmax) or formulations/logit.md (softmax). Both expose ``add_rows_for_deviations``,
+    ``add_no_good`` and ``decode_counts`` over the same one-hot count variables b."""
+    return lgf if inst.choice == "softmax" else eqf
+
+
+def build_equilibrium(inst: Instance, sense: str = "max", regret: bool = False):
+    if inst.choice == "softmax":
+        return lgf.build_logit_model(inst, sense, regret)
+    return eqf.build_equilibrium_model(inst, sense, regret)
+
+
 def _deadline_left(deadline):
     return None if deadline is None else deadline - time.perf_counter()
 
 
-def row_generation(inst: Instance, m, solver: PersistentHighs, deadline=None, log=None, label="") -> LoopOutcome:
-    """Solve, verify, cut, re-solve until the optimum is a verified equilibrium (or proof of none)."""
+def row_generation(inst: Instance, m, solver: PersistentHighs, deadline=None, log=None, label="", accept=None) -> LoopOutcome:
+    """Solve, verify, cut, re-solve until the optimum is a verified equilibrium (or proof of none).
+
+    ``accept`` replaces the equilibrium check (the logit social optimum accepts every profile).
+    """
     d = m.data
+    accept = accept or (lambda n: game.is_equilibrium(inst, n))
+    fm = formulation(inst)
     it = rows = goods = 0
     solve_s = 0.0
     while True:
@@ -69,10 +88,10 @@ def row_generation(inst: Instance, m, solver: PersistentHighs, deadline=None, lo
             return LoopOutcome(SolveStatus.INFEASIBLE, None, math.nan, it, rows, goods, solve_s)
         if not out.has_solution:
             return LoopOutcome(out.status, None, bound, it, rows, goods, solve_s)
-        n = eqf.decode_counts(m)
+        n = fm.decode_counts(m)
         if sum(n) != inst.platforms:
             raise VerificationError(f"decoded profile {n} does not place {inst.platforms} platforms")
-        if game.is_equilibrium(inst, n):
+        if accept(n):
             if out.status is SolveStatus.OPTIMAL:
                 exact = game.welfare(inst, n)
                 if abs(exact - out.objective * d.scale) > 1e-6 * max(1.0, abs(exact)):
@@ -83,9 +102,9 @@ def row_generation(inst: Instance, m, solver: PersistentHighs, deadline=None, lo
             return LoopOutcome(out.status, n, bound, it, rows, goods, solve_s)
         if out.status is not SolveStatus.OPTIMAL:
             return LoopOutcome(out.status, None, bound, it, rows, goods, solve_s)
-        added = eqf.add_rows_for_deviations(m, inst, n, game.EQ_TOL)
+        added = fm.add_rows_for_deviations(m, inst, n, game.EQ_TOL)
         if not added:
-            eqf.add_no_good(m, n)
+            fm.add_no_good(m, n)
             goods += 1
         rows += added
         if log:
@@ -106,7 +125,7 @@ class CertifiedOutcome:
     agreeing_configurations: int
 
 
-def certified_loop(inst: Instance, m, solvers, deadline=None, log=None, label="") -> CertifiedOutcome:
+def certified_loop(inst: Instance, m, solvers, deadline=None, log=None, label="", accept=None) -> CertifiedOutcome:
     """Row generation whose final claim two solver configurations must reproduce.
 
     Solvers take turns. Each run is a full row-generation loop restricted, by the cutoff rows, to
@@ -123,10 +142,10 @@ def certified_loop(inst: Instance, m, solvers, deadline=None, log=None, label=""
     loops = []
     i = 0
     m.W_floor.set_value(-1.0)
-    m.W_ceiling.set_value(float(sum(v.max() for v in d.welfare_value)) + 1.0)
+    m.W_ceiling.set_value(m.welfare_cap + 1.0)
     while True:
         solver = solvers[i % len(solvers)]
-        lp = row_generation(inst, m, solver, deadline, log, f"{label}[{solver.name}]")
+        lp = row_generation(inst, m, solver, deadline, log, f"{label}[{solver.name}]", accept)
         loops.append(lp)
         if log:
             log(f"{label}[{solver.name}]: {lp.status.value} after {lp.iterations} solves, {lp.solve_seconds:.2f}s")
@@ -153,20 +172,36 @@ def certified_loop(inst: Instance, m, solvers, deadline=None, log=None, label=""
         if agree >= 2:
             break
     m.W_floor.set_value(-1.0)
-    m.W_ceiling.set_value(float(sum(v.max() for v in d.welfare_value)) + 1.0)
+    m.W_ceiling.set_value(m.welfare_cap + 1.0)
     if inc is None:
         return CertifiedOutcome(SolveStatus.INFEASIBLE, None, math.nan, tuple(loops), agree)
     return CertifiedOutcome(SolveStatus.OPTIMAL, inc, inc_w, tuple(loops), agree)
 
 
-def _certified_social_optimum(inst, so_model, deadline, log):
-    """Solve the max-coverage MILP under both configurations; proven only when they agree."""
+def build_social_optimum(inst: Instance):
+    """The social-optimum MILP: formulations/social_optimum.md (hardmax) or formulations/logit.md."""
+    if inst.choice == "softmax":
+        return lgf.build_logit_model(inst, objective="social"), lgf.decode_counts
+    return sof.build_social_optimum_model(inst), sof.decode_counts
+
+
+def _certified_social_optimum(inst, so_model, decode, deadline, log):
+    """Solve the social-optimum MILP under both configurations; proven only when they agree.
+
+    Under logit choice distinct profiles can have welfare within solver tolerances of each other,
+    so the certification is certified_loop's: strictly better profiles are searched for until
+    both configurations agree that none exists.
+    """
+    if inst.choice == "softmax":
+        solvers = (PersistentHighs(PRIMARY, name="primary"), PersistentHighs(CONFIRM, name="confirm"))
+        out = certified_loop(inst, so_model, solvers, deadline, log, "social optimum", accept=lambda n: True)
+        return out.counts, out.status is SolveStatus.OPTIMAL
     found = []
     for opts, name in ((PRIMARY, "primary"), (CONFIRM, "confirm")):
         out = PersistentHighs(opts, name=name).solve(so_model, time_limit=_deadline_left(deadline))
         if not out.has_solution:
             continue
-        counts = sof.decode_counts(so_model)
+        counts = decode(so_model)
         exact = game.welfare(inst, counts)
         if out.status is SolveStatus.OPTIMAL and abs(exact - out.objective * so_model.data.scale) > 1e-6 * max(1.0, exact):
             raise VerificationError(f"social optimum: MILP welfare {out.objective * so_model.data.scale} != exact {exact}")
@@ -190,18 +225,16 @@ def _summaries(inst, counts):
 
 
 def solve_milp(inst: Instance, time_limit: float | None = None, log: Callable[[str], None] | None = None) -> MarketResult:
-    if inst.choice != "hardmax":
-        raise NotImplementedError("the MILP path covers hardmax choice; use --method enumerate for softmax")
     t_start = time.perf_counter()
     deadline = None if time_limit is None else t_start + time_limit
 
     t0 = time.perf_counter()
-    so_model = sof.build_social_optimum_model(inst)
+    so_model, so_decode = build_social_optimum(inst)
     so_build = time.perf_counter() - t0
-    so_counts, so_proven = _certified_social_optimum(inst, so_model, deadline, log)
+    so_counts, so_proven = _certified_social_optimum(inst, so_model, so_decode, deadline, log)
 
     t0 = time.perf_counter()
-    m = eqf.build_equilibrium_model(inst, "max")
+    m = build_equilibrium(inst, "max")
     build_s = time.perf_counter() - t0 + so_build
     solvers = (PersistentHighs(PRIMARY, name="primary"), PersistentHighs(CONFIRM, name="confirm"))
     best = certified_loop(inst, m, solvers, deadline, log, "best")
@@ -334,9 +367,7 @@ def race(inst: Instance, time_limit: float | None = None) -> MarketResult:
 
 
 def choose_method(inst: Instance) -> str:
-    """``enumerate`` for softmax choice and for games it finishes in about a second, else ``race``."""
-    if inst.choice != "hardmax":
-        return "enumerate"
+    """``enumerate`` for games it finishes in about a second, else ``race``."""
     return "enumerate" if enumeration_work(inst) <= AUTO_ENUMERATION_WORK else "race"
 
 
@@ -371,7 +402,7 @@ def all_equilibria_milp(inst: Instance, cap: int | None = None, time_limit: floa
     """
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
-    m = eqf.build_equilibrium_model(inst, "max")
+    m = build_equilibrium(inst, "max")
     solvers = (PersistentHighs(PRIMARY, name="primary"), PersistentHighs(CONFIRM, name="confirm"))
     found: list[tuple[int, ...]] = []
     while True:
@@ -385,4 +416,4 @@ def all_equilibria_milp(inst: Instance, cap: int | None = None, time_limit: floa
         if not game.is_equilibrium(inst, out.counts):
             raise VerificationError(f"listed profile {out.counts} is not an equilibrium")
         found.append(out.counts)
-        eqf.add_no_good(m, out.counts)
+        formulation(inst).add_no_good(m, out.counts)

@@ -51,11 +51,13 @@ def test_softmax_dynamics_and_enumeration_agree_on_convergence():
     assert solve_market(inst, "auto").best.profile.counts == (1, 1)
 
 
-def test_milp_method_on_softmax_is_refused_with_a_message(tmp_path, capsys):
+def test_milp_method_on_softmax_solves_from_the_cli(tmp_path, capsys):
     import json
 
-    inst = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2, choice="softmax", beta=1.0)
+    inst = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2, choice="softmax", beta=10.0)
     path = tmp_path / "soft.json"
     path.write_text(json.dumps(inst.to_json_dict()))
-    assert main(["solve", str(path), "--method", "milp"]) == 2
-    assert "hardmax choice only" in capsys.readouterr().err
+    assert main(["solve", str(path), "--method", "milp", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "equilibrium"
+    assert out["best"]["counts"] == {"m0": 1, "m1": 1} and out["best"]["proven_optimal"]

@@ -109,6 +109,7 @@ def build_equilibrium_model(inst: Instance, sense: str = "max", regret: bool = F
     M, K, N = d.M, d.K, d.N
     m = pyo.ConcreteModel(name=f"equilibrium[{inst.name}]")
     m.data = d
+    m.welfare_cap = float(sum(v.max() for v in d.welfare_value))  # a proven upper bound on W
     build_top_level_block(m, d, with_counts=True)
     C1 = list(range(1, N + 1))
 

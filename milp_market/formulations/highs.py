@@ -33,6 +33,7 @@ CERTIFY_OPTIONS = {
     "mip_rel_gap": 0.0,
     "mip_abs_gap": 1e-10,
     "small_matrix_value": 1e-12,
+    "mip_feasibility_tolerance": 1e-7,
     "output_flag": False,
 }
 

@@ -1,0 +1,247 @@
+"""Pure-equilibrium MILP under logit (softmax) choice: existence, welfare-best and -worst
+equilibrium, minimum regret, and (without deviation rows) the social optimum.
+
+Implements formulations/logit.md; component names follow the symbols on that page. The payoff
+side (shares p, utilities u, welfare W) is exact for every integral count vector. The deviation
+side is an outer approximation: the deviator's share after switching, 1 / (1 + R), is convex in
+the others' normalized weight R, which is affine in the counts, so tangent rows underestimate it
+everywhere and are exact where they touch. :func:`add_rows_for_deviations` adds the tangents at a
+candidate's own R, which cuts the candidate off whenever a deviation gains more than the slack.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyomo.environ as pyo
+
+from .. import game
+from ..instance import Instance
+from .equilibrium import MILP_SLACK, add_no_good, decode_counts  # noqa: F401  (same b variables)
+
+#: Ratios exp(beta (S_it - S_jt)) below this are set to 0 in the share rows (formulations/logit.md,
+#: "Numerical safeguards"): it changes any share by less than N times this, far inside the slack.
+RATIO_FLOOR = 1e-12
+
+#: exp() arguments are clipped here; a ratio this large is handled as "big" (its row term is
+#: replaced by an indicator), so its exact value never enters the model.
+EXP_CAP = 700.0
+
+
+def ratio(beta: float, a: float, b: float) -> float:
+    """exp(beta (a - b)) without overflow."""
+    return math.exp(min(beta * (a - b), EXP_CAP))
+
+
+@dataclass
+class LogitData:
+    """Index sets, scaled coefficients, and the tangent points already in the model."""
+
+    M: int
+    K: int
+    N: int
+    beta: float
+    S: np.ndarray  # (M, K) scores
+    w: np.ndarray  # (M, K) utility weights / scale
+    welfare_coef: np.ndarray  # (M, K) pi_t S_jt / scale
+    scale: float
+    eps: float
+    welfare_cap: float  # a proven upper bound on W (scaled)
+    tangents: dict = field(default_factory=dict)  # (j, k, t) -> set of rounded tangent points
+
+
+def prepare(inst: Instance) -> LogitData:
+    w = game.utility_weights(inst)
+    wel = inst.masses[None, :] * inst.scores
+    scale = float(max(w.max(), wel.max()))
+    scale = scale if scale > 0 else 1.0
+    return LogitData(
+        M=inst.n_models,
+        K=inst.n_types,
+        N=inst.platforms,
+        beta=float(inst.beta),
+        S=np.asarray(inst.scores, dtype=float),
+        w=w / scale,
+        welfare_coef=wel / scale,
+        scale=scale,
+        eps=max(game.EQ_TOL / scale, MILP_SLACK),
+        welfare_cap=float(wel.max(axis=0).sum() / scale),
+    )
+
+
+def build_logit_model(inst: Instance, sense: str = "max", regret: bool = False, objective: str = "equilibrium") -> pyo.ConcreteModel:
+    """The relaxation of formulations/logit.md before any tangent row is generated.
+
+    ``objective="equilibrium"``: maximize (``sense="max"``) or minimize welfare over the
+    relaxation; with ``regret=True`` minimize the slack epsilon instead. ``objective="social"``:
+    the social-optimum MILP (same exact payoff block, no deviation rows, maximize welfare).
+    """
+    if inst.choice != "softmax":
+        raise ValueError("the logit MILP is for softmax choice")
+    d = prepare(inst)
+    M, K, N = d.M, d.K, d.N
+    m = pyo.ConcreteModel(name=f"logit_equilibrium[{inst.name}]")
+    m.data = d
+    m.welfare_cap = d.welfare_cap
+    m.J = pyo.RangeSet(0, M - 1, doc="models")
+    m.T = pyo.RangeSet(0, K - 1, doc="user types")
+    m.C = pyo.RangeSet(0, N, doc="platform counts")
+    C1 = list(range(1, N + 1))
+    m.b = pyo.Var(m.J, m.C, domain=pyo.Binary, doc="b[j,c] = 1 iff exactly c platforms use model j")
+    m.one_count = pyo.Constraint(m.J, rule=lambda m, j: sum(m.b[j, c] for c in m.C) == 1)
+    m.all_platforms = pyo.Constraint(expr=sum(c * m.b[j, c] for j in m.J for c in m.C) == N)
+    m.x = pyo.Expression(m.J, rule=lambda m, j: 1 - m.b[j, 0], doc="x[j] = 1 iff model j is in use")
+
+    m.p = pyo.Var(m.J, m.T, bounds=(0, 1), doc="p[j,t] = share of type t won by ONE platform on model j")
+    m.p_used = pyo.Constraint(m.J, m.T, rule=lambda m, j, t: m.p[j, t] <= m.x[j])
+    # Used models' shares are proportional to exp(beta S): for each pair, orient so the ratio <= 1.
+    pairs = []
+    for t in range(K):
+        for j in range(M):
+            for k in range(j + 1, M):
+                hi, lo = (j, k) if d.S[j, t] >= d.S[k, t] else (k, j)
+                r = ratio(d.beta, d.S[lo, t], d.S[hi, t])
+                pairs.append((lo, hi, t, r if r >= RATIO_FLOOR else 0.0))
+    m.RATIO = pyo.Set(initialize=[(lo, hi, t) for lo, hi, t, _ in pairs], dimen=3)
+    rho = {(lo, hi, t): r for lo, hi, t, r in pairs}
+    m.ratio_up = pyo.Constraint(
+        m.RATIO, rule=lambda m, lo, hi, t: m.p[lo, t] - rho[lo, hi, t] * m.p[hi, t] <= 1 - m.x[hi]
+    )
+    m.ratio_down = pyo.Constraint(
+        m.RATIO, rule=lambda m, lo, hi, t: m.p[lo, t] - rho[lo, hi, t] * m.p[hi, t] >= -rho[lo, hi, t] * (1 - m.x[lo])
+    )
+    # P[j,c,t] = p[j,t] b[j,c] (McCormick, exact because b is binary; p <= 1/c when c platforms share).
+    m.P = pyo.Var(m.J, C1, m.T, bounds=(0, 1), doc="P[j,c,t] = p[j,t] if exactly c platforms use j, else 0")
+    m.P_le_b = pyo.Constraint(m.J, C1, m.T, rule=lambda m, j, c, t: m.P[j, c, t] <= m.b[j, c] / c)
+    m.P_le_p = pyo.Constraint(m.J, C1, m.T, rule=lambda m, j, c, t: m.P[j, c, t] <= m.p[j, t])
+    m.P_ge = pyo.Constraint(m.J, C1, m.T, rule=lambda m, j, c, t: m.P[j, c, t] >= m.p[j, t] - (1 - m.b[j, c]))
+    m.P_split = pyo.Constraint(m.J, m.T, rule=lambda m, j, t: sum(m.P[j, c, t] for c in C1) == m.p[j, t])
+    m.shares_sum = pyo.Constraint(m.T, rule=lambda m, t: sum(c * m.P[j, c, t] for j in m.J for c in C1) == 1)
+
+    m.u = pyo.Expression(m.J, rule=lambda m, j: sum(d.w[j, t] * m.p[j, t] for t in m.T), doc="utility of one platform on j")
+    m.W = pyo.Expression(
+        expr=sum(d.welfare_coef[j, t] * c * m.P[j, c, t] for j in m.J for c in C1 for t in m.T), doc="user welfare / scale"
+    )
+    m.epsilon = pyo.Var(bounds=(0, float(d.w.sum(axis=1).max())), doc="epsilon = largest deviation gain allowed")
+    if not regret:
+        m.epsilon.fix(0)
+
+    m.DEV = pyo.Set(initialize=[], dimen=2, ordered=True, doc="(j, k) deviations with generated rows")
+    m.q = pyo.Var(m.J, m.J, m.T, bounds=(0, 1), dense=False, doc="q[j,k,t] <= share of t a platform leaving j for k gets")
+    m.tangent_rows = pyo.ConstraintList(doc="q[j,k,t] >= tangent of 1/(1+R) at a candidate's R")
+    m.deviation_rows = pyo.ConstraintList(doc="no profitable deviation from model j to model k")
+    m.no_good = pyo.ConstraintList(doc="cuts off one verified non-equilibrium profile")
+    m.W_floor = pyo.Param(mutable=True, initialize=-1.0, doc="certification cutoff: only equilibria better than the incumbent")
+    m.W_ceiling = pyo.Param(mutable=True, initialize=d.welfare_cap + 1.0)
+    m.cutoff_floor = pyo.Constraint(expr=m.W >= m.W_floor)
+    m.cutoff_ceiling = pyo.Constraint(expr=m.W <= m.W_ceiling)
+    if objective == "social":
+        m.obj = pyo.Objective(expr=m.W, sense=pyo.maximize)
+    elif regret:
+        m.obj = pyo.Objective(expr=m.epsilon, sense=pyo.minimize)
+    else:
+        m.obj = pyo.Objective(expr=m.W, sense=pyo.maximize if sense == "max" else pyo.minimize)
+    return m
+
+
+def others_weight(d: LogitData, counts, j: int, k: int, t: int) -> float:
+    """R = sum_i o_i exp(beta (S_it - S_kt)), o = counts - e_j: the other platforms' weight at t,
+    relative to the weight of model k."""
+    o = np.asarray(counts, dtype=float).copy()
+    o[j] -= 1
+    return float(sum(o[i] * ratio(d.beta, d.S[i, t], d.S[k, t]) for i in range(d.M) if o[i] > 0))
+
+
+def _others_on(m, i: int, j: int):
+    """o_i as a linear expression in b: platforms on i other than the deviator (who is on j)."""
+    if i != j:
+        return sum(c * m.b[i, c] for c in m.C)
+    return sum((c - 1) * m.b[i, c] for c in m.C if c >= 1)
+
+
+def _some_other_on(m, i: int, j: int):
+    """1 iff at least one platform other than the deviator is on i (as a linear expression)."""
+    return 1 - m.b[i, 0] - (m.b[i, 1] if i == j else 0)
+
+
+def add_tangent(m, j: int, k: int, t: int, R0: float) -> bool:
+    """q[j,k,t] >= a - s R, the tangent of 1/(1+R) at R0 (valid for every profile, exact at R0).
+
+    Terms of models so good for t that one other platform on them already makes the tangent
+    non-positive are replaced by an indicator (formulations/logit.md, "Numerical safeguards"), so
+    every coefficient is at most 1. Returns False when this tangent is already in the model.
+    """
+    d: LogitData = m.data
+    key = round(R0, 12)
+    seen = d.tangents.setdefault((j, k, t), set())
+    if key in seen:
+        return False
+    seen.add(key)
+    s = 1.0 / (1.0 + R0) ** 2
+    a = (1.0 + 2.0 * R0) * s  # tangent's value at R = 0
+    small, big = [], []
+    for i in range(d.M):
+        r = ratio(d.beta, d.S[i, t], d.S[k, t])
+        (big if s * r >= a else small).append((i, s * r))
+    rhs = a - sum(coef * _others_on(m, i, j) for i, coef in small if coef >= RATIO_FLOOR) - a * sum(_some_other_on(m, i, j) for i, _ in big)
+    m.tangent_rows.add(m.q[j, k, t] >= rhs)
+    return True
+
+
+def add_deviation_row(m, j: int, k: int) -> bool:
+    if (j, k) in m.DEV:
+        return False
+    d: LogitData = m.data
+    m.DEV.add((j, k))
+    types = [t for t in range(d.K) if d.w[k, t] > 0]
+    big = float(d.w[k].sum())
+    m.deviation_rows.add(
+        m.u[j] >= sum(d.w[k, t] * m.q[j, k, t] for t in types) - d.eps - m.epsilon - big * (1 - m.x[j])
+    )
+    return True
+
+
+def add_rows_for_deviations(m, inst: Instance, counts, threshold: float) -> int:
+    """For every deviation of ``counts`` gaining more than ``threshold`` (exactly, by
+    game.payoffs_against): its deviation row and the tangents at this profile's own R. Returns
+    how many rows were new."""
+    d: LogitData = m.data
+    added = 0
+    n = list(counts)
+    for j in [j for j in range(d.M) if n[j] > 0]:
+        others = n.copy()
+        others[j] -= 1
+        pay = game.payoffs_against(inst, others)
+        for k in np.flatnonzero(pay - pay[j] > threshold):
+            k = int(k)
+            added += add_deviation_row(m, j, k)
+            for t in range(d.K):
+                if d.w[k, t] > 0:
+                    added += add_tangent(m, j, k, t, others_weight(d, n, j, k, t))
+    return added
+
+
+def decode_social(m) -> tuple[int, ...]:
+    return decode_counts(m)
+
+
+def intended_point(m, inst: Instance, counts) -> None:
+    """Set every variable to the value its definition on the page gives for profile ``counts``
+    (q at its exact value). Used by the tests: at an equilibrium every row must hold."""
+    d: LogitData = m.data
+    n = np.asarray(counts)
+    sh = game.shares(inst, n)
+    for j in range(d.M):
+        for c in range(d.N + 1):
+            m.b[j, c].set_value(float(n[j] == c))
+        for t in range(d.K):
+            m.p[j, t].set_value(float(sh[j, t]))
+            for c in range(1, d.N + 1):
+                m.P[j, c, t].set_value(float(sh[j, t]) if n[j] == c else 0.0)
+    for (j, k, t) in m.q:
+        if n[j] > 0:
+            m.q[j, k, t].set_value(1.0 / (1.0 + others_weight(d, n, j, k, t)))
+        else:
+            m.q[j, k, t].set_value(1.0)
