@@ -17,7 +17,11 @@ from .instance import Instance, make_instance
 FAMILIES = ("uniform", "specialist", "ties", "dominant")
 
 
-def generate(family: str, M: int, K: int, N: int, seed: int, utility: str = "score_share") -> Instance:
+def generate(
+    family: str, M: int, K: int, N: int, seed: int, utility: str = "score_share", choice: str = "hardmax", beta: float = 1.0
+) -> Instance:
+    """A seeded instance of ``family``; ``choice``/``beta`` set the user choice rule (the scores
+    do not depend on them, so a family's hardmax and logit instances share their scores)."""
     rng = np.random.default_rng([FAMILIES.index(family), M, K, N, seed])
     if family == "uniform":
         S = rng.random((M, K))
@@ -45,9 +49,11 @@ def generate(family: str, M: int, K: int, N: int, seed: int, utility: str = "sco
         np.round(S, 6) if family != "ties" else S,
         pi,
         N,
-        name=f"{family}-M{M}-K{K}-N{N}-s{seed}",
+        name=f"{family}-M{M}-K{K}-N{N}-s{seed}" + (f"-logit{beta:g}" if choice == "softmax" else ""),
         model_names=[f"model{j}" for j in range(M)],
         type_names=[f"type{t}" for t in range(K)],
         utility=utility,
-        description=f"generated: family {family}, seed {seed}",
+        choice=choice,
+        beta=beta,
+        description=f"generated: family {family}, seed {seed}" + (f", logit choice beta {beta:g}" if choice == "softmax" else ""),
     )

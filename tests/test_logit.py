@@ -1,0 +1,88 @@
+"""Logit (softmax) choice by MILP (formulations/logit.md) against brute force and against Gambit.
+
+Every instance is solved both ways: existence, welfare-best and -worst equilibrium, social
+optimum, PoA and PoS (solve_market), the minimum-regret epsilon (min_regret) and the full set of
+pure equilibria (all_equilibria_milp) must equal complete enumeration's. Betas 0.5 to 50; the
+``ties`` family puts equal scores (equal logit weights) on many models.
+"""
+
+import numpy as np
+import pytest
+
+from milp_market import game
+from milp_market.enumeration import count_vectors, enumerate_profiles
+from milp_market.formulations import logit as lgf
+from milp_market.generators import generate
+from milp_market.regret import min_regret, min_regret_enumerate
+from milp_market.solve import all_equilibria_milp, solve_market
+
+BETAS = (0.5, 2.0, 10.0, 50.0)
+CASES = [(f, beta, s) for f in ("uniform", "specialist", "ties", "dominant") for beta in BETAS for s in range(13)]  # 208
+
+#: Certified optima are optimal to within solve.CUTOFF_DELTA (1e-6) times the instance's scale.
+WELFARE_TOL = 2e-6
+
+
+def _size(seed):
+    rng = np.random.default_rng(seed + 7)
+    return int(rng.integers(2, 6)), int(rng.integers(1, 5)), int(rng.integers(1, 4))
+
+
+def _instance(family, beta, seed):
+    M, K, N = _size(seed)
+    utility = ("score_share", "mass_share")[seed % 2]
+    return generate(family, M, K, N, seed, utility=utility, choice="softmax", beta=beta)
+
+
+@pytest.mark.parametrize("family,beta,seed", CASES)
+def test_logit_milp_matches_enumeration(family, beta, seed):
+    inst = _instance(family, beta, seed)
+    enum = solve_market(inst, "enumerate")
+    milp = solve_market(inst, "milp")
+    assert milp.status == enum.status and milp.verified
+    assert milp.social_optimum_proven
+    assert abs(milp.social_optimum.welfare - enum.social_optimum.welfare) <= WELFARE_TOL
+    if enum.best is not None:
+        assert milp.best.proven and milp.worst.proven
+        assert abs(milp.best.profile.welfare - enum.best.profile.welfare) <= WELFARE_TOL
+        assert abs(milp.worst.profile.welfare - enum.worst.profile.welfare) <= WELFARE_TOL
+        assert milp.price_of_anarchy == pytest.approx(enum.price_of_anarchy, abs=1e-5)
+
+    mr = min_regret(inst)
+    assert mr.status == "optimal"
+    assert mr.epsilon == pytest.approx(game.max_regret(inst, mr.counts), abs=1e-12)
+    assert abs(mr.epsilon - min_regret_enumerate(inst).epsilon) <= WELFARE_TOL
+    assert (mr.epsilon <= game.EQ_TOL) == (enum.best is not None)
+
+    every = all_equilibria_milp(inst)
+    assert every.status == "complete"
+    assert set(every.equilibria) == set(enumerate_profiles(inst).equilibria)
+
+
+@pytest.mark.parametrize("beta", BETAS)
+@pytest.mark.parametrize("seed", range(6))
+def test_logit_rows_are_valid_at_equilibria_and_exact_elsewhere(beta, seed):
+    """Solver-independent: with every deviation row and the tangents at every profile's own R,
+    each equilibrium's intended point satisfies every row, and each non-equilibrium whose largest
+    gain exceeds the rows' slack violates one."""
+    inst = generate(("uniform", "ties")[seed % 2], 3, 2, 3, seed, utility="score_share", choice="softmax", beta=beta)
+    m = lgf.build_logit_model(inst)
+    d = m.data
+    profiles = [tuple(int(c) for c in n) for batch in count_vectors(3, 3) for n in batch]
+    for j in range(3):
+        for k in range(3):
+            if j != k:
+                lgf.add_deviation_row(m, j, k)
+                for n in profiles:
+                    if n[j] > 0:
+                        for t in range(d.K):
+                            lgf.add_tangent(m, j, k, t, lgf.others_weight(d, n, j, k, t))
+    from milp_market.formulations.equilibrium import row_violations
+
+    for n in profiles:
+        lgf.intended_point(m, inst, n)
+        violated = row_violations(m, tol=1e-9)
+        if game.is_equilibrium(inst, n):
+            assert violated == []
+        elif game.max_regret(inst, n) > 2 * d.eps * d.scale:
+            assert violated, n
