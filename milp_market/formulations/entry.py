@@ -1,0 +1,396 @@
+"""Strategic entry under hardmax choice: the single-level MILP of formulations/entry.md.
+
+The provider picks the new model's score profile s; the N platforms then re-equilibrate over the
+M incumbents plus the entrant. :func:`build_entry_model` only builds; :func:`add_witness_rows`,
+:func:`add_pessimistic_block` and :func:`add_no_good` add the rows of the row-generation and
+cutting-plane loops (run by milp_market.entry); :func:`decode` reads a solution. Component names
+follow the symbols on the page: ``z[t,p]`` (position of s_t among the incumbent levels of type t),
+``sz[t,p]`` (= s_t z[t,p]), ``s[t]``, ``lam[b]`` (mixture weights), ``a[q]`` (the post-entry
+profile q is the equilibrium that witnesses eligibility), ``Phi`` (the provider's objective).
+
+Everything about a post-entry profile is a function of the positions only, except the entrant's
+own utility weight pi_t s_t (``score_share``), which is linear in ``sz``. The share tables are
+computed by game.shares on one representative instance per position, so the game's exact
+semantics (ties within TIE_TOL, equal splits) come from game.py and nothing is re-derived here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyomo.environ as pyo
+
+from .. import game
+from ..enumeration import count_vectors
+from ..instance import Instance
+
+#: Position margin (score units): a new score "strictly between" two incumbent levels, or below or
+#: above all of them, keeps at least this distance from every level; "equal" means equal exactly.
+DELTA = 1e-6
+#: Slack (scaled units) of the witness rows during the search; the polish step sets it to 0.
+SLACK = 1e-6
+#: A post-entry profile is counted as broken (pessimistic selection) only when some deviation gains
+#: at least this much (scaled units); profiles in the sliver below stay in the min (conservative).
+GAMMA = 1e-6
+
+OBJECTIVES = ("adoption", "mass", "score_share")
+SELECTIONS = ("optimistic", "pessimistic")
+
+
+@dataclass(frozen=True)
+class FeasibleSet:
+    """The provider's feasible score profiles: bounds, budget rows, optional mixture (convex hull)."""
+
+    lower: np.ndarray  # (K,)
+    upper: np.ndarray  # (K,)
+    budgets: tuple  # ((weights (K,), limit), ...)
+    mixture: np.ndarray | None  # (B, K) base profiles, or None
+
+
+@dataclass(frozen=True)
+class EntryData:
+    """Index sets and scaled coefficient tables shared by the rows of the model (entry.md)."""
+
+    M: int  # incumbents; the entrant is model M of the post-entry pool
+    K: int
+    N: int
+    levels: tuple  # levels[t] = sorted distinct incumbent score levels (class maxima)
+    n_pos: tuple  # n_pos[t] = 2 L_t + 1 positions
+    interval: dict  # (t, p) -> (lo, hi): s_t's range in position p (intersected with the bounds)
+    profiles: np.ndarray  # (P, M+1) post-entry count vectors
+    index: dict  # count tuple -> profile index
+    pay_z: np.ndarray  # (P, M+1, K, R): payoff of one platform on i in profile q, coefficient of z[t,p]
+    pay_sz: np.ndarray  # (P, M+1, K, R): same, coefficient of sz[t,p] (entrant under score_share)
+    obj_z: np.ndarray  # (P, K, R): provider objective / obj_scale, coefficient of z
+    obj_sz: np.ndarray  # (P, K, R): coefficient of sz
+    obj_const: np.ndarray  # (P,): constant part (adoption)
+    avail: np.ndarray  # (K, R) bool: position p exists for t and meets the bounds
+    scale: float  # utilities divided by this
+    obj_scale: float  # the objective divided by this (Phi <= 1)
+    eps_const: float  # EQ_TOL in scaled units
+
+
+def position_meaning(levels_t: np.ndarray, p: int) -> tuple[str, int]:
+    """('equal', l) for odd p = 2l+1; ('gap', l) for even p = 2l: strictly below level l
+    (l = L means above the top level)."""
+    return ("equal", (p - 1) // 2) if p % 2 else ("gap", p // 2)
+
+
+def _interval(levels_t, p, lo_b, hi_b):
+    kind, l = position_meaning(levels_t, p)
+    if kind == "equal":
+        return levels_t[l], levels_t[l]
+    lo = lo_b if l == 0 else max(lo_b, levels_t[l - 1] + DELTA)
+    hi = hi_b if l == len(levels_t) else min(hi_b, levels_t[l] - DELTA)
+    return lo, hi
+
+
+def _representative(levels_t, p):
+    kind, l = position_meaning(levels_t, p)
+    if kind == "equal":
+        return levels_t[l]
+    if l == 0:
+        return levels_t[0] - 1.0
+    if l == len(levels_t):
+        return levels_t[-1] + 1.0
+    return 0.5 * (levels_t[l - 1] + levels_t[l])
+
+
+def prepare(inst: Instance, fs: FeasibleSet, objective: str) -> EntryData:
+    """Positions, post-entry profiles and the payoff tables of formulations/entry.md."""
+    M, K, N = inst.n_models, inst.n_types, inst.platforms
+    lv = game.tie_levels(inst)
+    levels = tuple(np.asarray(lv.value[t], dtype=float) for t in range(K))
+    n_pos = tuple(2 * len(levels[t]) + 1 for t in range(K))
+    R = max(n_pos)
+    avail = np.zeros((K, R), dtype=bool)
+    interval = {}
+    rep = np.zeros((R, K))
+    for t in range(K):
+        for p in range(R):
+            pp = min(p, n_pos[t] - 1)
+            rep[p, t] = _representative(levels[t], pp)
+            if p < n_pos[t]:
+                lo, hi = _interval(levels[t], p, float(fs.lower[t]), float(fs.upper[t]))
+                if lo <= hi:
+                    avail[t, p] = True
+                    interval[t, p] = (lo, hi)
+    profiles = np.concatenate(list(count_vectors(M + 1, N)), axis=0)
+    index = {tuple(int(x) for x in row): i for i, row in enumerate(profiles)}
+    P = len(profiles)
+    # shares of one platform on model i of type t in profile q, entrant in position p: exact
+    # semantics from game.shares on a representative (unvalidated) instance per position.
+    SH = np.zeros((R, P, M + 1, K))
+    for p in range(R):
+        rinst = Instance(
+            name="representative",
+            model_names=tuple(f"m{j}" for j in range(M + 1)),
+            type_names=inst.type_names,
+            scores=np.vstack([inst.scores, rep[p]]),
+            masses=inst.masses.copy(),
+            platforms=N,
+            utility=inst.utility,
+        )
+        for q in range(P):
+            SH[p, q] = game.shares(rinst, profiles[q])
+    SH = SH.transpose(1, 2, 3, 0)  # (P, M+1, K, R)
+    pi = inst.masses
+    w_inc = game.utility_weights(inst)  # (M, K)
+    top = np.array([max(levels[t][-1], fs.upper[t]) for t in range(K)])
+    scale = float(max(w_inc.max(), (pi * top).max() if inst.utility == "score_share" else pi.max()))
+    scale = scale if scale > 0 else 1.0
+    pay_z = np.zeros_like(SH)
+    pay_sz = np.zeros_like(SH)
+    pay_z[:, :M] = SH[:, :M] * (w_inc / scale)[None, :, :, None]
+    if inst.utility == "score_share":
+        pay_sz[:, M] = SH[:, M] * (pi / scale)[None, :, None]
+    else:
+        pay_z[:, M] = SH[:, M] * (pi / scale)[None, :, None]
+    nE = profiles[:, M].astype(float)
+    obj_z = np.zeros((P, K, R))
+    obj_sz = np.zeros((P, K, R))
+    obj_const = np.zeros(P)
+    if objective == "adoption":
+        obj_scale = float(N)
+        obj_const = nE / obj_scale
+    elif objective == "mass":
+        obj_scale = 1.0
+        obj_z = nE[:, None, None] * SH[:, M] * pi[None, :, None]
+    else:
+        obj_scale = float((pi * fs.upper).sum()) or 1.0
+        obj_sz = nE[:, None, None] * SH[:, M] * pi[None, :, None] / obj_scale
+    mask = avail[None, None]
+    return EntryData(
+        M=M, K=K, N=N, levels=levels, n_pos=n_pos, interval=interval, profiles=profiles, index=index,
+        pay_z=pay_z * mask, pay_sz=pay_sz * mask, obj_z=obj_z * avail[None], obj_sz=obj_sz * avail[None],
+        obj_const=obj_const, avail=avail, scale=scale, obj_scale=obj_scale, eps_const=game.EQ_TOL / scale,
+    )
+
+
+# ----------------------------------------------------------------------------- deviations
+
+
+def gain_coefficients(d: EntryData, q: int, j: int, k: int):
+    """Coefficients (cz, csz) of the gain of a platform switching j -> k in profile q (scaled)."""
+    n = d.profiles[q].copy()
+    n[j] -= 1
+    n[k] += 1
+    q2 = d.index[tuple(int(x) for x in n)]
+    return d.pay_z[q2, k] - d.pay_z[q, j], d.pay_sz[q2, k] - d.pay_sz[q, j]
+
+
+def gain_range(d: EntryData, cz, csz) -> tuple[float, float]:
+    """Proven bounds on the gain over every position and every s_t in its interval."""
+    lo_s = np.zeros_like(cz)
+    hi_s = np.zeros_like(cz)
+    for (t, p), (lo, hi) in d.interval.items():
+        lo_s[t, p], hi_s[t, p] = lo, hi
+    val_hi = np.where(d.avail, cz + np.maximum(csz * lo_s, csz * hi_s), -np.inf).max(axis=1)
+    val_lo = np.where(d.avail, cz + np.minimum(csz * lo_s, csz * hi_s), np.inf).min(axis=1)
+    return float(val_lo.sum()), float(val_hi.sum())
+
+
+def is_constant(d: EntryData, cz, csz) -> bool:
+    """True when the gain is the same for every position and every s (independent of the entrant)."""
+    if np.any(np.abs(csz[d.avail]) > 0):
+        return False
+    for t in range(d.K):
+        col = cz[t, d.avail[t]]
+        if col.size and np.ptp(col) > 1e-15:
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class ProfileDeviations:
+    """The deviations of one post-entry profile that depend on the entrant's scores, and whether a
+    deviation that does not depend on them is already profitable (then the profile is never an
+    equilibrium)."""
+
+    variable: tuple  # ((j, k, cz, csz, lo, hi), ...)
+    dead: bool
+
+
+def profile_deviations(d: EntryData, q: int) -> ProfileDeviations:
+    n = d.profiles[q]
+    var = []
+    for j in np.flatnonzero(n > 0):
+        for k in range(d.M + 1):
+            if k == j:
+                continue
+            cz, csz = gain_coefficients(d, q, int(j), k)
+            if is_constant(d, cz, csz):
+                t_val = sum(cz[t, d.avail[t]][0] for t in range(d.K) if d.avail[t].any())
+                if t_val > d.eps_const:
+                    return ProfileDeviations((), True)
+                continue
+            lo, hi = gain_range(d, cz, csz)
+            if lo > d.eps_const:
+                return ProfileDeviations((), True)
+            if hi <= 0:
+                continue  # never profitable: no row needed
+            var.append((int(j), k, cz, csz, lo, hi))
+    return ProfileDeviations(tuple(var), False)
+
+
+# ----------------------------------------------------------------------------- model
+
+
+def _lin(m, cz, csz, const=0.0):
+    """sum_{t,p} cz z[t,p] + csz sz[t,p] + const over the available positions."""
+    terms = [const]
+    for (t, p) in m.TP:
+        if cz[t, p]:
+            terms.append(float(cz[t, p]) * m.z[t, p])
+        if csz[t, p]:
+            terms.append(float(csz[t, p]) * m.sz[t, p])
+    return sum(terms)
+
+
+def add_feasible_set(m, fs: FeasibleSet) -> None:
+    """Rows of the provider's feasible set on ``m.s`` (bounds are on the variable): budgets and,
+    with a mixture, s = sum_b lam_b base_b with lam in the simplex."""
+    K = len(fs.lower)
+    m.budget = pyo.Constraint(
+        range(len(fs.budgets)),
+        rule=lambda m, i: sum(float(fs.budgets[i][0][t]) * m.s[t] for t in range(K)) <= float(fs.budgets[i][1]),
+    )
+    if fs.mixture is not None:
+        B = fs.mixture.shape[0]
+        m.B = pyo.RangeSet(0, B - 1, doc="mixture base profiles")
+        m.lam = pyo.Var(m.B, bounds=(0, 1), doc="lam[b] = weight of base profile b in the training mixture")
+        m.lam_sum = pyo.Constraint(expr=sum(m.lam[b] for b in m.B) == 1)
+        m.mix = pyo.Constraint(
+            range(K), rule=lambda m, t: m.s[t] == sum(float(fs.mixture[b, t]) * m.lam[b] for b in m.B)
+        )
+
+
+def build_entry_model(inst: Instance, fs: FeasibleSet, objective: str, selection: str) -> pyo.ConcreteModel:
+    """The model of formulations/entry.md before any witness row or pessimistic block is generated.
+
+    Maximizes Phi = (the provider's objective at the witness equilibrium) / obj_scale; under
+    pessimistic selection the blocks added by :func:`add_pessimistic_block` bound Phi by every
+    other post-entry equilibrium too.
+    """
+    d = prepare(inst, fs, objective)
+    K = d.K
+    m = pyo.ConcreteModel(name=f"entry[{inst.name}]")
+    m.data = d
+    m.selection = selection
+    m.T = pyo.RangeSet(0, K - 1, doc="user types")
+    m.TP = pyo.Set(initialize=sorted(d.interval), dimen=2, ordered=True, doc="(type, position) pairs allowed by the bounds")
+    m.z = pyo.Var(m.TP, domain=pyo.Binary, doc="z[t,p] = 1 iff s_t sits in position p among type t's incumbent levels")
+    m.sz = pyo.Var(m.TP, bounds=lambda m, t, p: (0, max(0.0, d.interval[t, p][1])), doc="sz[t,p] = s_t z[t,p]")
+    m.s = pyo.Var(m.T, bounds=lambda m, t: (float(fs.lower[t]), float(fs.upper[t])), doc="s[t] = the new model's score for type t")
+    m.one_position = pyo.Constraint(m.T, rule=lambda m, t: sum(m.z[tt, p] for (tt, p) in m.TP if tt == t) == 1)
+    m.sz_lo = pyo.Constraint(m.TP, rule=lambda m, t, p: m.sz[t, p] >= d.interval[t, p][0] * m.z[t, p])
+    m.sz_hi = pyo.Constraint(m.TP, rule=lambda m, t, p: m.sz[t, p] <= d.interval[t, p][1] * m.z[t, p])
+    m.s_def = pyo.Constraint(m.T, rule=lambda m, t: m.s[t] == sum(m.sz[tt, p] for (tt, p) in m.TP if tt == t))
+    add_feasible_set(m, fs)
+
+    alive, devs = [], {}
+    for q in range(len(d.profiles)):
+        pd_ = profile_deviations(d, q)
+        if not pd_.dead:
+            alive.append(q)
+            devs[q] = pd_.variable
+    m.deviations = devs
+    m.Q = pyo.Set(initialize=alive, ordered=True, doc="post-entry profiles with no entrant-independent profitable deviation")
+    m.a = pyo.Var(m.Q, domain=pyo.Binary, doc="a[q] = 1 iff profile q is the post-entry equilibrium witnessing eligibility")
+    m.one_witness = pyo.Constraint(expr=sum(m.a[q] for q in m.Q) == 1)
+    m.Phi = pyo.Var(bounds=(0, 1), doc="Phi = provider objective / obj_scale")
+    m.objq = {q: _lin(m, d.obj_z[q], d.obj_sz[q], float(d.obj_const[q])) for q in alive}
+    m.phi_witness = pyo.Constraint(m.Q, rule=lambda m, q: m.Phi <= m.objq[q] + (1 - m.a[q]))
+    m.Phi_floor = pyo.Param(mutable=True, initialize=0.0, doc="certification cutoff: only answers better than the incumbent")
+    m.cutoff_floor = pyo.Constraint(expr=m.Phi >= m.Phi_floor)
+    m.eps = pyo.Param(mutable=True, initialize=SLACK, doc="slack of the witness rows (0 when polishing)")
+    m.witnessed = set()
+    m.witness_rows = pyo.ConstraintList(doc="no profitable deviation in the witness profile")
+    m.blocked = set()
+    m.c = pyo.VarList(domain=pyo.Binary, doc="c = 1: the profile is claimed broken (not an equilibrium)")
+    m.dv = pyo.VarList(domain=pyo.Binary, doc="d = 1: this deviation gains at least GAMMA")
+    m.pess_rows = pyo.ConstraintList(doc="pessimistic blocks: Phi <= objective of every unbroken profile")
+    m.c_of = {}
+    m.no_good = pyo.ConstraintList(doc="cuts off one (positions, witness) pattern")
+    m.obj = pyo.Objective(expr=m.Phi, sense=pyo.maximize)
+    for q in alive:
+        add_witness_rows(m, q)
+    if selection == "pessimistic":
+        for q in alive:
+            if not devs[q]:  # an equilibrium whatever the entrant does
+                add_pessimistic_block(m, q)
+    return m
+
+
+def add_witness_rows(m, q: int) -> bool:
+    """No profitable deviation (j -> k) in profile q when a[q] = 1, for every deviation that depends
+    on the entrant; returns False when the rows were already present."""
+    if q in m.witnessed:
+        return False
+    m.witnessed.add(q)
+    for (j, k, cz, csz, lo, hi) in m.deviations[q]:
+        m.witness_rows.add(_lin(m, cz, csz) <= m.eps + hi * (1 - m.a[q]))
+    return True
+
+
+def add_pessimistic_block(m, q: int) -> bool:
+    """Phi <= objective of profile q unless some deviation of q gains at least GAMMA."""
+    if q in m.blocked or q not in m.deviations:
+        return False
+    m.blocked.add(q)
+    var = m.deviations[q]
+    if not var:
+        m.pess_rows.add(m.Phi <= m.objq[q])
+        return True
+    c = m.c.add()
+    m.c_of[q] = c
+    ds = []
+    for (j, k, cz, csz, lo, hi) in var:
+        if hi < GAMMA:
+            continue
+        dv = m.dv.add()
+        ds.append(dv)
+        m.pess_rows.add(_lin(m, cz, csz) >= GAMMA - (GAMMA - lo) * (1 - dv))
+    m.pess_rows.add(sum(ds) >= c)
+    m.pess_rows.add(m.Phi <= m.objq[q] + c)
+    m.pess_rows.add(m.a[q] <= 1 - c)
+    return True
+
+
+def add_no_good(m, positions, q: int) -> None:
+    """Exclude exactly this (positions, witness) pattern."""
+    m.no_good.add(sum(m.z[t, p] for t, p in enumerate(positions)) + m.a[q] <= m.data.K)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    positions: tuple  # p*_t
+    witness: int  # profile index
+    s: np.ndarray
+    lam: np.ndarray | None
+    phi: float  # provider objective (unscaled) claimed by the model
+
+
+def decode(m) -> Decoded:
+    """Positions, witness, scores (snapped: an 'equal' position gives the level exactly), mixture
+    weights and the claimed objective."""
+    d: EntryData = m.data
+    positions = []
+    s = np.zeros(d.K)
+    for t in range(d.K):
+        p = max((pp for (tt, pp) in m.TP if tt == t), key=lambda pp: pyo.value(m.z[t, pp]))
+        positions.append(p)
+        lo, hi = d.interval[t, p]
+        s[t] = lo if lo == hi else min(hi, max(lo, pyo.value(m.s[t])))
+    q = max(m.Q, key=lambda q: pyo.value(m.a[q]))
+    lam = None
+    if hasattr(m, "lam"):
+        lam = np.array([max(0.0, pyo.value(m.lam[b])) for b in m.B])
+        lam = lam / lam.sum()
+    return Decoded(tuple(positions), int(q), s, lam, float(pyo.value(m.Phi)) * d.obj_scale)
+
+
+def binaries(m):
+    """The variables fixed by the polish step (positions and witness)."""
+    return [m.z[i] for i in m.TP] + [m.a[q] for q in m.Q]
