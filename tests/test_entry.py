@@ -1,0 +1,261 @@
+"""Strategic entry (formulations/entry.md): the MILP's answer against a dense exact search, exact
+re-checks of every answer, infeasible and no-equilibrium cases, bad entrant sections, CLI JSON."""
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+from milp_market import game
+from milp_market.cli import main
+from milp_market.enumeration import enumerate_profiles
+from milp_market.entry import (
+    Entrant,
+    EntryStatus,
+    baselines,
+    check_feasible,
+    entrant_value,
+    evaluate,
+    load_entry_instance,
+    parse_entrant,
+    post_entry_instance,
+    solve_entry,
+)
+from milp_market.formulations.entry import DELTA, FeasibleSet
+from milp_market.generators import generate
+from milp_market.instance import InstanceError, instance_from_dict
+
+from .conftest import INSTANCES
+
+
+def _entrant(K, lower=None, upper=None, budgets=(), mixture=None, objective="adoption", selection="optimistic"):
+    lower = np.zeros(K) if lower is None else np.asarray(lower, dtype=float)
+    upper = np.ones(K) if upper is None else np.asarray(upper, dtype=float)
+    budgets = tuple((np.asarray(w, dtype=float), float(L)) for w, L in budgets)
+    mix = None if mixture is None else np.asarray(mixture, dtype=float)
+    return Entrant("New", FeasibleSet(lower, upper, budgets, mix), objective, selection)
+
+
+def _dense_points(inst, ent):
+    """Grid points, incumbent score levels, points a margin above and below them, and the bounds,
+    per type; their products that meet the budgets and keep the margin from every level."""
+    fs = ent.feasible
+    lv = game.tie_levels(inst)
+    per_type = []
+    for t in range(inst.n_types):
+        levels = np.asarray(lv.value[t])
+        vals = {float(fs.lower[t]), float(fs.upper[t])}
+        vals |= set(np.linspace(fs.lower[t], fs.upper[t], 5).tolist())
+        for v in levels:
+            vals |= {float(v), float(v + DELTA), float(v - DELTA)}
+        ok = []
+        for x in sorted(vals):
+            if not fs.lower[t] <= x <= fs.upper[t]:
+                continue
+            gap = np.abs(levels - x)
+            if np.any((gap > 0) & (gap < DELTA * (1 - 1e-9))):
+                continue  # inside the margin but not equal: outside the model's choice set
+            ok.append(x)
+        per_type.append(ok)
+    for s in itertools.product(*per_type):
+        s = np.array(s)
+        if all(float(w @ s) <= L + 1e-12 for w, L in fs.budgets):
+            yield s
+
+
+def _selected_values(inst, ent, s):
+    """(optimistic, pessimistic) exact objective at s, or (None, None) when no equilibrium."""
+    post = post_entry_instance(inst, ent, s)
+    eqs = enumerate_profiles(post).equilibria
+    if not eqs:
+        return None, None
+    vals = [entrant_value(post, n, ent.objective) for n in eqs]
+    return max(vals), min(vals)
+
+
+CASES = [
+    # (family, M, K, N, seed, utility, objective, budget limit)
+    ("ties", 2, 2, 2, 0, "score_share", "adoption", 1.2),
+    ("ties", 3, 2, 3, 1, "mass_share", "mass", 1.4),
+    ("ties", 3, 3, 2, 2, "score_share", "score_share", 2.0),
+    ("ties", 4, 2, 2, 3, "score_share", "adoption", 1.5),
+    ("uniform", 2, 3, 3, 4, "score_share", "adoption", 1.6),
+    ("uniform", 3, 2, 2, 5, "mass_share", "score_share", 1.1),
+    ("uniform", 3, 3, 2, 6, "score_share", "mass", 1.8),
+    ("uniform", 4, 2, 3, 7, "score_share", "score_share", 1.3),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c[0]}-{c[1]}x{c[2]}x{c[3]}-{c[6]}" for c in CASES])
+def test_no_dense_search_profile_beats_the_milp_under_either_selection(case):
+    family, M, K, N, seed, utility, objective, limit = case
+    inst = generate(family, M, K, N, seed, utility=utility)
+    results = {}
+    for selection in ("optimistic", "pessimistic"):
+        ent = _entrant(K, budgets=[(np.ones(K), limit)], objective=objective, selection=selection)
+        res = solve_entry(inst, ent)
+        assert res.status in (EntryStatus.OPTIMAL, EntryStatus.INFEASIBLE)
+        if res.status is EntryStatus.OPTIMAL:
+            ev = res.evaluation
+            again = evaluate(inst, ent, ev.profile, ev.mixture_weights)
+            assert again.feasible and check_feasible(ent, ev.profile)
+            assert again.objective == pytest.approx(ev.objective, abs=1e-12)
+            assert ev.selected in again.equilibria
+            assert res.bound == pytest.approx(ev.objective, abs=1e-9)
+        results[selection] = res
+    best_opt = best_pes = None
+    for s in _dense_points(inst, ent):
+        o, p = _selected_values(inst, ent, s)
+        if o is not None:
+            best_opt = o if best_opt is None else max(best_opt, o)
+            best_pes = p if best_pes is None else max(best_pes, p)
+    for selection, best in (("optimistic", best_opt), ("pessimistic", best_pes)):
+        res = results[selection]
+        if best is None:
+            continue  # no dense point is eligible; the MILP may still find one between grid points
+        assert res.status is EntryStatus.OPTIMAL, f"{selection}: dense search found an eligible profile"
+        assert best <= res.evaluation.objective + 1e-9, f"{selection}: dense search beats the MILP"
+    # the pessimistic value never exceeds the optimistic one
+    if results["pessimistic"].status is EntryStatus.OPTIMAL:
+        assert results["pessimistic"].evaluation.objective <= results["optimistic"].evaluation.objective + 1e-9
+
+
+def test_mixture_answer_carries_weights_that_certify_feasibility():
+    inst = generate("ties", 3, 3, 2, 11)
+    bases = inst.scores[:2] * 0.9 + 0.05
+    ent = _entrant(3, mixture=bases, objective="mass", selection="optimistic")
+    res = solve_entry(inst, ent)
+    assert res.status is EntryStatus.OPTIMAL
+    lam = np.asarray(res.evaluation.mixture_weights)
+    assert np.all(lam >= -1e-12) and lam.sum() == pytest.approx(1.0, abs=1e-9)
+    assert np.abs(lam @ bases - np.asarray(res.evaluation.profile)).max() <= 1e-9
+    best = None
+    for w in np.linspace(0, 1, 41):
+        o, _ = _selected_values(inst, ent, w * bases[0] + (1 - w) * bases[1])
+        if o is not None:
+            best = o if best is None else max(best, o)
+    assert best is None or best <= res.evaluation.objective + 1e-9
+
+
+def test_hand_made_example_gives_two_adopters_beyond_the_thresholds_derived_by_hand():
+    inst, ent = load_entry_instance(INSTANCES / "entry_two_types.json")
+    assert ent.selection == "pessimistic"
+    res = solve_entry(inst, ent)
+    assert res.status is EntryStatus.OPTIMAL
+    ev = res.evaluation
+    assert ev.adopters == 2 and ev.objective == 2 and ev.equilibria == ((0, 0, 2),)
+    s_a, s_b = ev.profile
+    assert s_a > 0.8 and 0.6 * s_a + 0.4 * s_b > 0.56  # the conditions derived in the description
+    clone = evaluate(inst, ent, inst.scores[0])
+    assert clone.objective == 0
+
+
+def test_empty_feasible_set_is_reported_infeasible():
+    inst = generate("ties", 2, 2, 2, 0)
+    ent = _entrant(2, budgets=[(np.ones(2), -0.5)])
+    res = solve_entry(inst, ent)
+    assert res.status is EntryStatus.INFEASIBLE and res.evaluation is None
+    assert "feasible set is empty" in res.reason
+
+
+def test_no_equilibrium_after_every_feasible_entry_is_reported_as_such():
+    # Rock-paper-scissors market without a pure equilibrium; the entrant can only score below every
+    # incumbent, so it never wins a user and the market keeps having no pure equilibrium.
+    data = json.loads((INSTANCES / "no_equilibrium.json").read_text())
+    inst = instance_from_dict(data)
+    ent = _entrant(3, upper=[0.1, 0.1, 0.1])
+    for selection in ("optimistic", "pessimistic"):
+        res = solve_entry(inst, Entrant("New", ent.feasible, "adoption", selection))
+        assert res.status is EntryStatus.INFEASIBLE
+        assert "no pure equilibrium" in res.reason
+    assert _selected_values(inst, ent, np.array([0.05, 0.0, 0.1])) == (None, None)
+
+
+def test_baselines_are_reequilibrated_exactly_and_never_beat_the_milp():
+    inst, ent = load_entry_instance(INSTANCES / "entry_two_types.json")
+    res = solve_entry(inst, ent)
+    for b in baselines(inst, ent, samples=40):
+        ev = b.evaluation
+        assert ev is not None and ev.feasible
+        if ev.eligible:
+            assert ev.objective == _selected_values(inst, ent, np.array(ev.profile))[ent.selection == "pessimistic"]
+            assert ev.objective <= res.evaluation.objective + 1e-9
+
+
+GOOD = {
+    "name": "g",
+    "user_types": [{"name": "a", "mass": 0.5}, {"name": "b", "mass": 0.5}],
+    "models": [{"name": "A", "scores": [1, 0]}, {"name": "B", "scores": [0, 1]}],
+    "platforms": 2,
+    "entrant": {"name": "New", "feasible": {"upper": [1, 1], "budgets": [{"weights": [1, 1], "limit": 1.5}]}},
+}
+
+
+def _with_entrant(**changes):
+    d = json.loads(json.dumps(GOOD))
+    for k, v in changes.items():
+        if k == "feasible":
+            d["entrant"]["feasible"].update(v)
+        elif v is None:
+            d["entrant"].pop(k, None)
+        else:
+            d["entrant"][k] = v
+    return d
+
+
+BAD = {
+    "no_section": ({k: v for k, v in GOOD.items() if k != "entrant"}, 'no "entrant" section'),
+    "name_clash": (_with_entrant(name="A"), "already an incumbent"),
+    "no_name": (_with_entrant(name=None), "entrant.name must be a non-empty string"),
+    "bad_objective": (_with_entrant(objective="profit"), "entrant.objective must be one of"),
+    "bad_selection": (_with_entrant(selection="average"), "entrant.selection must be one of"),
+    "unknown_key": (_with_entrant(budget=3), "unknown key 'budget'"),
+    "wrong_length": (_with_entrant(feasible={"lower": [0]}), "1 scores for 2 user types"),
+    "lower_above_upper": (_with_entrant(feasible={"lower": [0, 2]}), "lower 2.0 > upper 1.0"),
+    "negative_lower": (_with_entrant(feasible={"lower": [-1, 0]}), "values must be >= 0"),
+    "budget_shape": (_with_entrant(feasible={"budgets": [{"weights": [1, 1]}]}), 'exactly "weights" and "limit"'),
+    "empty_mixture": (_with_entrant(feasible={"mixture": []}), "mixture must be a non-empty list"),
+    "softmax": ({**_with_entrant(), "choice": {"rule": "softmax", "beta": 2}}, "`entry` under softmax choice is not supported"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_entrant_section_gives_one_line_error_and_exit_2(case, tmp_path, capsys):
+    content, needle = BAD[case]
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(content))
+    assert main(["entry", str(path), "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("error: ")
+    assert needle in err
+
+
+def test_defaults_of_the_entrant_section():
+    d = _with_entrant(feasible={})
+    d["entrant"]["feasible"] = {}
+    d["models"][0]["scores"] = [1.5, 0]
+    ent = parse_entrant(instance_from_dict(d))
+    assert ent.objective == "adoption" and ent.selection == "optimistic"
+    assert list(ent.feasible.lower) == [0, 0] and list(ent.feasible.upper) == [1.5, 1.5]
+
+
+def test_cli_json_shape(tmp_path, capsys):
+    assert main(["entry", str(INSTANCES / "entry_two_types.json"), "--json", "--compare"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("status", "profile", "objective", "adopters", "equilibrium", "bound", "seconds"):
+        assert key in out
+    assert out["status"] == "optimal"
+    assert len(out["profile"]) == 2 and out["adopters"] == 2
+    assert out["equilibrium"]["counts"] == {"New": 2}
+    methods = [r["method"] for r in out["comparison"]]
+    assert methods[0] == "bilevel MILP" and any(m.startswith("proxy") for m in methods)
+    assert any(m.startswith("clone") for m in methods) and any(m.startswith("random") for m in methods)
+    for r in out["comparison"][1:]:
+        assert r["gain"] is None or r["gain"] >= -1e-9
+    path = tmp_path / "empty.json"
+    path.write_text(json.dumps(_with_entrant(feasible={"budgets": [{"weights": [1, 1], "limit": -1}]})))
+    assert main(["entry", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "infeasible" and out["profile"] is None and "empty" in out["reason"]
