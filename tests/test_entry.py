@@ -75,25 +75,29 @@ def _selected_values(inst, ent, s):
 
 
 CASES = [
-    # (family, M, K, N, seed, utility, objective, budget limit)
-    ("ties", 2, 2, 2, 0, "score_share", "adoption", 1.2),
-    ("ties", 3, 2, 3, 1, "mass_share", "mass", 1.4),
-    ("ties", 3, 3, 2, 2, "score_share", "score_share", 2.0),
-    ("ties", 4, 2, 2, 3, "score_share", "adoption", 1.5),
-    ("uniform", 2, 3, 3, 4, "score_share", "adoption", 1.6),
-    ("uniform", 3, 2, 2, 5, "mass_share", "score_share", 1.1),
-    ("uniform", 3, 3, 2, 6, "score_share", "mass", 1.8),
-    ("uniform", 4, 2, 3, 7, "score_share", "score_share", 1.3),
+    # (family, M, K, N, seed, utility, objective, upper bound per type, budget limit on sum_t s_t)
+    ("ties", 2, 2, 2, 0, "score_share", "adoption", 1.0, 1.2),
+    ("ties", 3, 3, 2, 2, "score_share", "score_share", 1.0, 2.0),
+    ("uniform", 2, 3, 3, 4, "score_share", "adoption", 1.0, 1.6),
+    ("uniform", 3, 2, 2, 5, "mass_share", "score_share", 1.0, 1.1),
+    ("uniform", 4, 2, 3, 7, "score_share", "score_share", 1.0, 1.3),
+    # tie-heavy cases where the optimistic and pessimistic answers differ
+    ("ties", 4, 2, 3, 16, "score_share", "score_share", 0.8, 0.89),
+    ("ties", 2, 3, 2, 83, "mass_share", "adoption", 0.8, 1.97),
+    ("ties", 3, 3, 3, 42, "mass_share", "mass", 1.0, 2.51),
+    ("ties", 2, 2, 3, 76, "mass_share", "adoption", 1.0, 1.06),
+    ("ties", 2, 3, 3, 65, "score_share", "mass", 1.0, 2.45),
+    ("ties", 4, 3, 3, 59, "score_share", "score_share", 1.0, 2.25),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c[0]}-{c[1]}x{c[2]}x{c[3]}-{c[6]}" for c in CASES])
 def test_no_dense_search_profile_beats_the_milp_under_either_selection(case):
-    family, M, K, N, seed, utility, objective, limit = case
+    family, M, K, N, seed, utility, objective, upper, limit = case
     inst = generate(family, M, K, N, seed, utility=utility)
     results = {}
     for selection in ("optimistic", "pessimistic"):
-        ent = _entrant(K, budgets=[(np.ones(K), limit)], objective=objective, selection=selection)
+        ent = _entrant(K, upper=np.full(K, upper), budgets=[(np.ones(K), limit)], objective=objective, selection=selection)
         res = solve_entry(inst, ent)
         assert res.status in (EntryStatus.OPTIMAL, EntryStatus.INFEASIBLE)
         if res.status is EntryStatus.OPTIMAL:
