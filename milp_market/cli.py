@@ -195,6 +195,32 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_entry(args) -> int:
+    from .entry import baselines, comparison, comparison_table, load_entry_instance, solve_entry
+
+    inst, entrant = load_entry_instance(args.instance)
+    res = solve_entry(inst, entrant, args.time_limit)
+    out = res.to_dict(inst, entrant)
+    rows = comparison(inst, entrant, res, baselines(inst, entrant)) if args.compare else None
+    if rows is not None:
+        out["comparison"] = rows
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    print(_header(inst))
+    print(f"entrant: {entrant.name}  (objective {entrant.objective}, {entrant.selection} selection)")
+    print(f"status: {out['status']}  ({out['reason']})")
+    if out["profile"] is not None:
+        print("profile      " + ", ".join(f"{t} {x:.4f}" for t, x in zip(inst.type_names, out["profile"])))
+        print(f"equilibrium  {_fmt_counts(out['equilibrium']['counts'])}  ({out['post_entry_equilibria']} post-entry equilibria)")
+        print(f"objective {_num(out['objective'])}   adopters {out['adopters']}   bound {_num(out['bound'])}")
+    print(f"{out['seconds']:.3f} s")
+    if rows is not None:
+        print()
+        print(comparison_table(inst, rows))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="milp-market", description="Exact market games among generative-model platforms.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -224,6 +250,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--max-steps", type=int, default=100_000)
     d.set_defaults(func=cmd_dynamics)
+
+    n = sub.add_parser("entry", help="strategic entry: the new model's optimal score profile (hardmax)")
+    n.add_argument("instance", help="instance JSON with an \"entrant\" section")
+    n.add_argument("--json", action="store_true", help="print one JSON object")
+    n.add_argument("--compare", action="store_true", help="also run the baselines (proxy, clone, random search)")
+    n.add_argument("--time-limit", type=float, default=None, metavar="S", help="seconds; reaching it gives 'unknown'")
+    n.set_defaults(func=cmd_entry)
 
     c = sub.add_parser("import-csv", help="turn a CSV score table into an instance file")
     c.add_argument("scores", help="CSV: rows = models (first column = name), columns = user types")
