@@ -610,3 +610,33 @@ def baselines(inst: Instance, entrant: Entrant, seed: int = 0, samples: int = 20
             best = ev(*cands[0])
     out.append(Baseline(f"random search ({samples}, seed {seed})", best))
     return out
+
+
+def comparison(inst: Instance, entrant: Entrant, result: EntryResult, others: list[Baseline]) -> list[dict]:
+    """Rows of the --compare table: the bilevel answer first, then each baseline with the gain of
+    the bilevel answer over it (objective difference; n/a when either has no eligible profile)."""
+    rows = [{"method": "bilevel MILP", **evaluation_dict(inst, entrant, result.evaluation), "gain": 0.0 if result.evaluation else None}]
+    best = None if result.evaluation is None else result.evaluation.objective
+    for b in others:
+        ev = b.evaluation if (b.evaluation is not None and b.evaluation.eligible) else None
+        row = {"method": b.method, **evaluation_dict(inst, entrant, ev)}
+        if b.evaluation is not None and ev is None:
+            row["note"] = "not eligible: " + ("infeasible" if not b.evaluation.feasible else "no post-entry equilibrium")
+        row["gain"] = None if (best is None or ev is None) else best - ev.objective
+        rows.append(row)
+    return rows
+
+
+def comparison_table(inst: Instance, rows: list[dict]) -> str:
+    """The --compare table in Markdown."""
+    lines = [
+        "| method | profile (" + ", ".join(inst.type_names) + ") | adopters | objective | gain of bilevel | post-entry equilibrium |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        prof = "n/a" if r["profile"] is None else "(" + ", ".join(f"{x:.4f}" for x in r["profile"]) + ")"
+        obj = "n/a" if r["objective"] is None else f"{r['objective']:.4f}"
+        gain = "n/a" if r["gain"] is None else f"{r['gain']:+.4f}"
+        eq = r.get("note") or ("none" if r["equilibrium"] is None else ", ".join(f"{k} x{v}" for k, v in r["equilibrium"]["counts"].items()))
+        lines.append(f"| {r['method']} | {prof} | {'n/a' if r['adopters'] is None else r['adopters']} | {obj} | {gain} | {eq} |")
+    return "\n".join(lines)
