@@ -302,7 +302,7 @@ def _left(deadline):
     return None if deadline is None else deadline - time.perf_counter()
 
 
-def _polish(m, pairs, dec, deadline):
+def _polish(m, pairs, deadline):
     """Fix positions and witness, set the witness slack to 0, re-solve with tight tolerances under
     every configuration until one succeeds. Returns the polished decode, or None when every
     configuration proves the pattern infeasible."""
@@ -342,30 +342,28 @@ def _run(inst, entrant, m, pairs, i_first, deadline, log) -> _Run:
         bound = out.bound * d.obj_scale if math.isfinite(out.bound) else math.nan
         if out.status is SolveStatus.INFEASIBLE:
             return _Run(SolveStatus.INFEASIBLE, iterations=it)
-        if not out.has_solution or out.status is not SolveStatus.OPTIMAL:
-            return _Run(out.status if out.status is not SolveStatus.OPTIMAL else SolveStatus.ERROR, bound=bound, iterations=it)
+        if out.status is not SolveStatus.OPTIMAL:
+            return _Run(out.status, _unpolished(inst, entrant, m) if out.has_solution else None, bound, it)
         dec = ef.decode(m)
         q = dec.witness
-        if ef.add_witness_rows(m, q):
-            if log:
-                log(f"  [{solver.name}] iteration {it}: witness {tuple(int(x) for x in d.profiles[q])} gets its deviation rows")
-            continue
         try:
-            pol = _polish(m, polish_pairs, dec, deadline)
+            pol = _polish(m, polish_pairs, deadline)
         except TimeoutError:
-            return _Run(SolveStatus.TIME_LIMIT, bound=bound, iterations=it)
+            return _Run(SolveStatus.TIME_LIMIT, None, bound, it)
+        witness = tuple(int(x) for x in d.profiles[q])
         if pol is None:
             ef.add_no_good(m, dec.positions, q)
             if log:
-                log(f"  [{solver.name}] iteration {it}: pattern infeasible without slack; no-good cut")
+                log(f"  [{solver.name}] iteration {it}: witness {witness} impossible without slack; no-good cut")
             continue
         ev = evaluate(inst, entrant, pol.s, pol.lam)
-        witness = tuple(int(x) for x in d.profiles[q])
         if witness not in ev.equilibria:
             ef.add_no_good(m, pol.positions, q)
             if log:
                 log(f"  [{solver.name}] iteration {it}: witness {witness} fails the exact check; no-good cut")
             continue
+        if not ev.feasible:
+            raise VerificationError(f"MILP profile {ev.profile} is not in the feasible set")
         if entrant.selection == "pessimistic" and ev.objective < pol.phi - tol:
             worse = [n for n, v in zip(ev.equilibria, ev.values) if v < pol.phi - tol]
             added = sum(ef.add_pessimistic_block(m, d.index[n]) for n in worse)
@@ -377,9 +375,17 @@ def _run(inst, entrant, m, pairs, i_first, deadline, log) -> _Run:
                 f"pessimistic bound {pol.phi} exceeds the exact worst-equilibrium value {ev.objective} although "
                 "every such equilibrium already bounds the objective"
             )
-        if not ev.feasible:
-            raise VerificationError(f"MILP profile {ev.profile} is not in the feasible set")
         return _Run(SolveStatus.OPTIMAL, ev, bound, it)
+
+
+def _unpolished(inst, entrant, m) -> Evaluation | None:
+    """A time-limited solve's incumbent, evaluated exactly as it stands (None unless eligible)."""
+    dec = ef.decode(m)
+    try:
+        ev = evaluate(inst, entrant, dec.s, dec.lam)
+    except InstanceError:  # a score within the tie tolerance of a level: not a clean candidate
+        return None
+    return ev if ev.eligible else None
 
 
 def _feasible_set_empty(inst, entrant) -> bool:
@@ -437,7 +443,11 @@ def solve_entry(inst: Instance, entrant: Entrant, time_limit: float | None = Non
             agree = 1
             m.Phi_floor.set_value(inc.objective / d.obj_scale + CUTOFF_DELTA)
         else:
-            status, bound = EntryStatus.UNKNOWN, lp.bound
+            if lp.evaluation is not None and (inc is None or lp.evaluation.objective > inc.objective):
+                inc = lp.evaluation
+            # the run was restricted to answers above the incumbent: the bound covers the rest
+            status = EntryStatus.UNKNOWN
+            bound = max(lp.bound, inc.objective) if inc is not None and math.isfinite(lp.bound) else lp.bound
             break
         if agree >= 2:
             status = EntryStatus.OPTIMAL if inc is not None else EntryStatus.INFEASIBLE
