@@ -211,7 +211,7 @@ def cmd_entry(args) -> int:
     print(f"entrant: {entrant.name}  (objective {entrant.objective}, {entrant.selection} selection)")
     print(f"status: {out['status']}  ({out['reason']})")
     if out["profile"] is not None:
-        print("profile      " + ", ".join(f"{t} {x:.4f}" for t, x in zip(inst.type_names, out["profile"])))
+        print("profile      " + ", ".join(f"{t} {x:.6f}" for t, x in zip(inst.type_names, out["profile"])))
         print(f"equilibrium  {_fmt_counts(out['equilibrium']['counts'])}  ({out['post_entry_equilibria']} post-entry equilibria)")
         print(f"objective {_num(out['objective'])}   adopters {out['adopters']}   bound {_num(out['bound'])}")
     print(f"{out['seconds']:.3f} s")

@@ -644,7 +644,7 @@ def comparison_table(inst: Instance, rows: list[dict]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for r in rows:
-        prof = "n/a" if r["profile"] is None else "(" + ", ".join(f"{x:.4f}" for x in r["profile"]) + ")"
+        prof = "n/a" if r["profile"] is None else "(" + ", ".join(f"{x:.6f}" for x in r["profile"]) + ")"
         obj = "n/a" if r["objective"] is None else f"{r['objective']:.4f}"
         gain = "n/a" if r["gain"] is None else f"{r['gain']:+.4f}"
         eq = r.get("note") or ("none" if r["equilibrium"] is None else ", ".join(f"{k} x{v}" for k, v in r["equilibrium"]["counts"].items()))
