@@ -415,6 +415,11 @@ def solve_entry(inst: Instance, entrant: Entrant, time_limit: float | None = Non
     deadline = None if time_limit is None else t_start + time_limit
     if inst.choice != "hardmax":
         raise InstanceError(f"{inst.name}: `entry` under {inst.choice} choice is not supported (hardmax only)")
+    no_position = ef.types_without_position(inst, entrant.feasible)
+    if no_position:  # a fact of the data: no solver claim involved
+        reason = (f"every allowed score for user type {inst.type_names[no_position[0]]!r} lies within the "
+                  f"{ef.DELTA:g} position margin of an incumbent level without equaling it")
+        return EntryResult(EntryStatus.INFEASIBLE, None, math.nan, reason, time.perf_counter() - t_start, {})
     t0 = time.perf_counter()
     m = ef.build_entry_model(inst, entrant.feasible, entrant.objective, entrant.selection)
     d = m.data
@@ -427,7 +432,9 @@ def solve_entry(inst: Instance, entrant: Entrant, time_limit: float | None = Non
     agree = runs = iterations = 0
     i = 0
     status, bound = None, math.nan
-    while True:
+    if not m.Q:  # screening: every post-entry profile has a deviation that pays whatever s is
+        status = EntryStatus.INFEASIBLE
+    while status is None:
         lp = _run(inst, entrant, m, pairs, i % 2, deadline, log)
         runs += 1
         iterations += lp.iterations
@@ -510,31 +517,23 @@ class FeasibleLP:
         m.l1.deactivate()
         self.m, self.K, self.solver = m, K, PersistentHighs(PRIMARY, name="baseline-lp")
 
-    def _solve(self):
+    def _solve(self, active, inactive, param, values):
+        inactive.deactivate()
+        active.activate()
+        for t in range(self.K):
+            param[t] = float(values[t])
         out = self.solver.solve(self.m)
         if out.status is not SolveStatus.OPTIMAL:
             return None
-        m = self.m
-        s = np.array([pyo.value(m.s[t]) for t in m.T])
-        lam = None
-        if hasattr(m, "lam"):
-            lam = np.array([max(0.0, pyo.value(m.lam[b])) for b in m.B])
-            lam /= lam.sum()
-        return s, lam
+        return np.array([pyo.value(self.m.s[t]) for t in self.m.T]), ef.mixture_weights(self.m)
 
     def maximize(self, c):
-        self.m.l1.deactivate()
-        self.m.linear.activate()
-        for t in range(self.K):
-            self.m.c[t] = float(c[t])
-        return self._solve()
+        """A vertex of the feasible set maximizing c . s, as (s, mixture weights or None)."""
+        return self._solve(self.m.linear, self.m.l1, self.m.c, c)
 
     def project(self, target):
-        self.m.linear.deactivate()
-        self.m.l1.activate()
-        for t in range(self.K):
-            self.m.target[t] = float(target[t])
-        return self._solve()
+        """The point of the feasible set closest to ``target`` in L1 norm."""
+        return self._solve(self.m.l1, self.m.linear, self.m.target, target)
 
 
 def _mix(entrant, s, lam):

@@ -176,6 +176,17 @@ def test_no_equilibrium_after_every_feasible_entry_is_reported_as_such():
     assert _selected_values(inst, ent, np.array([0.05, 0.0, 0.1])) == (None, None)
 
 
+def test_no_equilibrium_proven_by_the_milp_after_screening_leaves_a_candidate():
+    # A random market without a pure equilibrium where one post-entry profile survives the
+    # screening, so the claim rests on both solver configurations finding the MILP infeasible.
+    inst = generate("uniform", 4, 3, 2, 226)
+    ent = _entrant(3, lower=[0.3, 0.33, 0.46], upper=[0.38, 0.76, 0.68])
+    res = solve_entry(inst, ent)
+    assert res.stats["eligible_candidates"] >= 1 and res.stats["solver_runs"] >= 2
+    assert res.status is EntryStatus.INFEASIBLE and "no pure equilibrium" in res.reason
+    assert all(_selected_values(inst, ent, s) == (None, None) for s in _dense_points(inst, ent))
+
+
 def test_baselines_are_reequilibrated_exactly_and_never_beat_the_milp():
     inst, ent = load_entry_instance(INSTANCES / "entry_two_types.json")
     res = solve_entry(inst, ent)
@@ -263,3 +274,21 @@ def test_cli_json_shape(tmp_path, capsys):
     assert main(["entry", str(path), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["status"] == "infeasible" and out["profile"] is None and "empty" in out["reason"]
+
+
+def test_time_limit_gives_unknown_not_a_claim(capsys):
+    inst, ent = load_entry_instance(INSTANCES / "entry_two_types.json")
+    res = solve_entry(inst, ent, time_limit=1e-9)  # expires before the first solve
+    assert res.status is EntryStatus.UNKNOWN and res.evaluation is None
+    assert main(["entry", str(INSTANCES / "entry_two_types.json"), "--json", "--time-limit", "1e-9"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "unknown" and out["profile"] is None and out["verified"] is False
+
+
+def test_bounds_inside_the_margin_of_a_level_are_reported_infeasible():
+    # every allowed score for type 0 lies within DELTA of the incumbent level 0.5 without equaling it
+    inst = instance_from_dict({**GOOD, "models": [{"name": "A", "scores": [0.5, 0]}, {"name": "B", "scores": [0, 1]}]})
+    ent = _entrant(2, lower=[0.5 + DELTA / 4, 0], upper=[0.5 + DELTA / 2, 1])
+    res = solve_entry(inst, ent)
+    assert res.status is EntryStatus.INFEASIBLE
+    assert "margin" in res.reason

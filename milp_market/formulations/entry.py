@@ -80,10 +80,29 @@ def position_meaning(levels_t: np.ndarray, p: int) -> tuple[str, int]:
 def _interval(levels_t, p, lo_b, hi_b):
     kind, l = position_meaning(levels_t, p)
     if kind == "equal":
-        return levels_t[l], levels_t[l]
+        v = levels_t[l]
+        return (v, v) if lo_b <= v <= hi_b else (v, v - 1.0)  # outside the bounds: empty
     lo = lo_b if l == 0 else max(lo_b, levels_t[l - 1] + DELTA)
     hi = hi_b if l == len(levels_t) else min(hi_b, levels_t[l] - DELTA)
     return lo, hi
+
+
+def position_intervals(levels, fs: FeasibleSet) -> dict:
+    """(t, p) -> (lo, hi) for every position whose interval meets the bounds."""
+    out = {}
+    for t, lv in enumerate(levels):
+        for p in range(2 * len(lv) + 1):
+            lo, hi = _interval(lv, p, float(fs.lower[t]), float(fs.upper[t]))
+            if lo <= hi:
+                out[t, p] = (lo, hi)
+    return out
+
+
+def types_without_position(inst: Instance, fs: FeasibleSet) -> list[int]:
+    """User types whose bounds leave no score equal to a level or DELTA away from every level."""
+    lv = game.tie_levels(inst)
+    iv = position_intervals([np.asarray(v, dtype=float) for v in lv.value], fs)
+    return [t for t in range(inst.n_types) if not any((t, p) in iv for p in range(2 * lv.count(t) + 1))]
 
 
 def _representative(levels_t, p):
@@ -105,17 +124,12 @@ def prepare(inst: Instance, fs: FeasibleSet, objective: str) -> EntryData:
     n_pos = tuple(2 * len(levels[t]) + 1 for t in range(K))
     R = max(n_pos)
     avail = np.zeros((K, R), dtype=bool)
-    interval = {}
     rep = np.zeros((R, K))
+    interval = position_intervals(levels, fs)
     for t in range(K):
         for p in range(R):
-            pp = min(p, n_pos[t] - 1)
-            rep[p, t] = _representative(levels[t], pp)
-            if p < n_pos[t]:
-                lo, hi = _interval(levels[t], p, float(fs.lower[t]), float(fs.upper[t]))
-                if lo <= hi:
-                    avail[t, p] = True
-                    interval[t, p] = (lo, hi)
+            rep[p, t] = _representative(levels[t], min(p, n_pos[t] - 1))
+            avail[t, p] = (t, p) in interval
     profiles = np.concatenate(list(count_vectors(M + 1, N)), axis=0)
     index = {tuple(int(x) for x in row): i for i, row in enumerate(profiles)}
     P = len(profiles)
@@ -298,7 +312,9 @@ def build_entry_model(inst: Instance, fs: FeasibleSet, objective: str, selection
     m.deviations = devs
     m.Q = pyo.Set(initialize=alive, ordered=True, doc="post-entry profiles with no entrant-independent profitable deviation")
     m.a = pyo.Var(m.Q, domain=pyo.Binary, doc="a[q] = 1 iff profile q is the post-entry equilibrium witnessing eligibility")
-    m.one_witness = pyo.Constraint(expr=sum(m.a[q] for q in m.Q) == 1)
+    m.one_witness = pyo.Constraint(
+        rule=lambda m: sum(m.a[q] for q in m.Q) == 1 if alive else pyo.Constraint.Infeasible
+    )  # with Q empty the caller reports "no eligible profile" without a solve (entry.md, Screening)
     m.Phi = pyo.Var(bounds=(0, 1), doc="Phi = provider objective / obj_scale")
     m.objq = {q: _lin(m, d.obj_z[q], d.obj_sz[q], float(d.obj_const[q])) for q in alive}
     m.phi_witness = pyo.Constraint(m.Q, rule=lambda m, q: m.Phi <= m.objq[q] + (1 - m.a[q]))
@@ -384,11 +400,15 @@ def decode(m) -> Decoded:
         lo, hi = d.interval[t, p]
         s[t] = lo if lo == hi else min(hi, max(lo, pyo.value(m.s[t])))
     q = max(m.Q, key=lambda q: pyo.value(m.a[q]))
-    lam = None
-    if hasattr(m, "lam"):
-        lam = np.array([max(0.0, pyo.value(m.lam[b])) for b in m.B])
-        lam = lam / lam.sum()
-    return Decoded(tuple(positions), int(q), s, lam, float(pyo.value(m.Phi)) * d.obj_scale)
+    return Decoded(tuple(positions), int(q), s, mixture_weights(m), float(pyo.value(m.Phi)) * d.obj_scale)
+
+
+def mixture_weights(m) -> np.ndarray | None:
+    """The solved mixture weights, clipped at 0 and normalized to sum 1 (None without a mixture)."""
+    if not hasattr(m, "lam"):
+        return None
+    lam = np.array([max(0.0, pyo.value(m.lam[b])) for b in m.B])
+    return lam / lam.sum()
 
 
 def binaries(m):
