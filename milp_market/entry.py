@@ -4,8 +4,8 @@ The instance's ``"entrant"`` section (README, "Strategic entry") is parsed and v
 (:func:`parse_entrant`), the exact evaluation of a profile lives here (:func:`evaluate`: the
 (M+1)-model instance, all its pure equilibria by enumeration, the provider's objective under the
 stated selection), and so does the orchestration of the MILP of formulations/entry.md
-(:func:`solve_entry`: row generation for the witness equilibrium, cutting planes for pessimistic
-selection, polish, exact verification, two solver configurations) and the baselines of
+(:func:`solve_entry`: the witness MILP, cutting planes for pessimistic selection, polish, exact
+verification, two solver configurations) and the baselines of
 :func:`baselines` (the paper's smooth proxy by Frank-Wolfe, the cloned best incumbent, random
 search). Hardmax choice only.
 """
@@ -327,7 +327,8 @@ def _polish(m, pairs, deadline):
 
 
 def _run(inst, entrant, m, pairs, i_first, deadline, log) -> _Run:
-    """One row-generation / cutting-plane loop with solver ``pairs[i_first]`` (entry.md, "Loop")."""
+    """One loop of entry.md, "The loop": solve, polish, evaluate exactly, and under pessimistic
+    selection add the blocks of worse post-entry equilibria (cutting planes) until accepted."""
     d = m.data
     solver = pairs[i_first][0]
     polish_pairs = [pairs[i_first]] + [p for k, p in enumerate(pairs) if k != i_first]
