@@ -125,20 +125,23 @@ def test_no_dense_search_profile_beats_the_milp_under_either_selection(case):
         assert results["pessimistic"].evaluation.objective <= results["optimistic"].evaluation.objective + 1e-9
 
 
-def test_mixture_answer_carries_weights_that_certify_feasibility():
+@pytest.mark.parametrize("selection", ["optimistic", "pessimistic"])
+def test_mixture_answer_carries_weights_that_certify_feasibility_and_beats_a_weight_grid(selection):
     inst = generate("ties", 3, 3, 2, 11)
-    bases = inst.scores[:2] * 0.9 + 0.05
-    ent = _entrant(3, mixture=bases, objective="mass", selection="optimistic")
+    bases = np.vstack([inst.scores[:2], [[1.0, 0.2, 1.0]]])  # two incumbents (ties) and one new profile
+    ent = _entrant(3, mixture=bases, objective="mass", selection=selection)
     res = solve_entry(inst, ent)
     assert res.status is EntryStatus.OPTIMAL
     lam = np.asarray(res.evaluation.mixture_weights)
     assert np.all(lam >= -1e-12) and lam.sum() == pytest.approx(1.0, abs=1e-9)
     assert np.abs(lam @ bases - np.asarray(res.evaluation.profile)).max() <= 1e-9
     best = None
-    for w in np.linspace(0, 1, 41):
-        o, _ = _selected_values(inst, ent, w * bases[0] + (1 - w) * bases[1])
-        if o is not None:
-            best = o if best is None else max(best, o)
+    for w1, w2 in itertools.product(np.linspace(0, 1, 21), repeat=2):
+        if w1 + w2 <= 1 + 1e-12:
+            vals = _selected_values(inst, ent, np.array([w1, w2, max(0.0, 1 - w1 - w2)]) @ bases)
+            v = vals[selection == "pessimistic"]
+            if v is not None:
+                best = v if best is None else max(best, v)
     assert best is None or best <= res.evaluation.objective + 1e-9
 
 
