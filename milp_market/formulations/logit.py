@@ -29,6 +29,9 @@ RATIO_FLOOR = 1e-12
 #: replaced by an indicator), so its exact value never enters the model.
 EXP_CAP = 700.0
 
+#: Initial tangent points of the entry rows, as multiples of N (formulations/logit.md).
+INITIAL_ENTRY_POINTS = (0.0, 1.0)
+
 
 def ratio(beta: float, a: float, b: float) -> float:
     """exp(beta (a - b)) without overflow."""
@@ -114,7 +117,13 @@ def build_logit_model(inst: Instance, sense: str = "max", regret: bool = False, 
     )
     # P[j,c,t] = p[j,t] b[j,c] (McCormick, exact because b is binary; p <= 1/c when c platforms share).
     m.P = pyo.Var(m.J, C1, m.T, bounds=(0, 1), doc="P[j,c,t] = p[j,t] if exactly c platforms use j, else 0")
-    m.P_le_b = pyo.Constraint(m.J, C1, m.T, rule=lambda m, j, c, t: m.P[j, c, t] <= m.b[j, c] / c)
+    # Share bounds when c platforms use j: the other N - c on the weakest / strongest model for t.
+    pmax = {(j, c, t): 1.0 / (c + (N - c) * ratio(d.beta, d.S[:, t].min(), d.S[j, t])) for j in range(M) for c in C1 for t in range(K)}
+    pmin = {(j, c, t): 1.0 / (c + (N - c) * ratio(d.beta, d.S[:, t].max(), d.S[j, t])) for j in range(M) for c in C1 for t in range(K)}
+    m.P_le_b = pyo.Constraint(m.J, C1, m.T, rule=lambda m, j, c, t: m.P[j, c, t] <= pmax[j, c, t] * m.b[j, c])
+    m.P_ge_b = pyo.Constraint(
+        m.J, C1, m.T, rule=lambda m, j, c, t: m.P[j, c, t] >= (pmin[j, c, t] if pmin[j, c, t] >= RATIO_FLOOR else 0.0) * m.b[j, c]
+    )
     m.P_le_p = pyo.Constraint(m.J, C1, m.T, rule=lambda m, j, c, t: m.P[j, c, t] <= m.p[j, t])
     m.P_ge = pyo.Constraint(m.J, C1, m.T, rule=lambda m, j, c, t: m.P[j, c, t] >= m.p[j, t] - (1 - m.b[j, c]))
     m.P_split = pyo.Constraint(m.J, m.T, rule=lambda m, j, t: sum(m.P[j, c, t] for c in C1) == m.p[j, t])
@@ -127,6 +136,26 @@ def build_logit_model(inst: Instance, sense: str = "max", regret: bool = False, 
     m.epsilon = pyo.Var(bounds=(0, float(d.w.sum(axis=1).max())), doc="epsilon = largest deviation gain allowed")
     if not regret:
         m.epsilon.fix(0)
+
+    m.entry_tangent_rows = pyo.ConstraintList(doc="qe[k,t] >= tangent of 1/(1+R) at some R")
+    if objective != "social":
+        # Aggregated rows (valid, not exact): an entrant's payoff against all N platforms is at
+        # most any deviator's, so the smallest utility v must beat every model's entry payoff.
+        total = d.welfare_cap if inst.utility == "score_share" else 1.0 / d.scale
+        v_bar = total / N + d.eps
+        m.v = pyo.Var(bounds=(0, v_bar), doc="v = smallest utility of a platform in use")
+        m.v_le_u = pyo.Constraint(m.J, rule=lambda m, j: m.v <= m.u[j] + v_bar * (1 - m.x[j]))
+        # Utilities sum to welfare (score_share) or to the total mass 1 (mass_share).
+        m.sum_utilities = pyo.Constraint(expr=N * m.v <= (m.W if inst.utility == "score_share" else 1.0 / d.scale) + d.eps)
+        m.qe = pyo.Var(m.J, m.T, bounds=(0, 1), doc="qe[k,t] <= share of t an extra platform on k would get")
+        m.no_entry_gain = pyo.Constraint(
+            m.J, rule=lambda m, k: m.v >= sum(d.w[k, t] * m.qe[k, t] for t in m.T) - d.eps - m.epsilon
+        )
+        for k in range(M):
+            for t in range(K):
+                if d.w[k, t] > 0:
+                    for R0 in [f * N for f in INITIAL_ENTRY_POINTS]:
+                        add_entry_tangent(m, k, t, R0)
 
     m.DEV = pyo.Set(initialize=[], dimen=2, ordered=True, doc="(j, k) deviations with generated rows")
     m.q = pyo.Var(m.J, m.J, m.T, bounds=(0, 1), dense=False, doc="q[j,k,t] <= share of t a platform leaving j for k gets")
@@ -146,47 +175,71 @@ def build_logit_model(inst: Instance, sense: str = "max", regret: bool = False, 
     return m
 
 
-def others_weight(d: LogitData, counts, j: int, k: int, t: int) -> float:
-    """R = sum_i o_i exp(beta (S_it - S_kt)), o = counts - e_j: the other platforms' weight at t,
-    relative to the weight of model k."""
+def others_weight(d: LogitData, counts, j: int | None, k: int, t: int) -> float:
+    """R = sum_i o_i exp(beta (S_it - S_kt)), o = counts - e_j (o = counts for an entrant,
+    j = None): the other platforms' weight at t, relative to the weight of model k."""
     o = np.asarray(counts, dtype=float).copy()
-    o[j] -= 1
+    if j is not None:
+        o[j] -= 1
     return float(sum(o[i] * ratio(d.beta, d.S[i, t], d.S[k, t]) for i in range(d.M) if o[i] > 0))
 
 
-def _others_on(m, i: int, j: int):
-    """o_i as a linear expression in b: platforms on i other than the deviator (who is on j)."""
+def _others_on(m, i: int, j: int | None):
+    """o_i as a linear expression in b: platforms on i other than the deviator (on j; None for
+    an entrant, who leaves no model)."""
     if i != j:
         return sum(c * m.b[i, c] for c in m.C)
     return sum((c - 1) * m.b[i, c] for c in m.C if c >= 1)
 
 
-def _some_other_on(m, i: int, j: int):
+def _some_other_on(m, i: int, j: int | None):
     """1 iff at least one platform other than the deviator is on i (as a linear expression)."""
     return 1 - m.b[i, 0] - (m.b[i, 1] if i == j else 0)
 
 
-def add_tangent(m, j: int, k: int, t: int, R0: float) -> bool:
-    """q[j,k,t] >= a - s R, the tangent of 1/(1+R) at R0 (valid for every profile, exact at R0).
+def _tangent_rhs(m, j: int | None, k: int, t: int, R0: float):
+    """a - s R: the tangent of 1/(1+R) at R0, R the others' weight relative to k's.
 
     Terms of models so good for t that one other platform on them already makes the tangent
     non-positive are replaced by an indicator (formulations/logit.md, "Numerical safeguards"), so
-    every coefficient is at most 1. Returns False when this tangent is already in the model.
+    every coefficient is at most 1.
     """
     d: LogitData = m.data
-    key = round(R0, 12)
-    seen = d.tangents.setdefault((j, k, t), set())
-    if key in seen:
-        return False
-    seen.add(key)
     s = 1.0 / (1.0 + R0) ** 2
     a = (1.0 + 2.0 * R0) * s  # tangent's value at R = 0
     small, big = [], []
     for i in range(d.M):
         r = ratio(d.beta, d.S[i, t], d.S[k, t])
         (big if s * r >= a else small).append((i, s * r))
-    rhs = a - sum(coef * _others_on(m, i, j) for i, coef in small if coef >= RATIO_FLOOR) - a * sum(_some_other_on(m, i, j) for i, _ in big)
-    m.tangent_rows.add(m.q[j, k, t] >= rhs)
+    return (
+        a
+        - sum(coef * _others_on(m, i, j) for i, coef in small if coef >= RATIO_FLOOR)
+        - a * sum(_some_other_on(m, i, j) for i, _ in big)
+    )
+
+
+def add_tangent(m, j: int, k: int, t: int, R0: float) -> bool:
+    """q[j,k,t] >= the tangent at R0 (valid for every profile, exact at R0). Returns False when
+    this tangent is already in the model."""
+    d: LogitData = m.data
+    key = round(R0, 12)
+    seen = d.tangents.setdefault((j, k, t), set())
+    if key in seen:
+        return False
+    seen.add(key)
+    m.tangent_rows.add(m.q[j, k, t] >= _tangent_rhs(m, j, k, t, R0))
+    return True
+
+
+def add_entry_tangent(m, k: int, t: int, R0: float) -> bool:
+    """qe[k,t] >= the tangent at R0 of an entrant's share on k (others: all N platforms)."""
+    d: LogitData = m.data
+    key = round(R0, 12)
+    seen = d.tangents.setdefault((None, k, t), set())
+    if key in seen:
+        return False
+    seen.add(key)
+    m.entry_tangent_rows.add(m.qe[k, t] >= _tangent_rhs(m, None, k, t, R0))
     return True
 
 
@@ -220,6 +273,8 @@ def add_rows_for_deviations(m, inst: Instance, counts, threshold: float) -> int:
             for t in range(d.K):
                 if d.w[k, t] > 0:
                     added += add_tangent(m, j, k, t, others_weight(d, n, j, k, t))
+                    if hasattr(m, "qe"):
+                        add_entry_tangent(m, k, t, others_weight(d, n, None, k, t))
     return added
 
 
@@ -240,6 +295,11 @@ def intended_point(m, inst: Instance, counts) -> None:
             m.p[j, t].set_value(float(sh[j, t]))
             for c in range(1, d.N + 1):
                 m.P[j, c, t].set_value(float(sh[j, t]) if n[j] == c else 0.0)
+    if hasattr(m, "qe"):
+        for k in range(d.M):
+            for t in range(d.K):
+                m.qe[k, t].set_value(1.0 / (1.0 + others_weight(d, n, None, k, t)))
+        m.v.set_value(min(pyo.value(m.u[j]) for j in range(d.M) if n[j] > 0))
     for (j, k, t) in m.q:
         if n[j] > 0:
             m.q[j, k, t].set_value(1.0 / (1.0 + others_weight(d, n, j, k, t)))
