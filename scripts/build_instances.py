@@ -7,6 +7,7 @@ Run from the repository root:
 Deterministic (no randomness at build time). Writes:
 
     instances/cifar10_paper.json              seed paper's CIFAR-10 game, ILLUSTRATIVE per-class qualities
+    instances/cifar10_paper_logit.json        the same under logit choice, beta 20
     instances/cifar10_paper_qualities.csv     the illustrative per-class qualities used above
     instances/arena_explorer_topics.json      LMArena Arena Explorer topics, topic-share masses
     instances/arena_explorer_topics_no_leader.json   same without the model that is best on all topics
@@ -79,7 +80,9 @@ def validate(inst: dict) -> None:
         assert len(m["scores"]) == len(types), m["name"]
         assert all(isinstance(x, float) and math.isfinite(x) and x >= 0 for x in m["scores"]), m["name"]
     assert isinstance(inst["platforms"], int) and inst["platforms"] >= 1
-    assert inst["choice"] == {"rule": "hardmax"}
+    assert inst["choice"] == {"rule": "hardmax"} or (
+        inst["choice"]["rule"] == "softmax" and set(inst["choice"]) == {"rule", "beta"} and inst["choice"]["beta"] > 0
+    )
     assert inst["utility"] == "score_share"
 
 
@@ -238,7 +241,14 @@ def build_cifar() -> list[Path]:
     )
     q_path = OUT / "cifar10_paper_qualities.csv"
     q.to_csv(q_path, float_format="%.2f")
-    return [write_json(inst, "cifar10_paper.json"), q_path]
+    logit = dict(inst, name="cifar10_paper_logit", choice={"rule": "softmax", "beta": 20.0})
+    logit["description"] = (
+        "cifar10_paper.json (same groups, masses and illustrative scores, 3 platforms) under LOGIT "
+        "user choice with beta 20 (the seed paper's softmax extension). Hardmax choice has an "
+        "equilibrium here (airauto x1, catdog1.5 x2); with beta 20 no pure equilibrium exists "
+        "(that profile is the minimum-regret one), with beta 5 it is again an equilibrium."
+    )
+    return [write_json(inst, "cifar10_paper.json"), q_path, write_json(logit, "cifar10_paper_logit.json")]
 
 
 # ----------------------------------------------------------------------------------------------

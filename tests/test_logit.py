@@ -86,3 +86,20 @@ def test_logit_rows_are_valid_at_equilibria_and_exact_elsewhere(beta, seed):
             assert violated == []
         elif game.max_regret(inst, n) > 2 * d.eps * d.scale:
             assert violated, n
+
+
+def test_cli_approximate_on_the_shipped_logit_instance(capsys):
+    """instances/cifar10_paper_logit.json: no pure equilibrium under logit choice (beta 20); the
+    minimum-regret profile is the hardmax equilibrium, airauto x1 + catdog1.5 x2."""
+    import json
+
+    from milp_market.cli import main
+
+    from .conftest import INSTANCES
+
+    assert main(["solve", str(INSTANCES / "cifar10_paper_logit.json"), "--method", "milp", "--approximate", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "no_equilibrium"
+    mr = out["min_regret"]
+    assert mr["status"] == "optimal" and mr["counts"] == {"airauto": 1, "catdog1.5": 2}
+    assert mr["epsilon"] == pytest.approx(0.017057, abs=1e-6)

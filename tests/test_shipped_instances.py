@@ -30,6 +30,7 @@ EXPECTED = {
     "differentiated.json": ("equilibrium", {"A": 1, "B": 1}),
     "no_equilibrium.json": ("no_equilibrium", None),
     "cifar10_paper.json": ("equilibrium", {"airauto": 1, "catdog1.5": 2}),
+    "cifar10_paper_logit.json": ("no_equilibrium", None),
 }
 
 
