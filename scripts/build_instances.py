@@ -22,17 +22,19 @@ Instance format:
      "platforms": N, "choice": {"rule": "hardmax"}, "utility": "score_share"}
 
 Every file is validated after writing, and the expected pure-Nash-equilibrium sets of the
-hand-made instances are re-checked by brute force (see `pure_nash_equilibria`).
+hand-made instances are re-checked by complete enumeration (see `pure_nash_equilibria`).
 """
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from milp_market.enumeration import enumerate_profiles
+from milp_market.instance import instance_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -132,48 +134,10 @@ def fmt_list(xs) -> str:
     return ", ".join(str(x) for x in xs)
 
 
-# ----------------------------------------------------------------------------------------------
-# brute-force pure Nash equilibria (hardmax choice, score_share utility), used to assert the
-# expected answers of the hand-made instances
-# ----------------------------------------------------------------------------------------------
-def platform_utilities(counts, S, mass):
-    """counts[m] = number of platforms offering model m. Returns u[m] = utility of ONE platform
-    offering model m (nan if nobody offers m). Users of type t go to the platforms whose model has
-    the highest score for t, split equally among all tied platforms (exact ties)."""
-    used = [m for m in range(len(counts)) if counts[m] > 0]
-    best = S[used].max(axis=0)
-    n_at_best = sum(counts[m] * (S[m] == best) for m in used)
-    u = np.full(len(counts), np.nan)
-    for m in used:
-        win = S[m] == best
-        u[m] = float(np.sum(np.where(win, mass * S[m] / np.maximum(n_at_best, 1), 0.0)))
-    return u
-
-
-def best_deviation_gain(counts, S, mass):
-    u = platform_utilities(counts, S, mass)
-    gain = -np.inf
-    for m, m2 in itertools.permutations(range(len(counts)), 2):
-        if counts[m] == 0:
-            continue
-        c = list(counts)
-        c[m] -= 1
-        c[m2] += 1
-        gain = max(gain, platform_utilities(c, S, mass)[m2] - u[m])
-    return gain
-
-
-def pure_nash_equilibria(inst: dict, eps: float = 1e-9) -> list[tuple[int, ...]]:
-    """All count vectors (platforms per model, models in file order) that are pure NE."""
-    S = np.array([m["scores"] for m in inst["models"]], dtype=float)
-    mass = np.array([t["mass"] for t in inst["user_types"]], dtype=float)
-    M, N = S.shape[0], inst["platforms"]
-    out = []
-    for combo in itertools.combinations_with_replacement(range(M), N):
-        counts = tuple(combo.count(m) for m in range(M))
-        if best_deviation_gain(counts, S, mass) <= eps:
-            out.append(counts)
-    return out
+def pure_nash_equilibria(inst: dict) -> list[tuple[int, ...]]:
+    """All count vectors (platforms per model, models in file order) that are pure NE, by the
+    package's complete enumeration (milp_market.game is the single source of the semantics)."""
+    return sorted(enumerate_profiles(instance_from_dict(inst)).equilibria)
 
 
 # ----------------------------------------------------------------------------------------------
