@@ -71,14 +71,14 @@ class EntryData:
     eps_const: float  # EQ_TOL in scaled units
 
 
-def position_meaning(levels_t: np.ndarray, p: int) -> tuple[str, int]:
+def position_meaning(p: int) -> tuple[str, int]:
     """('equal', l) for odd p = 2l+1; ('gap', l) for even p = 2l: strictly below level l
     (l = L means above the top level)."""
     return ("equal", (p - 1) // 2) if p % 2 else ("gap", p // 2)
 
 
 def _interval(levels_t, p, lo_b, hi_b):
-    kind, l = position_meaning(levels_t, p)
+    kind, l = position_meaning(p)
     if kind == "equal":
         v = levels_t[l]
         return (v, v) if lo_b <= v <= hi_b else (v, v - 1.0)  # outside the bounds: empty
@@ -106,7 +106,7 @@ def types_without_position(inst: Instance, fs: FeasibleSet) -> list[int]:
 
 
 def _representative(levels_t, p):
-    kind, l = position_meaning(levels_t, p)
+    kind, l = position_meaning(p)
     if kind == "equal":
         return levels_t[l]
     if l == 0:
