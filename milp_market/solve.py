@@ -28,9 +28,11 @@ from .results import Extreme, MarketResult, SolveStatus, Status
 
 METHODS = ("milp", "enumerate", "auto")
 
-#: ``auto`` enumerates outright when (profiles x M x K) is below this (about a second of
-#: enumeration, less than starting two processes would cost); above it, it races both methods.
-AUTO_ENUMERATION_WORK = 2e7
+#: ``auto`` enumerates outright when (profiles x M x K) is below this (about 2.5 s of hardmax
+#: enumeration on the benchmark machine: racing costs a second of process start-up and halves the
+#: cores, which the 2e7 of the first benchmark run paid for with auto/faster ratios up to 2.4);
+#: above it, it races both methods.
+AUTO_ENUMERATION_WORK = 5e7
 
 
 class VerificationError(RuntimeError):
@@ -319,6 +321,9 @@ def enumeration_work(inst: Instance) -> float:
 
 
 def _run_in_child(conn, method, inst, time_limit):
+    from .formulations import highs
+
+    highs.DEFAULT_THREADS = 1  # one core each for HiGHS and the enumeration (this is a forked child)
     try:
         res = solve_milp(inst, time_limit) if method == "milp" else solve_enumerate(inst, time_limit)
         conn.send(("ok", res))
