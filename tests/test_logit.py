@@ -103,3 +103,20 @@ def test_cli_approximate_on_the_shipped_logit_instance(capsys):
     mr = out["min_regret"]
     assert mr["status"] == "optimal" and mr["counts"] == {"airauto": 1, "catdog1.5": 2}
     assert mr["epsilon"] == pytest.approx(0.017057, abs=1e-6)
+
+
+@pytest.mark.parametrize("beta", [0.0, 200.0, 1e4])
+@pytest.mark.parametrize("seed", range(4))
+def test_logit_milp_is_exact_at_extreme_beta(beta, seed):
+    """beta 0 (every platform gets 1/N) and weight ratios far beyond float range (exp(beta dS)
+    with beta dS up to 1e4): the numerical safeguards of formulations/logit.md keep the answers
+    equal to enumeration's."""
+    inst = generate(("uniform", "ties")[seed % 2], 4, 3, 3, seed, choice="softmax", beta=beta)
+    enum = solve_market(inst, "enumerate")
+    milp = solve_market(inst, "milp")
+    assert milp.status == enum.status
+    assert abs(milp.social_optimum.welfare - enum.social_optimum.welfare) <= WELFARE_TOL
+    if enum.best is not None:
+        assert abs(milp.best.profile.welfare - enum.best.profile.welfare) <= WELFARE_TOL
+        assert abs(milp.worst.profile.welfare - enum.worst.profile.welfare) <= WELFARE_TOL
+    assert abs(min_regret(inst).epsilon - min_regret_enumerate(inst).epsilon) <= WELFARE_TOL

@@ -205,8 +205,9 @@ def _tangent_rhs(m, j: int | None, k: int, t: int, R0: float):
     every coefficient is at most 1.
     """
     d: LogitData = m.data
-    s = 1.0 / (1.0 + R0) ** 2
-    a = (1.0 + 2.0 * R0) * s  # tangent's value at R = 0
+    inv = 1.0 / (1.0 + R0)  # never overflows: R0 <= N exp(EXP_CAP)
+    s = inv * inv
+    a = inv * (2.0 - inv)  # = (1 + 2 R0) / (1 + R0)^2, the tangent's value at R = 0
     small, big = [], []
     for i in range(d.M):
         r = ratio(d.beta, d.S[i, t], d.S[k, t])
