@@ -273,18 +273,25 @@ def run_benchmarks(args) -> None:
     args.limits = limits
     rows = []
     t0 = time.perf_counter()
-    total = len(sizes) * len(families) * args.seeds
     done = 0
 
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
 
-    for M, K, N in sizes:
-        for fam in families:
-            for seed in range(args.seeds):
-                rows.append(bench_instance(fam, M, K, N, seed, args.enum_cap, limits[fam], log))
-                done += 1
-                log(f"  [{done}/{total}] done, {time.perf_counter() - t0:.0f}s elapsed")
+    # Logit families run on their own (smaller) sizes: their MILP has O(K M^2) rows.
+    logit_sizes = _parse_sizes(getattr(args, "logit_sizes", None) or args.sizes)
+    plan = [
+        (M, K, N, fam)
+        for M, K, N in sorted(set(sizes) | set(logit_sizes), key=lambda s: (s[0] * s[1] * s[2], s))
+        for fam in families
+        if (M, K, N) in (logit_sizes if parse_family(fam)[1] == "softmax" else sizes)
+    ]
+    total = len(plan) * args.seeds
+    for M, K, N, fam in plan:
+        for seed in range(args.seeds):
+            rows.append(bench_instance(fam, M, K, N, seed, args.enum_cap, limits[fam], log))
+            done += 1
+            log(f"  [{done}/{total}] done, {time.perf_counter() - t0:.0f}s elapsed")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     text = render(rows, args, peak_mib, time.perf_counter() - t0)
     tmp = args.out + ".tmp"

@@ -284,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default="reports/benchmarks.md")
     b.add_argument("--sizes", default="all", help="'all', 'small' or a list like 10x20x3,20x40x5")
     b.add_argument("--families", default="specialist,uniform,ties", help="comma list; FAMILY@logitB for logit choice with beta B")
+    b.add_argument("--logit-sizes", default=None, help="sizes for FAMILY@logitB families (default: --sizes)")
     b.add_argument("--seeds", type=int, default=3)
     b.add_argument("--enum-cap", type=float, default=60.0, help="seconds before enumeration is stopped and extrapolated")
     b.add_argument("--milp-time-limit", default="300", help="seconds, or per family: specialist=300,uniform=120,ties=120")
