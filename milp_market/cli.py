@@ -56,7 +56,10 @@ def cmd_solve(args) -> int:
     if args.approximate:
         from .regret import min_regret
 
-        mr = min_regret(inst, time_limit=args.time_limit)
+        # A verified equilibrium has regret 0 (up to 1e-9): no search needed, and the answer is
+        # exactly 0 rather than the search's tolerance.
+        known = res.best.profile.counts if res.best is not None and res.best.profile is not None else None
+        mr = min_regret(inst, time_limit=args.time_limit, known_equilibrium=known)
         out["min_regret"] = mr.to_dict(inst)
     if args.json:
         print(json.dumps(out))

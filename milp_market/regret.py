@@ -2,7 +2,8 @@
 epsilon-equilibrium exists), by MILP row generation or by enumeration.
 
 Implements the loop of formulations/min_regret.md. The MILP minimizes epsilon over the relaxation
-of formulations/equilibrium.md in which every no-profitable-deviation row is loosened by epsilon.
+of formulations/equilibrium.md (hardmax) or formulations/logit.md (logit choice) in which every
+no-profitable-deviation row is loosened by epsilon.
 Its optimum epsilon* is a lower bound on the true minimum regret (the rows are valid); the exact
 regret r(n*) of its profile n* is an upper bound. The loop adds the rows of every deviation of n*
 gaining more than epsilon* (or, when none is new, keeps n* as incumbent and cuts it off with a
@@ -67,25 +68,43 @@ def min_regret_enumerate(inst: Instance) -> MinRegretResult:
     return MinRegretResult("optimal", best, best_r, best_r, _mean_utility(inst, best), "enumerate", time.perf_counter() - t0)
 
 
-def min_regret(inst: Instance, time_limit: float | None = None, method: str = "milp") -> MinRegretResult:
-    """The profile minimizing the largest deviation gain (0 when a pure equilibrium exists)."""
+def min_regret(inst: Instance, time_limit: float | None = None, method: str = "milp", known_equilibrium=None) -> MinRegretResult:
+    """The profile minimizing the largest deviation gain (0 when a pure equilibrium exists).
+
+    ``known_equilibrium``: a profile already known to be an equilibrium (re-checked here); it is
+    then the answer, with its exact regret. Without one, the MILP's answer is optimal to within
+    ``tol`` below, so a game with an equilibrium may get a profile of regret up to ``tol``.
+    """
+    t0 = time.perf_counter()
+    if known_equilibrium is not None and game.is_equilibrium(inst, known_equilibrium):
+        n = tuple(int(c) for c in known_equilibrium)
+        r = game.max_regret(inst, n)
+        return MinRegretResult("optimal", n, r, 0.0, _mean_utility(inst, n), "equilibrium", time.perf_counter() - t0)
     if method == "enumerate":
         return min_regret_enumerate(inst)
-    t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
     m = build_equilibrium(inst, regret=True)
     fm = formulation(inst)
     d = m.data
     tol = max(game.EQ_TOL, 2e-6 * d.scale)  # the rows' slack makes epsilon* up to this optimistic
     inc, inc_r = None, math.inf
-    closed = []
-    # Both solver configurations must close the gap on their own (see solve.certified_loop).
-    for solver in (PersistentHighs(PRIMARY, name="primary"), PersistentHighs(CONFIRM, name="confirm")):
+    closed: dict[str, float] = {}  # configuration -> the lower bound with which it closed the gap
+    # Both solver configurations must close the gap on their own (see solve.certified_loop). A
+    # configuration that calls the model infeasible before any incumbent exists is wrong (every
+    # profile fits the rows with epsilon = its own regret): HiGHS has done so under PRIMARY, so
+    # the other configuration takes its turn and the failed one gets a second one after it.
+    primary, confirm = PersistentHighs(PRIMARY, name="primary"), PersistentHighs(CONFIRM, name="confirm")
+    for solver in (primary, confirm, primary, confirm):
+        if len(closed) == 2:
+            break
+        if solver.name in closed:
+            continue
         bound = 0.0
-        gap_closed = False
+        gap_closed = stopped = False
         while True:
             left = None if deadline is None else deadline - time.perf_counter()
             if left is not None and left <= 0:
+                stopped = True
                 break
             out = solver.solve(m, time_limit=left)
             if out.status is SolveStatus.INFEASIBLE:
@@ -93,6 +112,7 @@ def min_regret(inst: Instance, time_limit: float | None = None, method: str = "m
                 bound = inc_r
                 break
             if out.status is not SolveStatus.OPTIMAL:
+                stopped = True
                 break
             eps_star = max(0.0, out.objective * d.scale)
             bound = max(bound, min(eps_star, inc_r))
@@ -105,11 +125,12 @@ def min_regret(inst: Instance, time_limit: float | None = None, method: str = "m
                 break
             if not fm.add_rows_for_deviations(m, inst, n, eps_star + game.EQ_TOL):
                 fm.add_no_good(m, n)
-        closed.append((gap_closed, bound))
-        if not gap_closed:
+        if gap_closed:
+            closed[solver.name] = bound
+        elif stopped:
             break
-    bound = min(b for _, b in closed) if closed else 0.0
-    status = "optimal" if inc is not None and len(closed) == 2 and all(c for c, _ in closed) else "unknown"
+    bound = min(closed.values()) if closed else 0.0
+    status = "optimal" if inc is not None and len(closed) == 2 else "unknown"
     return MinRegretResult(
         status, inc, inc_r, bound, _mean_utility(inst, inc) if inc is not None else math.nan, "milp", time.perf_counter() - t0
     )

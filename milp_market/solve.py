@@ -85,7 +85,7 @@ def row_generation(inst: Instance, m, solver: PersistentHighs, deadline=None, lo
         out = solver.solve(m, time_limit=left)
         solve_s += time.perf_counter() - t0
         it += 1
-        bound = out.bound * d.scale if math.isfinite(out.bound) else math.nan
+        bound = out.bound * d.welfare_scale if math.isfinite(out.bound) else math.nan
         if out.status is SolveStatus.INFEASIBLE:
             return LoopOutcome(SolveStatus.INFEASIBLE, None, math.nan, it, rows, goods, solve_s)
         if not out.has_solution:
@@ -96,9 +96,9 @@ def row_generation(inst: Instance, m, solver: PersistentHighs, deadline=None, lo
         if accept(n):
             if out.status is SolveStatus.OPTIMAL:
                 exact = game.welfare(inst, n)
-                if abs(exact - out.objective * d.scale) > 1e-6 * max(1.0, abs(exact)):
+                if abs(exact - out.objective * d.welfare_scale) > 1e-6 * max(1.0, abs(exact)):
                     raise VerificationError(
-                        f"MILP welfare {out.objective * d.scale} != exact welfare {exact} for {n}"
+                        f"MILP welfare {out.objective * d.welfare_scale} != exact welfare {exact} for {n}"
                     )
                 return LoopOutcome(SolveStatus.OPTIMAL, n, exact, it, rows, goods, solve_s)
             return LoopOutcome(out.status, n, bound, it, rows, goods, solve_s)
@@ -116,6 +116,14 @@ def row_generation(inst: Instance, m, solver: PersistentHighs, deadline=None, lo
 #: Welfare (scaled units) by which a confirming solve must beat the incumbent; answers are
 #: certified optimal to within this (times the instance's scale).
 CUTOFF_DELTA = 1e-6
+
+
+def welfare_tolerance(inst: Instance) -> float:
+    """How far a certified welfare optimum may be from the true optimum: CUTOFF_DELTA in W's
+    unit (equilibrium.welfare_unit), twice for the solver's own tolerance, and the game's 1e-9."""
+    w = game.utility_weights(inst)
+    scale = float(max(w.max(), (inst.masses[None, :] * inst.scores).max())) or 1.0
+    return 2 * CUTOFF_DELTA * eqf.welfare_unit(inst, scale) + game.EQ_TOL
 
 
 @dataclass(frozen=True)
@@ -164,9 +172,9 @@ def certified_loop(inst: Instance, m, solvers, deadline=None, log=None, label=""
             inc, inc_w = lp.counts, lp.bound
             agree = 1
             if maximize:
-                m.W_floor.set_value(inc_w / d.scale + CUTOFF_DELTA)
+                m.W_floor.set_value(inc_w / d.welfare_scale + CUTOFF_DELTA)
             else:
-                m.W_ceiling.set_value(inc_w / d.scale - CUTOFF_DELTA)
+                m.W_ceiling.set_value(inc_w / d.welfare_scale - CUTOFF_DELTA)
         else:
             bound = lp.bound
             best = lp.counts if (lp.counts is not None and (inc is None or _better(inst, lp.counts, inc, maximize))) else inc
@@ -205,8 +213,8 @@ def _certified_social_optimum(inst, so_model, decode, deadline, log):
             continue
         counts = decode(so_model)
         exact = game.welfare(inst, counts)
-        if out.status is SolveStatus.OPTIMAL and abs(exact - out.objective * so_model.data.scale) > 1e-6 * max(1.0, exact):
-            raise VerificationError(f"social optimum: MILP welfare {out.objective * so_model.data.scale} != exact {exact}")
+        if out.status is SolveStatus.OPTIMAL and abs(exact - out.objective * so_model.data.welfare_scale) > 1e-6 * max(1.0, exact):
+            raise VerificationError(f"social optimum: MILP welfare {out.objective * so_model.data.welfare_scale} != exact {exact}")
         found.append((out.status is SolveStatus.OPTIMAL, exact, counts))
     if not found:
         return None, False
@@ -272,9 +280,12 @@ def _finish(inst, status, best, worst, so_counts, so_proven, method, t_start, st
             if not game.is_equilibrium(inst, ext.profile.counts):
                 raise VerificationError(f"returned profile {ext.profile.counts} is not an equilibrium")
     so = _summaries(inst, so_counts)
-    if so is not None and best is not None and best.profile is not None and so_proven:
-        if best.profile.welfare > so.welfare + 1e-7:
+    if so is not None and best is not None and best.profile is not None and best.profile.welfare > so.welfare:
+        # Certified optima are optimal to within CUTOFF_DELTA in W's unit; a better profile found
+        # by the equilibrium search becomes the social optimum. Beyond the tolerance it is a bug.
+        if so_proven and best.profile.welfare > so.welfare + welfare_tolerance(inst):
             raise VerificationError("an equilibrium has more welfare than the social optimum")
+        so = best.profile
     if loops:
         runs = [lp for c in loops for lp in c.loops]
         stats = dict(stats)
@@ -410,14 +421,21 @@ def all_equilibria_milp(inst: Instance, cap: int | None = None, time_limit: floa
     m = build_equilibrium(inst, "max")
     solvers = (PersistentHighs(PRIMARY, name="primary"), PersistentHighs(CONFIRM, name="confirm"))
     found: list[tuple[int, ...]] = []
+
+    def done(status):
+        # Each round's optimum is certified to within the cutoff tolerance only, so near-ties
+        # may come out of order: sort by exact welfare.
+        ordered = sorted(found, key=lambda n: -game.welfare(inst, n))
+        return AllEquilibria(status, tuple(ordered), time.perf_counter() - t0)
+
     while True:
         if cap is not None and len(found) >= cap:
-            return AllEquilibria("cap_reached", tuple(found), time.perf_counter() - t0)
+            return done("cap_reached")
         out = certified_loop(inst, m, solvers, deadline, log, f"equilibrium {len(found) + 1}")
         if out.status is SolveStatus.INFEASIBLE:
-            return AllEquilibria("complete", tuple(found), time.perf_counter() - t0)
+            return done("complete")
         if out.status is not SolveStatus.OPTIMAL:
-            return AllEquilibria("time_limit", tuple(found), time.perf_counter() - t0)
+            return done("time_limit")
         if not game.is_equilibrium(inst, out.counts):
             raise VerificationError(f"listed profile {out.counts} is not an equilibrium")
         found.append(out.counts)

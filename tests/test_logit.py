@@ -120,3 +120,45 @@ def test_logit_milp_is_exact_at_extreme_beta(beta, seed):
         assert abs(milp.best.profile.welfare - enum.best.profile.welfare) <= WELFARE_TOL
         assert abs(milp.worst.profile.welfare - enum.worst.profile.welfare) <= WELFARE_TOL
     assert abs(min_regret(inst).epsilon - min_regret_enumerate(inst).epsilon) <= WELFARE_TOL
+
+
+# Reproducers from the review of the logit MILP (each failed before its fix).
+
+
+def test_near_tie_social_optimum_is_never_below_an_equilibrium():
+    from milp_market import make_instance
+
+    inst = make_instance([[27.5000002], [27.5000001], [27.5]], [1], 2, choice="softmax", beta=1e4)
+    res = solve_market(inst, "milp")  # raised "an equilibrium has more welfare than the social optimum"
+    enum = solve_market(inst, "enumerate")
+    assert res.social_optimum.welfare >= res.best.profile.welfare
+    assert abs(res.social_optimum.welfare - enum.social_optimum.welfare) <= WELFARE_TOL * 27.5
+
+
+def test_min_regret_survives_a_wrong_infeasible_from_one_configuration():
+    from milp_market import make_instance
+
+    inst = make_instance([[1], [1], [1.000001]], [1], 3, choice="softmax", beta=0.5)
+    mr = min_regret(inst)  # was "unknown" with no profile: PRIMARY called the model infeasible
+    assert mr.status == "optimal" and mr.epsilon <= WELFARE_TOL
+
+
+@pytest.mark.parametrize("choice", ["hardmax", "softmax"])
+def test_mass_share_welfare_is_certified_in_its_own_unit(choice):
+    from milp_market import make_instance
+
+    # Under mass_share the utilities' unit is the largest mass; welfare differences of 5e-10 were
+    # below the certification cutoff in that unit and the worst equilibrium came out wrong.
+    inst = make_instance([[1e-9], [5e-10]], [1], 2, choice=choice, beta=1.0, utility="mass_share")
+    res = solve_market(inst, "milp")
+    assert res.worst.profile.counts == (0, 2) and res.social_optimum.counts == (2, 0)
+    assert res.price_of_anarchy == pytest.approx(2.0)
+
+
+def test_all_equilibria_are_listed_by_exact_welfare():
+    from milp_market import make_instance
+
+    inst = make_instance([[1, 1], [1.0000002, 1.0000001], [1.0000001, 1.0000002]], [0.5061, 0.4939], 2, choice="softmax", beta=0.5)
+    eqs = all_equilibria_milp(inst).equilibria
+    w = [game.welfare(inst, n) for n in eqs]
+    assert w == sorted(w, reverse=True) and set(eqs) == set(enumerate_profiles(inst).equilibria)

@@ -36,9 +36,21 @@ class EquilibriumData:
     members: tuple  # members[t][l] = models in class l of type t
     tie: frozenset  # (t, l) classes holding two or more models
     w: np.ndarray  # (M, K) utility weights divided by `scale`
-    welfare_value: tuple  # welfare_value[t][l] = pi_t * (score of class l) / scale
+    welfare_value: tuple  # welfare_value[t][l] = pi_t * (score of class l) / welfare_scale
     scale: float
+    welfare_scale: float  # W's unit: scale under score_share (utilities sum to welfare), else max pi_t S_jt
     eps: float  # the equilibrium tolerance in scaled units
+
+
+def welfare_unit(inst: Instance, scale: float) -> float:
+    """The unit of W in the models. Under score_share utilities sum to welfare, so W shares the
+    utilities' scale (the row N v <= W needs it). Under mass_share W has its own unit, the largest
+    pi_t S_jt: with the utilities' unit (the largest mass) welfare differences among tiny scores
+    would fall below the certification tolerance (CUTOFF_DELTA is in W's unit)."""
+    if inst.utility == "score_share":
+        return scale
+    top = float((inst.masses[None, :] * inst.scores).max())
+    return top if top > 0 else 1.0
 
 
 def prepare(inst: Instance) -> EquilibriumData:
@@ -47,6 +59,7 @@ def prepare(inst: Instance) -> EquilibriumData:
     # One scale for utilities and welfare keeps "sum of utilities = welfare" exact in the model.
     scale = float(max(w.max(), (inst.masses[:, None] * inst.scores.T).max()))
     scale = scale if scale > 0 else 1.0  # an all-zero game: nothing to scale
+    welfare_scale = welfare_unit(inst, scale)
     tie = frozenset((t, l) for t in range(inst.n_types) for l in range(lv.count(t)) if len(lv.members[t][l]) > 1)
     return EquilibriumData(
         M=inst.n_models,
@@ -57,8 +70,9 @@ def prepare(inst: Instance) -> EquilibriumData:
         members=lv.members,
         tie=tie,
         w=w / scale,
-        welfare_value=tuple(inst.masses[t] * lv.value[t] / scale for t in range(inst.n_types)),
+        welfare_value=tuple(inst.masses[t] * lv.value[t] / welfare_scale for t in range(inst.n_types)),
         scale=scale,
+        welfare_scale=welfare_scale,
         eps=max(game.EQ_TOL / scale, MILP_SLACK),
     )
 
@@ -94,7 +108,7 @@ def build_top_level_block(m, d: EquilibriumData, *, with_counts: bool) -> None:
     )
     m.y_occupied = pyo.Constraint(m.TL, rule=lambda m, t, l: m.y[t, l] <= sum(m.x[j] for j in d.members[t][l]))
     m.W = pyo.Expression(
-        expr=sum(d.welfare_value[t][l] * m.y[t, l] for (t, l) in m.TL), doc="user welfare / scale"
+        expr=sum(d.welfare_value[t][l] * m.y[t, l] for (t, l) in m.TL), doc="user welfare / welfare_scale"
     )
 
 
@@ -181,7 +195,7 @@ def build_equilibrium_model(inst: Instance, sense: str = "max", regret: bool = F
     m.vacancy_lower = pyo.ComponentMap()  # e -> the expression it must exceed (for intended_point)
     m.no_good = pyo.ConstraintList(doc="cuts off one verified non-equilibrium profile")
     m.W_floor = pyo.Param(mutable=True, initialize=-1.0, doc="certification cutoff: only equilibria better than the incumbent")
-    m.W_ceiling = pyo.Param(mutable=True, initialize=float(total) + 1.0)
+    m.W_ceiling = pyo.Param(mutable=True, initialize=m.welfare_cap + 1.0)
     m.cutoff_floor = pyo.Constraint(expr=m.W >= m.W_floor)
     m.cutoff_ceiling = pyo.Constraint(expr=m.W <= m.W_ceiling)
     if regret:

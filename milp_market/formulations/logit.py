@@ -19,7 +19,7 @@ import pyomo.environ as pyo
 
 from .. import game
 from ..instance import Instance
-from .equilibrium import MILP_SLACK, add_no_good, decode_counts  # noqa: F401  (same b variables)
+from .equilibrium import MILP_SLACK, add_no_good, decode_counts, welfare_unit  # noqa: F401  (same b variables)
 
 #: Ratios exp(beta (S_it - S_jt)) below this are set to 0 in the share rows (formulations/logit.md,
 #: "Numerical safeguards"): it changes any share by less than N times this, far inside the slack.
@@ -29,7 +29,7 @@ RATIO_FLOOR = 1e-12
 #: replaced by an indicator), so its exact value never enters the model.
 EXP_CAP = 700.0
 
-#: Initial tangent points of the entry rows, as multiples of N (formulations/logit.md).
+#: Initial tangent points of the entry rows, as multiples of N (formulations/logit.md, row 8).
 INITIAL_ENTRY_POINTS = (0.0, 1.0)
 
 
@@ -48,8 +48,9 @@ class LogitData:
     beta: float
     S: np.ndarray  # (M, K) scores
     w: np.ndarray  # (M, K) utility weights / scale
-    welfare_coef: np.ndarray  # (M, K) pi_t S_jt / scale
+    welfare_coef: np.ndarray  # (M, K) pi_t S_jt / welfare_scale
     scale: float
+    welfare_scale: float  # W's unit (equilibrium.welfare_unit)
     eps: float
     welfare_cap: float  # a proven upper bound on W (scaled)
     tangents: dict = field(default_factory=dict)  # (j, k, t) -> set of rounded tangent points
@@ -60,6 +61,7 @@ def prepare(inst: Instance) -> LogitData:
     wel = inst.masses[None, :] * inst.scores
     scale = float(max(w.max(), wel.max()))
     scale = scale if scale > 0 else 1.0
+    wscale = welfare_unit(inst, scale)
     return LogitData(
         M=inst.n_models,
         K=inst.n_types,
@@ -67,10 +69,11 @@ def prepare(inst: Instance) -> LogitData:
         beta=float(inst.beta),
         S=np.asarray(inst.scores, dtype=float),
         w=w / scale,
-        welfare_coef=wel / scale,
+        welfare_coef=wel / wscale,
         scale=scale,
+        welfare_scale=wscale,
         eps=max(game.EQ_TOL / scale, MILP_SLACK),
-        welfare_cap=float(wel.max(axis=0).sum() / scale),
+        welfare_cap=float(wel.max(axis=0).sum() / wscale),
     )
 
 
@@ -109,8 +112,11 @@ def build_logit_model(inst: Instance, sense: str = "max", regret: bool = False, 
                 pairs.append((lo, hi, t, r if r >= RATIO_FLOOR else 0.0))
     m.RATIO = pyo.Set(initialize=[(lo, hi, t) for lo, hi, t, _ in pairs], dimen=3)
     rho = {(lo, hi, t): r for lo, hi, t, r in pairs}
+    # A ratio set to 0 below RATIO_FLOOR keeps its true bound p_lo <= RATIO_FLOOR * p_hi as
+    # p_lo <= RATIO_FLOOR, so the rows stay satisfiable in exact arithmetic.
+    floor = {key: (RATIO_FLOOR if r == 0.0 else 0.0) for key, r in rho.items()}
     m.ratio_up = pyo.Constraint(
-        m.RATIO, rule=lambda m, lo, hi, t: m.p[lo, t] - rho[lo, hi, t] * m.p[hi, t] <= 1 - m.x[hi]
+        m.RATIO, rule=lambda m, lo, hi, t: m.p[lo, t] - rho[lo, hi, t] * m.p[hi, t] <= 1 - m.x[hi] + floor[lo, hi, t]
     )
     m.ratio_down = pyo.Constraint(
         m.RATIO, rule=lambda m, lo, hi, t: m.p[lo, t] - rho[lo, hi, t] * m.p[hi, t] >= -rho[lo, hi, t] * (1 - m.x[lo])
@@ -131,7 +137,7 @@ def build_logit_model(inst: Instance, sense: str = "max", regret: bool = False, 
 
     m.u = pyo.Expression(m.J, rule=lambda m, j: sum(d.w[j, t] * m.p[j, t] for t in m.T), doc="utility of one platform on j")
     m.W = pyo.Expression(
-        expr=sum(d.welfare_coef[j, t] * c * m.P[j, c, t] for j in m.J for c in C1 for t in m.T), doc="user welfare / scale"
+        expr=sum(d.welfare_coef[j, t] * c * m.P[j, c, t] for j in m.J for c in C1 for t in m.T), doc="user welfare / welfare_scale"
     )
     m.epsilon = pyo.Var(bounds=(0, float(d.w.sum(axis=1).max())), doc="epsilon = largest deviation gain allowed")
     if not regret:
@@ -259,8 +265,9 @@ def add_deviation_row(m, j: int, k: int) -> bool:
 
 def add_rows_for_deviations(m, inst: Instance, counts, threshold: float) -> int:
     """For every deviation of ``counts`` gaining more than ``threshold`` (exactly, by
-    game.payoffs_against): its deviation row and the tangents at this profile's own R. Returns
-    how many rows were new."""
+    game.payoffs_against): its deviation row and the tangents at this profile's own R, and the
+    entry tangents at this profile. Returns how many deviation and tangent rows were new (the
+    entry tangents are not counted: they cannot cut the candidate off on their own)."""
     d: LogitData = m.data
     added = 0
     n = list(counts)
