@@ -121,9 +121,7 @@ CUTOFF_DELTA = 1e-6
 def welfare_tolerance(inst: Instance) -> float:
     """How far a certified welfare optimum may be from the true optimum: CUTOFF_DELTA in W's
     unit (equilibrium.welfare_unit), twice for the solver's own tolerance, and the game's 1e-9."""
-    w = game.utility_weights(inst)
-    scale = float(max(w.max(), (inst.masses[None, :] * inst.scores).max())) or 1.0
-    return 2 * CUTOFF_DELTA * eqf.welfare_unit(inst, scale) + game.EQ_TOL
+    return 2 * CUTOFF_DELTA * eqf.welfare_unit(inst) + game.EQ_TOL
 
 
 @dataclass(frozen=True)

@@ -42,13 +42,21 @@ class EquilibriumData:
     eps: float  # the equilibrium tolerance in scaled units
 
 
-def welfare_unit(inst: Instance, scale: float) -> float:
+def utility_scale(inst: Instance) -> float:
+    """The unit of utilities in the models: the largest of w_jt and pi_t S_jt, so the largest
+    coefficient is 1 (one scale for both keeps "sum of utilities = welfare" exact under
+    score_share). 1 for an all-zero game."""
+    scale = float(max(game.utility_weights(inst).max(), (inst.masses[None, :] * inst.scores).max()))
+    return scale if scale > 0 else 1.0
+
+
+def welfare_unit(inst: Instance) -> float:
     """The unit of W in the models. Under score_share utilities sum to welfare, so W shares the
     utilities' scale (the row N v <= W needs it). Under mass_share W has its own unit, the largest
     pi_t S_jt: with the utilities' unit (the largest mass) welfare differences among tiny scores
     would fall below the certification tolerance (CUTOFF_DELTA is in W's unit)."""
     if inst.utility == "score_share":
-        return scale
+        return utility_scale(inst)
     top = float((inst.masses[None, :] * inst.scores).max())
     return top if top > 0 else 1.0
 
@@ -56,10 +64,8 @@ def welfare_unit(inst: Instance, scale: float) -> float:
 def prepare(inst: Instance) -> EquilibriumData:
     lv = game.tie_levels(inst)
     w = game.utility_weights(inst)
-    # One scale for utilities and welfare keeps "sum of utilities = welfare" exact in the model.
-    scale = float(max(w.max(), (inst.masses[:, None] * inst.scores.T).max()))
-    scale = scale if scale > 0 else 1.0  # an all-zero game: nothing to scale
-    welfare_scale = welfare_unit(inst, scale)
+    scale = utility_scale(inst)
+    welfare_scale = welfare_unit(inst)
     tie = frozenset((t, l) for t in range(inst.n_types) for l in range(lv.count(t)) if len(lv.members[t][l]) > 1)
     return EquilibriumData(
         M=inst.n_models,

@@ -19,7 +19,7 @@ import pyomo.environ as pyo
 
 from .. import game
 from ..instance import Instance
-from .equilibrium import MILP_SLACK, add_no_good, decode_counts, welfare_unit  # noqa: F401  (same b variables)
+from .equilibrium import MILP_SLACK, add_no_good, decode_counts, utility_scale, welfare_unit  # noqa: F401  (same b variables)
 
 #: Ratios exp(beta (S_it - S_jt)) below this are set to 0 in the share rows (formulations/logit.md,
 #: "Numerical safeguards"): it changes any share by less than N times this, far inside the slack.
@@ -59,9 +59,8 @@ class LogitData:
 def prepare(inst: Instance) -> LogitData:
     w = game.utility_weights(inst)
     wel = inst.masses[None, :] * inst.scores
-    scale = float(max(w.max(), wel.max()))
-    scale = scale if scale > 0 else 1.0
-    wscale = welfare_unit(inst, scale)
+    scale = utility_scale(inst)
+    wscale = welfare_unit(inst)
     return LogitData(
         M=inst.n_models,
         K=inst.n_types,
@@ -225,29 +224,25 @@ def _tangent_rhs(m, j: int | None, k: int, t: int, R0: float):
     )
 
 
-def add_tangent(m, j: int, k: int, t: int, R0: float) -> bool:
-    """q[j,k,t] >= the tangent at R0 (valid for every profile, exact at R0). Returns False when
-    this tangent is already in the model."""
-    d: LogitData = m.data
+def _add_tangent_row(m, rows, share, j: int | None, k: int, t: int, R0: float) -> bool:
+    """share >= the tangent at R0 (valid for every profile, exact at R0), once per point."""
+    seen = m.data.tangents.setdefault((j, k, t), set())
     key = round(R0, 12)
-    seen = d.tangents.setdefault((j, k, t), set())
     if key in seen:
         return False
     seen.add(key)
-    m.tangent_rows.add(m.q[j, k, t] >= _tangent_rhs(m, j, k, t, R0))
+    rows.add(share >= _tangent_rhs(m, j, k, t, R0))
     return True
+
+
+def add_tangent(m, j: int, k: int, t: int, R0: float) -> bool:
+    """q[j,k,t] >= the tangent at R0. Returns False when this tangent is already in the model."""
+    return _add_tangent_row(m, m.tangent_rows, m.q[j, k, t], j, k, t, R0)
 
 
 def add_entry_tangent(m, k: int, t: int, R0: float) -> bool:
     """qe[k,t] >= the tangent at R0 of an entrant's share on k (others: all N platforms)."""
-    d: LogitData = m.data
-    key = round(R0, 12)
-    seen = d.tangents.setdefault((None, k, t), set())
-    if key in seen:
-        return False
-    seen.add(key)
-    m.entry_tangent_rows.add(m.qe[k, t] >= _tangent_rhs(m, None, k, t, R0))
-    return True
+    return _add_tangent_row(m, m.entry_tangent_rows, m.qe[k, t], None, k, t, R0)
 
 
 def add_deviation_row(m, j: int, k: int) -> bool:
@@ -284,10 +279,6 @@ def add_rows_for_deviations(m, inst: Instance, counts, threshold: float) -> int:
                     if hasattr(m, "qe"):
                         add_entry_tangent(m, k, t, others_weight(d, n, None, k, t))
     return added
-
-
-def decode_social(m) -> tuple[int, ...]:
-    return decode_counts(m)
 
 
 def intended_point(m, inst: Instance, counts) -> None:
