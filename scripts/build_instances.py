@@ -14,6 +14,8 @@ Deterministic (no randomness at build time). Writes:
     instances/wildbench_tasks.json            WildBench v2 WB-score by task, uniform masses
     instances/lmarena_categories.json         LMArena text categories (7), uniform masses
     instances/lmarena_categories_weighted.json  LMArena text categories (4) with LMArena 2025 shares
+    instances/lmarena_full.json               LMArena text table, all 229 models x 17 columns, uniform
+    instances/lmarena_full_weighted.json      all 229 models x the 4 columns with LMArena 2025 shares
     instances/homogenized.json, differentiated.json, no_equilibrium.json, ties.json
                                               hand-made known-answer instances
 
@@ -22,7 +24,8 @@ Instance format:
      "platforms": N, "choice": {"rule": "hardmax"}, "utility": "score_share"}
 
 Every file is validated after writing, and the expected pure-Nash-equilibrium sets of the
-hand-made instances are re-checked by complete enumeration (see `pure_nash_equilibria`).
+hand-made instances are re-checked by complete enumeration (see `pure_nash_equilibria`); no
+equilibrium is computed for the two full LMArena files (229 models: too slow to enumerate).
 """
 from __future__ import annotations
 
@@ -387,6 +390,116 @@ def build_lmarena() -> list[Path]:
 
 
 # ----------------------------------------------------------------------------------------------
+# 3d. LMArena text leaderboard, FULL table (all 229 models x 17 columns, 2025-12-11)
+# ----------------------------------------------------------------------------------------------
+# No equilibrium is computed or re-checked here: the known-answer re-check by complete
+# enumeration (`pure_nash_equilibria`) is run only for the small hand-made instances and would be
+# far too slow at 229 models (C(229 + 4 - 1, 4) ~ 1.2e8 count vectors, each evaluated with all
+# its deviations). Answers for these two files are in reports/benchmarks.md.
+LM_FULL_PLATFORMS = 4
+
+
+def unique_names(names) -> tuple[list[str], list[str]]:
+    """Names made unique by suffixing ' #2', ' #3', ... to repeats, in file order. Returns the
+    new names and the names that were repeated (empty when all were already unique)."""
+    seen: dict[str, int] = {}
+    out, repeated = [], []
+    for n in map(str, names):
+        seen[n] = seen.get(n, 0) + 1
+        if seen[n] == 1:
+            out.append(n)
+        else:
+            out.append(f"{n} #{seen[n]}")
+            if n not in repeated:
+                repeated.append(n)
+    assert len(set(out)) == len(out), "a suffixed name collides with a name in the file"
+    return out, repeated
+
+
+def exact_rating_ties(ratings: pd.DataFrame) -> list[str]:
+    """'column: m1 = m2 (R)' for each group of models with exactly the same rating in a column."""
+    out = []
+    for c in ratings.columns:
+        col = ratings[c]
+        dup = col[col.duplicated(keep=False)]
+        for v, grp in dup.groupby(dup, sort=False):
+            out.append(f"{c}: {' = '.join(grp.index)} ({v:g})")
+    return out
+
+
+def build_lmarena_full() -> list[Path]:
+    lm = pd.read_csv(DATA / "lmarena_text_categories_20251211.csv")
+    names, repeated = unique_names(lm["model"])
+    lm = lm.drop(columns="model").set_axis(pd.Index(names, name="model"), axis=0)
+    assert lm.shape == (229, 17) and not lm.isna().any().any(), lm.shape
+    cols = list(lm.columns)
+    # R_ref = column median over all 229 models: the same transform as lmarena_categories.json.
+    # Exact rating ties stay exact score ties; distinct rounded scores differ by >= 1e-6, so the
+    # tie classes are unambiguous for milp_market.instance (TIE_TOL 1e-9).
+    P, ref = winprob_vs_median(lm)
+
+    src = (
+        "Source: lmarena/arena-catalog @ c9558b6 (file from ea8297b, 12/11/2025 data) "
+        "data/leaderboard-text.json, Bradley-Terry ratings by category. Score = win probability "
+        "against a reference rating, 1/(1+10^((R_ref-R)/400)), with R_ref = the column median over "
+        "all 229 models in the file (the same transform as lmarena_categories.json), rounded to "
+        f"{SCORE_DECIMALS} decimals ("
+    )
+
+    def models_txt(used_cols: list[str]) -> str:
+        ties = exact_rating_ties(lm[used_cols])
+        return (
+            f"Models: ALL {len(names)} models of the file, in file order (descending overall "
+            "rating), no selection"
+            + (f"; names repeated in the file, disambiguated with ' #2', ' #3', ...: "
+               f"{fmt_list(repeated)}. " if repeated else " (all names in the file are distinct). ")
+            + "Columns rank models almost identically (mean Spearman 0.98) and rating differences "
+            "are often within the 95% intervals (see lmarena_text_categories_20251211_ci95_"
+            "halfwidth.csv). "
+            + (f"Exact rating ties (hence exactly tied scores, split equally under hardmax): "
+               f"{'; '.join(ties)}. " if ties else "No exact rating ties in these columns. ")
+            + f"{LM_FULL_PLATFORMS} platforms."
+        )
+
+    desc = (
+        src + ", ".join(f"{c} {ref[c]:.2f}" for c in cols) + f"). Categories: all {len(cols)} "
+        f"columns of the file: {fmt_list(cols)}. Masses: uniform (1/{len(cols)} each); "
+        "usage_shares.csv has published shares only for hard_6, if, creative_writing and math "
+        "(see lmarena_full_weighted.json). " + models_txt(cols)
+    )
+    inst = make_instance(
+        "lmarena_full", desc, cols, np.full(len(cols), 1.0), names,
+        np.round(P.loc[names, cols].values, SCORE_DECIMALS), LM_FULL_PLATFORMS,
+    )
+
+    # Weighted variant: the LM_WEIGHTED mapping of lmarena_categories_weighted.json, not extended:
+    # the LMArena 2025 blog shares cover only these four columns, and the other sources in
+    # usage_shares.csv (NBER ChatGPT use, Arena Explorer topics of Jan 2025, Anthropic) are other
+    # taxonomies and populations, with no category matching another column of this table.
+    wcols = list(LM_WEIGHTED)
+    shares, total = usage_shares("LMArena blog A Deep Dive", LM_WEIGHTED)
+    desc_w = (
+        src + ", ".join(f"{c} {ref[c]:.2f}" for c in wcols) + "). Categories: hard_6 (Hard Prompts), "
+        "if, creative_writing, math, i.e. the four columns of the file with published LMArena 2025 "
+        "category shares in usage_shares.csv (LMArena blog 'A Deep Dive into Recent Arena Data', "
+        "text battles Apr 17-Jul 25 2025): "
+        + ", ".join(f"{v} {s}%" for v, s in zip(LM_WEIGHTED.values(), shares))
+        + f". Masses: those shares; they are multi-label (a battle can count in several categories; "
+        f"these four sum to {total:.2f}%), so they are renormalized to sum 1 over the four, i.e. "
+        "treated as exclusive user types. No other column has a matching published share. "
+        + models_txt(wcols)
+    )
+    inst_w = make_instance(
+        "lmarena_full_weighted", desc_w, wcols, shares, names,
+        np.round(P.loc[names, wcols].values, SCORE_DECIMALS), LM_FULL_PLATFORMS,
+    )
+    return [
+        write_json(inst, "lmarena_full.json"),
+        write_json(inst_w, "lmarena_full_weighted.json"),
+    ]
+
+
+# ----------------------------------------------------------------------------------------------
 # 4. hand-made known-answer instances
 # ----------------------------------------------------------------------------------------------
 def build_known_answers() -> list[Path]:
@@ -475,6 +588,7 @@ def main() -> None:
     written += build_arena()
     written += build_wildbench()
     written += build_lmarena()
+    written += build_lmarena_full()
     written += build_known_answers()
     for p in written:
         print(f"wrote {p.relative_to(ROOT)}")
