@@ -1,0 +1,262 @@
+"""Support search: every pure equilibrium of a hardmax game, by depth-first search over the set
+of models in use, with proven pruning bounds. The page is formulations/search.md; the lemma
+numbers in the comments below are its numbers.
+
+A *support* U is the set of models with at least one platform. Under hardmax choice a support
+fixes, for every user type, the top tie class; the counts only decide how each class's users are
+split. The search visits supports in a fixed model order (Lemma 0: each subset once), prunes a
+whole subtree when a necessary condition of equilibrium fails for every support in it
+(Lemmas 1-4), and on each surviving support checks its count vectors: a vectorized necessary
+screen first, then the exact evaluator :func:`game.is_equilibrium`, which alone decides.
+"No equilibrium" from a complete search is a proof by exhaustion, like enumeration's.
+
+The social optimum is a separate branch and bound over supports for the max-coverage welfare
+(Lemma 5).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from . import game
+from .instance import Instance
+
+#: How many excluded models the entry bound (Lemma 2) looks at per node: the ones with the
+#: largest payoff against the included models. Any subset gives a valid bound; 8 is measured
+#: (reports/benchmarks.md) to cost little and lose almost nothing.
+ENTRY_CANDIDATES = 8
+
+#: Nodes per call of the compiled search between deadline and progress checks.
+NODES_PER_SLICE = 2000
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What the support search learned. ``complete`` is False when it stopped at a limit.
+
+    ``equilibria`` are sorted by decreasing exact welfare; every one passed
+    :func:`game.is_equilibrium`. ``social_optimum`` is optimal to within ``game.TIE_TOL`` absolute
+    welfare when ``social_complete`` (Lemma 5).
+    """
+
+    equilibria: tuple[tuple[int, ...], ...]
+    welfare: tuple[float, ...]
+    complete: bool
+    social_optimum: tuple[int, ...] | None
+    social_welfare: float
+    social_complete: bool
+    nodes: int
+    pruned: int
+    supports_checked: int
+    profiles_checked: int
+    seconds: float
+
+
+class _Deadline(Exception):
+    pass
+
+
+class SupportSearch:
+    """The support search on one hardmax instance (formulations/search.md).
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> import numpy as np
+    >>> inst = make_instance(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0.5, 0.5]), 2)
+    >>> res = SupportSearch(inst).run()
+    >>> res.equilibria, res.complete
+    ((( 1, 1),), True)
+    """
+
+    def __init__(self, inst: Instance):
+        if inst.choice != "hardmax":
+            raise ValueError("the support search is for hardmax choice (softmax: use the MILP or enumeration)")
+        self.inst = inst
+        self.M, self.K, self.N = inst.n_models, inst.n_types, inst.platforms
+        # Tie classes as integers: every comparison of scores below is an exact integer
+        # comparison, consistent with game.shares (classes are TIE_TOL-separated, validated).
+        self.lev = game.tie_levels(inst).level
+        self.w = game.utility_weights(inst)  # what one unit of share of t is worth on model j
+        self.ww = inst.masses[None, :] * inst.scores  # welfare weights
+        # Floating-point allowance for comparing two sums of at most K non-negative terms that
+        # are equal in exact arithmetic (Lemma margins, search.md "Tolerances").
+        self.fp = 1e-12 * (1.0 + float(self.w.sum(axis=1).max()))
+        # Search order: the models worth most on their own first, so that excluding them early
+        # raises the entry bound (Lemma 2) high in the tree.
+        solo = self.w.sum(axis=1)
+        self.order = np.array(sorted(range(self.M), key=lambda j: (-solo[j], j)), dtype=np.int64)
+
+    def run(
+        self,
+        time_limit: float | None = None,
+        max_equilibria: int | None = None,
+        social_optimum: bool = True,
+        progress: Callable[[int], None] | None = None,
+    ) -> SearchResult:
+        """All pure equilibria (and the social optimum), or what was found before a limit.
+
+        The compiled depth-first search (``_search_kernels.dfs``) runs in slices of
+        ``NODES_PER_SLICE`` nodes so that the deadline and progress are honoured; the count
+        vectors it lets through are decided here by :func:`game.is_equilibrium`.
+        """
+        from . import _search_kernels as ker
+
+        t0 = time.perf_counter()
+        deadline = None if time_limit is None else t0 + time_limit
+        M, K, N = self.M, self.K, self.N
+        lev = np.ascontiguousarray(self.lev, dtype=np.int64)
+        w = np.ascontiguousarray(self.w, dtype=np.float64)
+        order = self.order
+        state = np.array([-1], dtype=np.int64)
+        stack_pos = np.zeros(N + 2, dtype=np.int64)
+        nxt = np.zeros(N + 2, dtype=np.int64)
+        tops = np.zeros((N + 2, K), dtype=np.int64)
+        maxws = np.zeros((N + 2, K))
+        inc_models = np.zeros(N + 1, dtype=np.int64)
+        included = np.zeros(M, dtype=np.bool_)
+        in_support = np.zeros(M, dtype=np.bool_)
+        out = np.zeros((1024, M), dtype=np.int64)
+        eqs: list[tuple[int, ...]] = []
+        totals = {"nodes": 0, "pruned": 0, "supports": 0, "profiles": 0}
+        complete = True
+        while True:
+            finished, nodes, pruned, supports, screened, n_out, full = ker.dfs(
+                state, stack_pos, nxt, tops, maxws, inc_models, included, in_support, lev, w, order,
+                N, game.EQ_TOL, self.fp, ENTRY_CANDIDATES, NODES_PER_SLICE, out,
+            )
+            for key, v in zip(("nodes", "pruned", "supports", "profiles"), (nodes, pruned, supports, screened)):
+                totals[key] += int(v)
+            for row in out[:n_out]:
+                if game.is_equilibrium(self.inst, row):
+                    eqs.append(tuple(int(x) for x in row))
+            if full and n_out == 0:
+                out = np.zeros((2 * out.shape[0], M), dtype=np.int64)  # one support's survivors
+            if finished:
+                break
+            if progress is not None:
+                progress(totals["nodes"])
+            if (max_equilibria is not None and len(eqs) >= max_equilibria) or (
+                deadline is not None and time.perf_counter() > deadline
+            ):
+                complete = False
+                break
+        so, so_w, so_complete = None, math.nan, False
+        if social_optimum:
+            left = None if deadline is None else max(0.0, deadline - time.perf_counter())
+            so, so_w, so_complete = max_coverage(self.inst, left)
+        wel = [game.welfare(self.inst, n) for n in eqs]
+        order_idx = sorted(range(len(eqs)), key=lambda i: (-wel[i], eqs[i]))
+        return SearchResult(
+            equilibria=tuple(eqs[i] for i in order_idx),
+            welfare=tuple(wel[i] for i in order_idx),
+            complete=complete,
+            social_optimum=so,
+            social_welfare=so_w,
+            social_complete=so_complete,
+            nodes=totals["nodes"],
+            pruned=totals["pruned"],
+            supports_checked=totals["supports"],
+            profiles_checked=totals["profiles"],
+            seconds=time.perf_counter() - t0,
+        )
+
+
+def support_search(inst: Instance, time_limit: float | None = None, max_equilibria: int | None = None, **kw) -> SearchResult:
+    """Every pure equilibrium of a hardmax instance by support search (formulations/search.md).
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> import numpy as np
+    >>> inst = make_instance(np.array([[1.0, 0.9], [0.5, 0.5]]), np.array([0.5, 0.5]), 3)
+    >>> support_search(inst).equilibria
+    ((3, 0),)
+    """
+    return SupportSearch(inst).run(time_limit=time_limit, max_equilibria=max_equilibria, **kw)
+
+
+# ----------------------------------------------------------------------------- social optimum
+
+
+def max_coverage(inst: Instance, time_limit: float | None = None) -> tuple[tuple[int, ...] | None, float, bool]:
+    """The social optimum under hardmax by branch and bound over supports (search.md, Lemma 5).
+
+    Welfare of a count vector n is within TIE_TOL * sum(masses) of V(U) = sum_t max_{j in U}
+    pi_t S[j,t] for its support U, so maximizing V over supports of at most N models gives a
+    profile optimal to within that. Returns (counts, exact welfare, complete).
+    """
+    t0 = time.perf_counter()
+    ww = inst.masses[None, :] * inst.scores
+    M, N = ww.shape[0], inst.platforms
+    # Lemma 5(a): a model whose welfare weights another model matches or beats on every type
+    # (the earlier one, on exact equality) is never needed.
+    keep = []
+    for j in range(M):
+        dominated = False
+        for i in range(M):
+            if i != j and np.all(ww[i] >= ww[j]) and (np.any(ww[i] > ww[j]) or i < j):
+                dominated = True
+                break
+        if not dominated:
+            keep.append(j)
+    cand = np.array(sorted(keep, key=lambda j: (-ww[j].sum(), j)), dtype=np.int64)
+    scale = 1e-12 * (1.0 + float(ww.sum(axis=1).max()))
+    best = {"v": -math.inf, "U": None}
+    nodes = [0]
+
+    def visit(U, cover, p):
+        nodes[0] += 1
+        if time_limit is not None and nodes[0] % 256 == 0 and time.perf_counter() - t0 > time_limit:
+            raise _Deadline
+        v = float(cover.sum())
+        if U and v > best["v"]:
+            best["v"], best["U"] = v, list(U)
+        slots = N - len(U)
+        if slots == 0 or p >= len(cand):
+            return
+        R = cand[p:]
+        gains = np.clip(ww[R] - cover[None, :], 0.0, None).sum(axis=1)
+        # Lemma 5(b): V is monotone submodular, so no completion beats V(U) + the `slots`
+        # largest marginal gains.
+        if v + _top_sum(gains, slots) <= best["v"] + scale:
+            return
+        for i in range(p, len(cand)):
+            if gains[i - p] <= 0.0:
+                continue
+            rest = gains[i - p :]
+            if v + _top_sum(rest, slots) <= best["v"] + scale:
+                return  # Lemma 5(b) for the children order[i], order[i+1], ...
+            j = int(cand[i])
+            visit(U + [j], np.maximum(cover, ww[j]), i + 1)
+
+    complete = True
+    try:
+        visit([], np.zeros(ww.shape[1]), 0)
+    except _Deadline:
+        complete = False
+    if best["U"] is None:
+        return None, math.nan, False
+    U = sorted(best["U"])
+    counts = np.zeros(M, dtype=np.int64)
+    counts[U] = 1
+    counts[U[0]] += N - len(U)
+    n = tuple(int(x) for x in counts)
+    return n, game.welfare(inst, n), complete
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _top_sum(x: np.ndarray, k: int) -> float:
+    """Sum of the k largest entries of x (all of them when k >= len(x))."""
+    if k <= 0 or len(x) == 0:
+        return 0.0
+    if k >= len(x):
+        return float(x.sum())
+    return float(np.partition(x, len(x) - k)[len(x) - k :].sum())
