@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from . import game
-from .instance import TIE_TOL, Instance
+from .instance import Instance
 
 
 def count_vectors(M: int, N: int, batch: int = 50_000) -> Iterator[np.ndarray]:
@@ -53,18 +53,16 @@ class EnumerationResult:
 def _batch_screen(inst: Instance, C: np.ndarray):
     """For a (P, M) batch of hardmax profiles: welfare and the necessary-condition mask."""
     S = inst.scores
+    L = inst.levels  # tie classes (Instance.levels): the same integer comparisons as game.py
     w = game.utility_weights(inst)
     used = C > 0
-    Sm = np.where(used[:, :, None], S[None], -np.inf)  # (P, M, K)
-    top = Sm.max(axis=1)  # (P, K)
-    tied = used[:, :, None] & (S[None] >= top[:, None, :] - TIE_TOL)
+    top = np.where(used[:, :, None], L[None], -1).max(axis=1)  # (P, K) top class
+    tied = used[:, :, None] & (L[None] == top[:, None, :])
     cnt = (C[:, :, None] * tied).sum(axis=1)  # (P, K) platforms at the top
     share = np.where(tied, 1.0 / cnt[:, None, :], 0.0)
     util = (w[None] * share).sum(axis=2)  # (P, M)
     welfare = (inst.masses[None, None, :] * C[:, :, None] * share * S[None]).sum(axis=(1, 2))
-    entry_share = np.where(
-        S[None] > top[:, None, :] + TIE_TOL, 1.0, np.where(S[None] >= top[:, None, :] - TIE_TOL, 1.0 / (cnt[:, None, :] + 1.0), 0.0)
-    )
+    entry_share = np.where(L[None] > top[:, None, :], 1.0, np.where(L[None] == top[:, None, :], 1.0 / (cnt[:, None, :] + 1.0), 0.0))
     entry = (w[None] * entry_share).sum(axis=2)  # (P, M)
     min_util = np.where(used, util, np.inf).min(axis=1)
     candidate = min_util >= entry.max(axis=1) - game.EQ_TOL

@@ -5,8 +5,10 @@ call these functions. A *profile* is a count vector ``counts`` of length M: ``co
 use model j (platforms are identical, so who is on which model does not matter).
 
 Hardmax choice: users of type t go to the platforms whose model has the highest score for t among
-the models in use; scores within ``TIE_TOL`` are tied and the users of t split equally over all
-tied platforms. Softmax (logit) choice: a platform on model j receives the share
+the models in use; scores in the same tie class (``Instance.levels``: sorted scores less than
+``TIE_TOL`` apart chain into one class, and validation keeps classes unambiguous) are tied and the
+users of t split equally over all tied platforms. Every comparison is between those integer
+classes, so this module, the enumeration screen, the MILP and the support search agree exactly. Softmax (logit) choice: a platform on model j receives the share
 ``exp(beta S[j,t]) / sum_i exp(beta S[f_i,t])`` of type t.
 """
 
@@ -54,9 +56,9 @@ def shares(inst: Instance, counts) -> np.ndarray:
         out = np.zeros(inst.scores.shape)
         out[used] = np.exp(inst.beta * inst.scores[used] - logZ[None, :])
         return out
-    S = inst.scores
-    top = np.where(used[:, None], S, -np.inf).max(axis=0)
-    tied = used[:, None] & (S >= top[None, :] - TIE_TOL)
+    L = inst.levels  # tie classes: integer comparisons only (Instance.levels)
+    top = np.where(used[:, None], L, -1).max(axis=0)
+    tied = used[:, None] & (L == top[None, :])
     cnt = (n[:, None] * tied).sum(axis=0)
     return np.where(tied, 1.0 / np.maximum(cnt, 1.0)[None, :], 0.0)
 
@@ -86,13 +88,13 @@ def payoffs_against(inst: Instance, opponents) -> np.ndarray:
         z = inst.beta * inst.scores
         logZ = np.logaddexp(_log_partition(inst, o)[None, :], z)  # the deviator joins the others
         return (w * np.exp(z - logZ)).sum(axis=1)
-    S = inst.scores
+    L = inst.levels
     used = o > 0
     if not used.any():
         return w.sum(axis=1)
-    top = np.where(used[:, None], S, -np.inf).max(axis=0)
-    cnt = (o[:, None] * (used[:, None] & (S >= top[None, :] - TIE_TOL))).sum(axis=0)
-    share = np.where(S > top + TIE_TOL, 1.0, np.where(S >= top - TIE_TOL, 1.0 / (cnt + 1.0), 0.0))
+    top = np.where(used[:, None], L, -1).max(axis=0)
+    cnt = (o[:, None] * (used[:, None] & (L == top[None, :]))).sum(axis=0)
+    share = np.where(L > top, 1.0, np.where(L == top, 1.0 / (cnt + 1.0), 0.0))
     return (w * share).sum(axis=1)
 
 
@@ -239,14 +241,13 @@ class Levels:
 def tie_levels(inst: Instance) -> Levels:
     S = inst.scores
     M, K = S.shape
-    level = np.zeros((M, K), dtype=int)
+    level = np.array(inst.levels)
     values, members = [], []
     for t in range(K):
         order = np.argsort(S[:, t], kind="stable")
         col = S[order, t]
-        lv = np.concatenate([[0], np.cumsum(np.diff(col) > TIE_TOL)])
-        level[order, t] = lv
-        L = int(lv[-1]) + 1
+        lv = level[order, t]
+        L = int(lv.max()) + 1
         values.append(np.array([col[lv == l].max() for l in range(L)]))
         members.append(tuple(tuple(int(j) for j in sorted(order[lv == l])) for l in range(L)))
     return Levels(level=level, value=tuple(values), members=tuple(members))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,23 @@ class Instance:
     def __post_init__(self) -> None:
         self.scores.setflags(write=False)
         self.masses.setflags(write=False)
+
+    @cached_property
+    def levels(self) -> np.ndarray:
+        """(M, K) int: the tie class of model j for user type t, 0 = lowest.
+
+        Scores of one type are sorted; a gap larger than ``TIE_TOL`` between consecutive scores
+        starts a new class (the rule validation checks, so classes are unambiguous). Every "tied",
+        "above" and "below" of the game's semantics is a comparison of these integers, so all
+        modules agree even for gaps of TIE_TOL to within rounding.
+        """
+        S = self.scores
+        lev = np.zeros(S.shape, dtype=np.int64)
+        for t in range(S.shape[1]):
+            order = np.argsort(S[:, t], kind="stable")
+            lev[order, t] = np.concatenate([[0], np.cumsum(np.diff(S[order, t]) > TIE_TOL)])
+        lev.setflags(write=False)
+        return lev
 
     @property
     def n_models(self) -> int:
