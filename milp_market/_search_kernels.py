@@ -5,10 +5,11 @@ count vectors, with the margins of search.md "Tolerances". Whatever survives is 
 Python by the exact evaluator, game.is_equilibrium.
 
 Notation (search.md): ``lev[j, t]`` tie class of model j for type t (integers, exact
-comparisons); ``w[j, t]`` what a platform on j earns per unit share of type t; the search order
-``order``; a node is (I, i): the included models (positions ``inc[1..d]`` in ``order``) and the
-first undecided position i. Models at positions < i that are not included are excluded (X);
-positions >= i are undecided (R). ``slots = N - d`` models may still be added.
+comparisons); ``w[j, t]`` what a platform on j earns per unit share of type t. A node of the
+search is a partition of the models into included I (``inc_models[:d]``), excluded X and
+undecided R; ``slots = N - d`` models may still be added. The bound functions read the partition
+from an arrangement ``order`` of the models: I first (``included`` marks them), then X, then R
+from position ``i`` on (``_arrange`` builds it).
 """
 
 from __future__ import annotations
@@ -382,75 +383,120 @@ def check_support(d, inc_models, top, lev, w, N, eqtol, fp, out, n_out, in_suppo
 
 
 @njit(cache=True)
-def dfs(state, stack_pos, nxt, tops, maxws, inc_models, included, in_support, lev, w, order, N, eqtol, fp, ncand, budget, out):
-    """Run the support search (search.md, "Search order") for at most ``budget`` nodes from the
-    saved stack; return (finished, nodes, pruned, supports, screened, n_out).
+def _arrange(status, perm, incmask):
+    """perm = [included..., excluded..., undecided...] (the layout `fails` reads: X at positions
+    d..i-1, R at positions >= i); returns i."""
+    M = status.shape[0]
+    n = 0
+    for k in range(M):
+        if status[k] == 1:
+            perm[n] = k
+            incmask[n] = True
+            n += 1
+    for k in range(M):
+        if status[k] == 2:
+            perm[n] = k
+            incmask[n] = False
+            n += 1
+    i = n
+    for k in range(M):
+        if status[k] == 0:
+            perm[n] = k
+            incmask[n] = False
+            n += 1
+    return i
 
-    ``state[0]`` holds the depth (-1 before the start). Count vectors that pass the screen are
-    written to ``out``; when a support's survivors do not fit, the kernel undoes that node and
-    returns with ``full`` set, to be resumed after the caller has drained (or grown) ``out``.
+
+@njit(cache=True)
+def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_support, lev, w, N, eqtol, fp, ncand, budget, out):
+    """The support search with binary branching (search.md, "Search order"): at each node the
+    undecided model that would earn most by entering against the included ones is branched on,
+    first included, then excluded. Runs at most ``budget`` nodes from the saved stack and returns
+    (finished, nodes, pruned, supports, screened, n_out, full), as ``dfs``.
+
+    ``state`` = [frame depth (-1 before the start), included count d].
     """
     M, K = lev.shape
     buf = np.empty(M + 1)
     buf2 = np.empty(M + 1)
+    perm = np.empty(M, dtype=np.int64)
+    incmask = np.zeros(M, dtype=np.bool_)
     nodes = pruned = supports = screened = 0
     n_out = 0
     if state[0] < 0:
         state[0] = 0
-        nxt[0] = 0
+        state[1] = 0
+        frame_phase[0] = 0
         for t in range(K):
             tops[0, t] = -1
             maxws[0, t] = 0.0
     while True:
-        d = state[0]
-        if d < 0:
+        f = state[0]
+        if f < 0:
             return True, nodes, pruned, supports, screened, n_out, False
         if nodes >= budget:
             return False, nodes, pruned, supports, screened, n_out, False
-        i = nxt[d]
-        if d == N or i >= M:
-            # pop
-            if d > 0:
-                p = stack_pos[d]
-                included[p] = False
-                in_support[order[p]] = False
-            state[0] = d - 1
-            continue
-        # Lemma 1: one check covers every child order[i], order[i+1], ... of this node. At a
-        # node's first position it is the check its parent already made before descending.
-        if i > stack_pos[d] + 1 or d == 0:
-            first = False
+        d = state[1]
+        ph = frame_phase[f]
+        if ph == 0:
+            # choose the branching model: the most threatening undecided entrant
+            k = -1
+            if d < N:
+                best = -1.0
+                for j in range(M):
+                    if status[j] != 0:
+                        continue
+                    e = 0.0
+                    for t in range(K):
+                        e += _cont(lev[j, t], w[j, t], tops[d, t], N)
+                    if e > best:
+                        best = e
+                        k = j
+            if k < 0:
+                state[0] = f - 1
+                continue
+            frame_k[f] = k
+            frame_phase[f] = 1
+            # include k
+            status[k] = 1
+            inc_models[d] = k
+            for t in range(K):
+                tops[d + 1, t] = tops[d, t] if tops[d, t] >= lev[k, t] else lev[k, t]
+                maxws[d + 1, t] = maxws[d, t] if maxws[d, t] >= w[k, t] else w[k, t]
+            i = _arrange(status, perm, incmask)
+            if fails(d + 1, i, incmask, tops[d + 1], maxws[d + 1], inc_models, lev, w, perm, N, eqtol, fp, ncand, buf, buf2):
+                pruned += 1
+                continue  # phase 1 undoes the include
+            in_support[k] = True
+            nodes += 1
+            supports += 1
+            n_new, sc = check_support(d + 1, inc_models, tops[d + 1], lev, w, N, eqtol, fp, out, n_out, in_support)
+            screened += sc
+            if n_new < 0:
+                # out is full: undo and revisit this frame from phase 0 after the drain
+                in_support[k] = False
+                status[k] = 0
+                frame_phase[f] = 0
+                return False, nodes, pruned, supports, screened, n_out, True
+            n_out = n_new
+            state[1] = d + 1
+            state[0] = f + 1
+            frame_phase[f + 1] = 0
+        elif ph == 1:
+            k = frame_k[f]
+            if status[k] == 1 and d > 0 and inc_models[d - 1] == k and in_support[k]:
+                d -= 1  # returning from the include child
+                state[1] = d
+            in_support[k] = False
+            status[k] = 2
+            frame_phase[f] = 2
+            i = _arrange(status, perm, incmask)
+            if fails(d, i, incmask, tops[d], maxws[d], inc_models, lev, w, perm, N, eqtol, fp, ncand, buf, buf2):
+                pruned += 1
+                continue
+            nodes += 1
+            state[0] = f + 1
+            frame_phase[f + 1] = 0
         else:
-            first = True
-        if not first and fails(d, i, included, tops[d], maxws[d], inc_models, lev, w, order, N, eqtol, fp, ncand, buf, buf2):
-            pruned += 1
-            nxt[d] = M
-            continue
-        nxt[d] = i + 1
-        j = order[i]
-        for t in range(K):
-            tops[d + 1, t] = tops[d, t] if tops[d, t] >= lev[j, t] else lev[j, t]
-            maxws[d + 1, t] = maxws[d, t] if maxws[d, t] >= w[j, t] else w[j, t]
-        inc_models[d] = j
-        included[i] = True
-        if fails(d + 1, i + 1, included, tops[d + 1], maxws[d + 1], inc_models, lev, w, order, N, eqtol, fp, ncand, buf, buf2):
-            included[i] = False
-            pruned += 1
-            continue
-        in_support[j] = True
-        stack_pos[d + 1] = i
-        nxt[d + 1] = i + 1
-        state[0] = d + 1
-        nodes += 1
-        supports += 1
-        n_new, sc = check_support(d + 1, inc_models, tops[d + 1], lev, w, N, eqtol, fp, out, n_out, in_support)
-        screened += sc
-        if n_new < 0:
-            # out is full: drop this support's partial rows and undo the node, so that it is
-            # visited again from scratch after the caller has drained out
-            in_support[j] = False
-            included[i] = False
-            state[0] = d
-            nxt[d] = i
-            return False, nodes, pruned, supports, screened, n_out, True
-        n_out = n_new
+            status[frame_k[f]] = 0
+            state[0] = f - 1

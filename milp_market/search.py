@@ -4,10 +4,11 @@ numbers in the comments below are its numbers.
 
 A *support* U is the set of models with at least one platform. Under hardmax choice a support
 fixes, for every user type, the top tie class; the counts only decide how each class's users are
-split. The search visits supports in a fixed model order (Lemma 0: each subset once), prunes a
-whole subtree when a necessary condition of equilibrium fails for every support in it
-(Lemmas 1-4), and on each surviving support checks its count vectors: a vectorized necessary
-screen first, then the exact evaluator :func:`game.is_equilibrium`, which alone decides.
+split. The search branches on one model at a time, included or excluded (Lemma 1: every support
+is reached exactly once), prunes a whole subtree when a necessary condition of equilibrium fails
+for every support in it (Lemmas 2-4), and on each support it reaches checks the count vectors:
+a compiled necessary screen first (Lemma 6), then the exact evaluator
+:func:`game.is_equilibrium`, which alone decides.
 "No equilibrium" from a complete search is a proof by exhaustion, like enumeration's.
 
 The social optimum is a separate branch and bound over supports for the max-coverage welfare
@@ -26,9 +27,10 @@ import numpy as np
 from . import game
 from .instance import Instance
 
-#: How many excluded models the entry bound (Lemma 2) looks at per node: the ones with the
-#: largest payoff against the included models. Any subset gives a valid bound; 8 is measured
-#: (reports/benchmarks.md) to cost little and lose almost nothing.
+#: How many excluded models the entry bound (Lemma 2b) looks at per node: the ones with the
+#: largest payoff against the included models. Any subset gives a valid bound. Measured on
+#: uniform (30,40,6) and ties (20,40,5): 1 candidate visits up to 1.7x the nodes of 8, and 64
+#: visit no fewer than 8.
 ENTRY_CANDIDATES = 8
 
 #: Nodes per call of the compiled search between deadline and progress checks.
@@ -71,7 +73,7 @@ class SupportSearch:
     >>> inst = make_instance(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0.5, 0.5]), 2)
     >>> res = SupportSearch(inst).run()
     >>> res.equilibria, res.complete
-    ((( 1, 1),), True)
+    (((1, 1),), True)
     """
 
     def __init__(self, inst: Instance):
@@ -81,16 +83,11 @@ class SupportSearch:
         self.M, self.K, self.N = inst.n_models, inst.n_types, inst.platforms
         # Tie classes as integers: every comparison of scores below is an exact integer
         # comparison, consistent with game.shares (classes are TIE_TOL-separated, validated).
-        self.lev = game.tie_levels(inst).level
+        self.lev = np.asarray(inst.levels)
         self.w = game.utility_weights(inst)  # what one unit of share of t is worth on model j
-        self.ww = inst.masses[None, :] * inst.scores  # welfare weights
         # Floating-point allowance for comparing two sums of at most K non-negative terms that
         # are equal in exact arithmetic (Lemma margins, search.md "Tolerances").
         self.fp = 1e-12 * (1.0 + float(self.w.sum(axis=1).max()))
-        # Search order: the models worth most on their own first, so that excluding them early
-        # raises the entry bound (Lemma 2) high in the tree.
-        solo = self.w.sum(axis=1)
-        self.order = np.array(sorted(range(self.M), key=lambda j: (-solo[j], j)), dtype=np.int64)
 
     def run(
         self,
@@ -101,7 +98,7 @@ class SupportSearch:
     ) -> SearchResult:
         """All pure equilibria (and the social optimum), or what was found before a limit.
 
-        The compiled depth-first search (``_search_kernels.dfs``) runs in slices of
+        The compiled depth-first search (``_search_kernels.dfs_binary``) runs in slices of
         ``NODES_PER_SLICE`` nodes so that the deadline and progress are honoured; the count
         vectors it lets through are decided here by :func:`game.is_equilibrium`.
         """
@@ -112,22 +109,21 @@ class SupportSearch:
         M, K, N = self.M, self.K, self.N
         lev = np.ascontiguousarray(self.lev, dtype=np.int64)
         w = np.ascontiguousarray(self.w, dtype=np.float64)
-        order = self.order
-        state = np.array([-1], dtype=np.int64)
-        stack_pos = np.zeros(N + 2, dtype=np.int64)
-        nxt = np.zeros(N + 2, dtype=np.int64)
         tops = np.zeros((N + 2, K), dtype=np.int64)
         maxws = np.zeros((N + 2, K))
         inc_models = np.zeros(N + 1, dtype=np.int64)
-        included = np.zeros(M, dtype=np.bool_)
         in_support = np.zeros(M, dtype=np.bool_)
         out = np.zeros((1024, M), dtype=np.int64)
         eqs: list[tuple[int, ...]] = []
         totals = {"nodes": 0, "pruned": 0, "supports": 0, "profiles": 0}
         complete = True
+        frame_k = np.zeros(M + 2, dtype=np.int64)
+        frame_phase = np.zeros(M + 2, dtype=np.int64)
+        status = np.zeros(M, dtype=np.int64)  # 0 undecided, 1 included, 2 excluded
+        state = np.array([-1, 0], dtype=np.int64)
         while True:
-            finished, nodes, pruned, supports, screened, n_out, full = ker.dfs(
-                state, stack_pos, nxt, tops, maxws, inc_models, included, in_support, lev, w, order,
+            finished, nodes, pruned, supports, screened, n_out, full = ker.dfs_binary(
+                state, frame_k, frame_phase, tops, maxws, inc_models, status, in_support, lev, w,
                 N, game.EQ_TOL, self.fp, ENTRY_CANDIDATES, NODES_PER_SLICE, out,
             )
             for key, v in zip(("nodes", "pruned", "supports", "profiles"), (nodes, pruned, supports, screened)):
@@ -190,6 +186,13 @@ def max_coverage(inst: Instance, time_limit: float | None = None) -> tuple[tuple
     Welfare of a count vector n is within TIE_TOL * sum(masses) of V(U) = sum_t max_{j in U}
     pi_t S[j,t] for its support U, so maximizing V over supports of at most N models gives a
     profile optimal to within that. Returns (counts, exact welfare, complete).
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> inst = make_instance([[1.0, 0.0], [0.0, 1.0], [0.6, 0.6]], [0.5, 0.5], 2)
+    >>> max_coverage(inst)
+    ((1, 1, 0), 1.0, True)
     """
     t0 = time.perf_counter()
     ww = inst.masses[None, :] * inst.scores
@@ -207,7 +210,8 @@ def max_coverage(inst: Instance, time_limit: float | None = None) -> tuple[tuple
             keep.append(j)
     cand = np.array(sorted(keep, key=lambda j: (-ww[j].sum(), j)), dtype=np.int64)
     scale = 1e-12 * (1.0 + float(ww.sum(axis=1).max()))
-    best = {"v": -math.inf, "U": None}
+    # Incumbent: the best single model (every welfare may be 0, when no model gains anything).
+    best = {"v": float(ww[cand[0]].sum()), "U": [int(cand[0])]}
     nodes = [0]
 
     def visit(U, cover, p):
@@ -240,8 +244,6 @@ def max_coverage(inst: Instance, time_limit: float | None = None) -> tuple[tuple
         visit([], np.zeros(ww.shape[1]), 0)
     except _Deadline:
         complete = False
-    if best["U"] is None:
-        return None, math.nan, False
     U = sorted(best["U"])
     counts = np.zeros(M, dtype=np.int64)
     counts[U] = 1

@@ -1,0 +1,347 @@
+"""The support search (search.py) finds exactly enumeration's equilibria, on hundreds of random
+and adversarial hardmax instances, on tie-heavy grids (hypothesis) and on hand-made games; its
+limits stop it cleanly; it refuses softmax."""
+
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from milp_market import InstanceError, game, load_instance, make_instance
+from milp_market.enumeration import enumerate_profiles
+from milp_market.generators import FAMILIES, generate
+from milp_market.instance import TIE_TOL
+from milp_market.search import support_search
+
+UTILITIES = ("score_share", "mass_share")
+
+
+def _describe(inst):
+    return (
+        f"scores={inst.scores.tolist()!r} masses={inst.masses.tolist()!r} "
+        f"N={inst.platforms} utility={inst.utility}"
+    )
+
+
+def _assert_search_matches_enumeration(inst, label):
+    """Search and enumeration agree on the equilibrium set and the social welfare; the search's
+    own output is sorted by exact welfare, duplicate-free, verified and complete."""
+    res = support_search(inst)
+    enum = enumerate_profiles(inst)
+    assert enum.complete
+    where = f"[{label}] {_describe(inst)}"
+    assert res.complete, f"search incomplete without limits: {where}"
+    assert len(set(res.equilibria)) == len(res.equilibria), f"duplicate equilibria {res.equilibria}: {where}"
+    assert set(res.equilibria) == set(enum.equilibria), (
+        f"search {sorted(res.equilibria)} != enumeration {sorted(enum.equilibria)}: {where}"
+    )
+    exact = [game.welfare(inst, n) for n in res.equilibria]
+    assert list(res.welfare) == exact, f"welfare is not the exact welfare of each equilibrium: {where}"
+    assert all(a >= b for a, b in zip(exact, exact[1:])), f"not sorted by decreasing welfare {exact}: {where}"
+    for n in res.equilibria:
+        assert game.is_equilibrium(inst, n), f"{n} fails game.is_equilibrium: {where}"
+    # Social optimum: optimal to within TIE_TOL * sum(masses) = 1e-9 (Lemma 5).
+    assert res.social_complete, f"social optimum incomplete without limits: {where}"
+    assert res.social_optimum is not None, f"no social optimum: {where}"
+    assert abs(res.social_welfare - enum.social_welfare) <= 1e-9, (
+        f"social welfare {res.social_welfare!r} (at {res.social_optimum}) != enumeration "
+        f"{enum.social_welfare!r} (at {enum.social_optimum}): {where}"
+    )
+    assert game.welfare(inst, res.social_optimum) == res.social_welfare, where
+    assert sum(res.social_optimum) == inst.platforms and min(res.social_optimum) >= 0, where
+    return res, enum
+
+
+# ----------------------------------------------------------------------------- 1. generated
+
+SHAPES = [(5, 4, 3), (6, 5, 2), (4, 3, 4), (7, 6, 1), (8, 3, 5), (6, 6, 6), (9, 4, 3), (4, 2, 1), (3, 5, 1)]
+SEEDS = range(8)
+GENERATED = [
+    (family, utility, shape, seed) for family in FAMILIES for utility in UTILITIES for shape in SHAPES for seed in SEEDS
+]  # 4 * 2 * 9 * 8 = 576 instances
+
+
+@pytest.mark.parametrize("family,utility,shape,seed", GENERATED)
+def test_search_matches_enumeration_on_generated_instances(family, utility, shape, seed):
+    M, K, N = shape
+    inst = generate(family, M, K, N, seed, utility=utility)
+    _assert_search_matches_enumeration(inst, f"generate({family!r}, {M}, {K}, {N}, {seed}, utility={utility!r})")
+
+
+# ----------------------------------------------------------------------------- 2. adversarial
+# Each builder draws from np.random.default_rng([family index, seed]) and redraws (never skips)
+# when instance validation rejects the draw.
+
+
+def _draw(rng, build):
+    for _ in range(1000):
+        try:
+            inst = build(rng)
+        except InstanceError:
+            continue
+        return inst
+    raise AssertionError("no valid draw in 1000 tries")
+
+
+def _near_ties(rng):
+    # A grid instance, then offsets of 0.5e-9 .. 2.5e-9 on ~2/3 of the entries: members of a
+    # class stay tied (offsets differing by <= 1e-9) or split into classes 1e-9 .. 2.5e-9 apart.
+    # Chains of near-ties wider than 1e-9 are rejected by validation: redraw.
+    M, K, N = int(rng.integers(2, 8)), int(rng.integers(1, 5)), int(rng.integers(1, 6))
+    S = rng.choice([0.0, 0.25, 0.5, 0.75, 1.0], size=(M, K))
+    off = rng.uniform(0.5e-9, 2.5e-9, size=(M, K)) * (rng.random((M, K)) < 0.65)
+    masses = rng.choice([1.0, 2.0, 3.0], size=K)
+    return make_instance(S + off, masses, N, utility=UTILITIES[int(rng.integers(2))])
+
+
+def _near_ties_in_class(rng):
+    # Offsets strictly within a tie class (< 1e-9 apart), so every score differs from its grid
+    # value; score_share utilities then differ by < 1e-9 between tied models (near EQ_TOL).
+    M, K, N = int(rng.integers(2, 8)), int(rng.integers(1, 5)), int(rng.integers(1, 6))
+    S = rng.choice([0.0, 0.5, 1.0], size=(M, K))
+    off = rng.choice([0.0, 0.3e-9, 0.6e-9, 0.9e-9, 0.99e-9], size=(M, K))
+    off += rng.choice([0.0, 2e-9], size=(M, K)) * (rng.random((M, K)) < 0.2)  # a few splits
+    masses = rng.dirichlet(np.ones(K))
+    return make_instance(S + off, masses, N, utility=UTILITIES[int(rng.integers(2))])
+
+
+def _tiny_mass(rng):
+    # One (sometimes two) user types of mass 1e-9 relative to the others: what a platform earns
+    # from them is of the order of EQ_TOL.
+    M, K, N = int(rng.integers(2, 8)), int(rng.integers(2, 5)), int(rng.integers(1, 5))
+    S = np.round(rng.random((M, K)), 2) if rng.random() < 0.5 else rng.choice([0.0, 0.5, 1.0], size=(M, K))
+    masses = rng.dirichlet(np.ones(K))
+    tiny = rng.choice(K, size=1 + int(rng.random() < 0.3 and K > 2), replace=False)
+    masses[tiny] = rng.choice([1e-9, 0.5e-9, 2e-9]) * masses.sum()
+    return make_instance(S, masses, N, utility=UTILITIES[int(rng.integers(2))])
+
+
+def _clones(rng):
+    # Scores in {0, 0.5, 1} and many exact clones (identical model rows).
+    M0, K, N = int(rng.integers(1, 5)), int(rng.integers(1, 5)), int(rng.integers(1, 5))
+    base = rng.choice([0.0, 0.5, 1.0], size=(M0, K))
+    rows = base[rng.integers(M0, size=int(rng.integers(M0 + 1, 9)))]
+    rows[: M0] = base  # every distinct row appears at least once
+    rows = rows[rng.permutation(len(rows))]
+    masses = rng.choice([1.0, 1.0, 2.0], size=K)
+    return make_instance(rows, masses, N, utility=UTILITIES[int(rng.integers(2))])
+
+
+def _zeros(rng):
+    # A user type no model serves (all-zero column) and models with all-zero rows (never all).
+    M, K, N = int(rng.integers(2, 8)), int(rng.integers(2, 5)), int(rng.integers(1, 5))
+    S = rng.choice([0.0, 0.25, 0.5, 1.0], size=(M, K))
+    S[:, int(rng.integers(K))] = 0.0
+    zero_rows = rng.choice(M, size=int(rng.integers(1, M)), replace=False)
+    S[zero_rows] = 0.0
+    masses = rng.dirichlet(np.ones(K))
+    return make_instance(S, masses, N, utility=UTILITIES[int(rng.integers(2))])
+
+
+def _many_platforms(rng):
+    # Large N relative to M.
+    M, K = int(rng.integers(2, 4)), int(rng.integers(1, 5))
+    N = int(rng.integers(5, 10))
+    S = rng.choice([0.0, 0.3, 0.5, 0.8, 1.0], size=(M, K)) if rng.random() < 0.5 else np.round(rng.random((M, K)), 3)
+    masses = rng.dirichlet(np.ones(K))
+    return make_instance(S, masses, N, utility=UTILITIES[int(rng.integers(2))])
+
+
+ADVERSARIAL = {
+    "near_ties": _near_ties,
+    "near_ties_in_class": _near_ties_in_class,
+    "tiny_mass": _tiny_mass,
+    "clones": _clones,
+    "zeros": _zeros,
+    "many_platforms": _many_platforms,
+}
+ADVERSARIAL_SEEDS = range(100)  # 6 * 100 = 600 instances
+
+
+@pytest.mark.parametrize("family", list(ADVERSARIAL))
+@pytest.mark.parametrize("seed", ADVERSARIAL_SEEDS)
+def test_search_matches_enumeration_on_adversarial_instances(family, seed):
+    rng = np.random.default_rng([list(ADVERSARIAL).index(family), seed])
+    inst = _draw(rng, ADVERSARIAL[family])
+    _assert_search_matches_enumeration(inst, f"adversarial {family} seed {seed}")
+
+
+def test_adversarial_builders_exercise_what_they_claim():
+    """The families are not vacuous: near-ties really split and tie classes at 1e-9 scale,
+    masses really are tiny, clones really repeat, large N really is large."""
+    insts = {f: [_draw(np.random.default_rng([i, s]), b) for s in ADVERSARIAL_SEEDS] for i, (f, b) in enumerate(ADVERSARIAL.items())}
+
+    def gaps(inst):
+        g = np.abs(inst.scores[:, None, :] - inst.scores[None, :, :])
+        return g[(g > 0) & (g < 1e-8)]
+
+    near = np.concatenate([gaps(i) for i in insts["near_ties"]])
+    assert (near <= TIE_TOL).sum() > 50 and (near > TIE_TOL).sum() > 50
+    assert min(i.masses.min() for i in insts["tiny_mass"]) < 3e-9
+    assert sum(len(np.unique(i.scores, axis=0)) < i.n_models for i in insts["clones"]) >= 50
+    assert all((~i.scores.any(axis=1)).any() and (~i.scores.any(axis=0)).any() for i in insts["zeros"])
+    assert all(i.platforms > i.n_models for i in insts["many_platforms"])
+
+
+# ----------------------------------------------------------------------------- known disagreements
+
+
+@pytest.mark.parametrize(
+    "low,high",
+    [
+        # b - a = 1.000000082740371e-09 > TIE_TOL: separate classes. Before every module compared
+        # Instance.levels, game.shares and payoffs_against tied them (b - TIE_TOL == a), and the
+        # search and enumeration disagreed.
+        pytest.param(1.0, 1.0 + 1e-9, id="levels-split-game-ties"),
+        pytest.param(0.25, 0.25 + 1e-9, id="levels-split-game-ties-0.25"),
+        # b - a = 1.0000000000000003e-09: game.shares split them while payoffs_against tied an
+        # entrant on b, so is_equilibrium once accepted (2, 0) although the deviation to b earns
+        # 1.0 under mass_share.
+        pytest.param(2e-9, 2e-9 + 1e-9, id="shares-split-payoffs-tie"),
+    ],
+)
+@pytest.mark.parametrize("utility", UTILITIES)
+def test_search_matches_enumeration_at_the_float_tie_boundary(low, high, utility):
+    inst = make_instance([[low], [high]], [1.0], 2, utility=utility)
+    _assert_search_matches_enumeration(inst, "float tie boundary")
+    # the two scores are separate classes: all platforms on the higher one is the only equilibrium
+    assert support_search(inst).equilibria == ((0, 2),)
+
+
+def test_social_optimum_of_an_all_zero_game():
+    inst = make_instance([[0.0, 0.0], [0.0, 0.0]], [0.5, 0.5], 2)
+    _assert_search_matches_enumeration(inst, "all-zero scores")
+
+
+# ----------------------------------------------------------------------------- 3. hypothesis
+
+grid = st.sampled_from([0.0, 0.25, 0.5, 1.0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    scores=st.integers(1, 6).flatmap(
+        lambda M: st.integers(1, 4).flatmap(lambda K: st.lists(st.lists(grid, min_size=K, max_size=K), min_size=M, max_size=M))
+    ),
+    N=st.integers(1, 4),
+    utility=st.sampled_from(UTILITIES),
+    data=st.data(),
+)
+def test_search_matches_enumeration_on_tie_heavy_grids(scores, N, utility, data):
+    K = len(scores[0])
+    masses = data.draw(st.lists(st.sampled_from([1.0, 2.0, 3.0, 1e-9]), min_size=K, max_size=K).filter(lambda m: max(m) >= 1.0))
+    if not np.any(scores):
+        scores[0][0] = 1.0  # the all-zero game has its own test above
+    inst = make_instance(scores, masses, N, utility=utility)
+    _assert_search_matches_enumeration(inst, "hypothesis")
+
+
+# ----------------------------------------------------------------------------- 4. known answers
+
+
+def test_complementary_models_split_the_platforms():
+    inst = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2)
+    res = support_search(inst)
+    assert res.equilibria == ((1, 1),) and res.complete
+    assert res.welfare == (pytest.approx(1.0),)
+    assert res.social_welfare == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("utility", UTILITIES)
+def test_dominant_model_takes_every_platform(utility):
+    inst = make_instance([[0.2, 0.1, 0.3], [1.0, 0.9, 0.8], [0.5, 0.6, 0.7]], [0.2, 0.3, 0.5], 4, utility=utility)
+    res = support_search(inst)
+    assert res.equilibria == ((0, 4, 0),) and res.complete
+
+
+def test_shipped_dominant_and_complementary_instances(instances_dir):
+    assert support_search(load_instance(instances_dir / "homogenized.json")).equilibria == ((3, 0),)
+    assert support_search(load_instance(instances_dir / "differentiated.json")).equilibria == ((1, 1),)
+
+
+def test_rock_paper_scissors_has_no_equilibrium(instances_dir):
+    inst = load_instance(instances_dir / "no_equilibrium.json")
+    res = support_search(inst)
+    assert res.equilibria == () and res.complete
+    assert res.social_optimum is not None and res.social_complete
+
+
+def test_tie_heavy_instance_has_exactly_three_equilibria(instances_dir):
+    inst = load_instance(instances_dir / "ties.json")
+    res = support_search(inst)
+    assert res.complete
+    # AAB, ABB, ABC over [A, B, C, D] (instances/README.md).
+    assert set(res.equilibria) == {(2, 1, 0, 0), (1, 2, 0, 0), (1, 1, 1, 0)}
+    assert len(res.equilibria) == 3
+    assert list(res.welfare) == sorted(res.welfare, reverse=True)
+
+
+# ----------------------------------------------------------------------------- 5. limits
+
+
+def test_max_equilibria_stops_early_with_verified_equilibria():
+    # 15 clones of each of two complementary models, N = 3: 3600 equilibria, 3600 supports, so
+    # the search needs more than one slice (NODES_PER_SLICE) and the limit is hit mid-search.
+    inst = make_instance(np.tile([[1.0, 0.5], [0.5, 1.0]], (15, 1)), [1.0, 1.0], 3)
+    res = support_search(inst, max_equilibria=1)
+    assert not res.complete
+    assert len(res.equilibria) >= 1
+    assert len(set(res.equilibria)) == len(res.equilibria)
+    assert all(game.is_equilibrium(inst, n) for n in res.equilibria)
+    assert list(res.welfare) == sorted(res.welfare, reverse=True)
+
+
+def test_max_equilibria_on_a_search_that_ends_in_one_slice_reports_everything():
+    # A limit checked only between slices: a search that finishes within its first slice is
+    # complete and lists all 10 equilibria (as enumeration does when it has checked everything).
+    inst = make_instance([[1.0], [1.0], [1.0]], [1.0], 3)
+    full = support_search(inst)
+    res = support_search(inst, max_equilibria=1)
+    assert len(full.equilibria) == 10 and full.complete
+    assert len(res.equilibria) >= 1 and all(game.is_equilibrium(inst, n) for n in res.equilibria)
+    assert res.complete == (set(res.equilibria) == set(full.equilibria))
+
+
+def test_max_equilibria_on_the_tie_heavy_instance(instances_dir):
+    inst = load_instance(instances_dir / "ties.json")
+    res = support_search(inst, max_equilibria=1)
+    assert len(res.equilibria) >= 1
+    assert all(game.is_equilibrium(inst, n) for n in res.equilibria)
+    assert set(res.equilibria) <= {(2, 1, 0, 0), (1, 2, 0, 0), (1, 1, 1, 0)}
+    if len(res.equilibria) < 3:
+        assert not res.complete
+
+
+def test_tiny_time_limit_returns_quickly_and_only_verified_equilibria():
+    inst = generate("ties", 30, 40, 6, 0)
+    support_search(make_instance([[1.0]], [1.0], 1))  # compile the kernels outside the timing
+    t0 = time.perf_counter()
+    res = support_search(inst, time_limit=1e-9)
+    assert time.perf_counter() - t0 < 10.0
+    assert res.complete in (True, False)
+    for n in res.equilibria:
+        assert game.is_equilibrium(inst, n)
+    if not res.complete:
+        assert res.seconds < 10.0
+    if not res.social_complete and res.social_optimum is not None:
+        assert game.welfare(inst, res.social_optimum) == res.social_welfare
+
+
+# ----------------------------------------------------------------------------- 6. softmax
+
+
+def test_softmax_instance_is_refused():
+    inst = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2, choice="softmax", beta=5.0)
+    with pytest.raises(ValueError, match="hardmax"):
+        support_search(inst)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import milp_market.search as mod
+
+    res = doctest.testmod(mod)
+    assert res.attempted >= 3 and res.failed == 0
