@@ -12,6 +12,7 @@ reported, and the peak memory of the whole run.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import platform
 import resource
 import statistics
@@ -24,35 +25,39 @@ from .enumeration import enumerate_profiles
 from .generators import FAMILIES, generate
 from .instance import InstanceError
 from .results import Status
-from .solve import choose_method, solve_enumerate, solve_market, solve_milp
+from .solve import choose_method, confirm_by_milp, solve_enumerate, solve_market, solve_milp, solve_search
 
 #: ``solve --method auto`` is timed on instances where the faster method needs at most this long.
 AUTO_TIMED_UP_TO = 60.0
 
-SIZES = {"all": [(10, 20, 3), (20, 40, 5), (30, 40, 6), (50, 100, 8), (100, 200, 10)], "small": [(10, 20, 3), (20, 40, 5)]}
+SIZES = {
+    "all": [(10, 20, 3), (20, 40, 5), (30, 40, 6), (50, 100, 8), (100, 200, 10), (200, 400, 12)],
+    "small": [(10, 20, 3), (20, 40, 5)],
+}
 GAMBIT_MAX_CELLS = 200_000  # M^N profiles of the normal form
 
 
 @dataclass
 class Row:
-    family: str
+    """One instance, every method. Times in seconds; ``*_status`` are Status values."""
+
+    family: str  # generator family (FAMILY@logitB under logit choice) or a real instance's name
     M: int
     K: int
     N: int
-    seed: int
+    seed: int | None
+    search_status: str  # "-" where the search does not apply (logit choice)
+    search_s: float | None
+    search_nodes: int | None
+    confirm: str  # the MILP as second certificate of the search: agrees / time_limit / -
+    confirm_s: float | None
     milp_status: str
-    milp_s: float
-    build_s: float
-    solve_s: float
-    variables: int
-    constraints: int
-    iterations: int
-    deviation_rows: int
-    enum_status: str
+    milp_s: float | None
+    enum_status: str  # complete enumeration's status, or "capped"
     enum_s: float
     enum_extrapolated: bool
-    enum_fraction: float
-    agree: str
+    agree_enum: str  # search (or MILP under logit) vs complete enumeration
+    agree_milp: str  # search vs MILP where both proved their answer
     auto_method: str
     auto_s: float | None
     gambit_s: float | None
@@ -114,45 +119,68 @@ def parse_family(spec: str) -> tuple[str, str, float]:
     return base, "softmax", beta
 
 
-def bench_instance(family, M, K, N, seed, enum_cap, milp_limit, log) -> Row:
-    base, choice, beta = parse_family(family)
-    inst = generate(base, M, K, N, seed, choice=choice, beta=beta)
-    log(f"[{family} M={M} K={K} N={N} seed={seed}] MILP ...")
-    milp = solve_milp(inst, time_limit=milp_limit)
-    st = milp.stats
-    log(f"  MILP {milp.status.value} in {milp.seconds:.2f}s; enumeration (cap {enum_cap:.0f}s) ...")
+def _same(a, b) -> bool:
+    """Same status and, with equilibria, the same best and worst welfare and social optimum
+    (certified MILP optima are optimal to within 2 CUTOFF_DELTA times the welfare unit <= 1)."""
+    if a.status is not b.status:
+        return False
+    pairs = [(a.social_optimum, b.social_optimum)]
+    if a.status is Status.EQUILIBRIUM:
+        pairs += [(a.best.profile, b.best.profile), (a.worst.profile, b.worst.profile)]
+    return all(x is not None and y is not None and abs(x.welfare - y.welfare) <= 2e-6 for x, y in pairs)
+
+
+def _agreement(a, b) -> str:
+    if a is None or b is None or Status.UNKNOWN in (a.status, b.status):
+        return "n/a"
+    return "yes" if _same(a, b) else "NO"
+
+
+def bench_instance(inst, label, seed, enum_cap, milp_limit, search_limit, confirm_limit, log, run_milp=True) -> Row:
+    """Every method on one instance, one after the other in this process."""
+    M, K, N = inst.n_models, inst.n_types, inst.platforms
+    tag = f"[{label} M={M} K={K} N={N}" + (f" seed={seed}]" if seed is not None else "]")
+    search = None
+    confirm, confirm_s = "-", None
+    if inst.choice == "hardmax":
+        log(f"{tag} search ...")
+        search = solve_search(inst, time_limit=search_limit)
+        log(f"  search {search.status.value} in {search.seconds:.3f}s")
+        if search.status is not Status.UNKNOWN and confirm_limit > 0:
+            from .search import support_search
+
+            res = support_search(inst)
+            t0 = time.perf_counter()
+            confirm = confirm_by_milp(inst, res, time_limit=confirm_limit)
+            confirm_s = time.perf_counter() - t0
+            log(f"  MILP confirmation: {confirm} in {confirm_s:.2f}s")
+    milp = None
+    if run_milp:
+        log(f"{tag} MILP ...")
+        milp = solve_milp(inst, time_limit=milp_limit)
+        log(f"  MILP {milp.status.value} in {milp.seconds:.2f}s")
+    log(f"{tag} enumeration (cap {enum_cap:.0f}s) ...")
     enum = solve_enumerate(inst, time_limit=enum_cap)
     checked, total = enum.stats["profiles_checked"], enum.stats["profiles_total"]
     complete = checked == total
-    frac = checked / total
-    enum_s = enum.seconds if complete else enum.seconds / max(frac, 1e-300)
-
-    def same(a, b):
-        # Certified optima are optimal to within solve.CUTOFF_DELTA (1e-6) times the scale <= 1.
-        if a.status is not b.status:
-            return False
-        if a.status is not Status.EQUILIBRIUM:
-            return True
-        return all(abs(x.profile.welfare - y.profile.welfare) <= 2e-6 for x, y in ((a.best, b.best), (a.worst, b.worst)))
-
-    if complete:
-        e_status = enum.status.value
-        agree = "n/a" if milp.status is Status.UNKNOWN else ("yes" if same(milp, enum) else "NO")
-    else:
-        e_status = "capped"
-        agree = "n/a"
-        # Equilibria the capped enumeration did find must lie in the MILP's certified range.
-        if enum.best is not None and milp.status is Status.EQUILIBRIUM:
-            lo, hi = milp.worst.profile.welfare, milp.best.profile.welfare
+    enum_s = enum.seconds if complete else enum.seconds * total / max(checked, 1)
+    primary = search if search is not None else milp
+    agree_enum = _agreement(primary, enum) if complete else "n/a"
+    if not complete and enum.best is not None and primary is not None and primary.status is not Status.UNKNOWN:
+        # Equilibria the capped enumeration did find must lie in the certified welfare range.
+        if primary.status is Status.NO_EQUILIBRIUM:
+            agree_enum = "NO"
+        else:
+            lo, hi = primary.worst.profile.welfare, primary.best.profile.welfare
             ok = lo - 1e-7 <= enum.worst.profile.welfare and enum.best.profile.welfare <= hi + 1e-7
-            agree = "partial-yes" if ok else "NO"
-        elif enum.best is not None and milp.status is Status.NO_EQUILIBRIUM:
-            agree = "NO"
+            agree_enum = "partial-yes" if ok else "NO"
+    agree_milp = _agreement(search, milp) if search is not None and milp is not None else "-"
+    fastest = min(x for x in (search.seconds if search else None, milp.seconds if milp and milp.status is not Status.UNKNOWN else None, enum_s) if x is not None)
     auto_s, auto_method = None, choose_method(inst)
-    if min(milp.seconds, enum_s) <= AUTO_TIMED_UP_TO:
-        log("  auto ...")
+    if fastest <= AUTO_TIMED_UP_TO:
+        log(f"{tag} auto ...")
         t0 = time.perf_counter()
-        auto = solve_market(inst, "auto", time_limit=milp_limit)
+        auto = solve_market(inst, "auto", time_limit=max(milp_limit, search_limit))
         auto_s = time.perf_counter() - t0
         auto_method = auto.method.removeprefix("auto:")
     gambit_s, gambit_agree = None, ""
@@ -166,9 +194,12 @@ def bench_instance(family, M, K, N, seed, enum_cap, milp_limit, log) -> Row:
         except ImportError:
             gambit_agree = "pygambit not installed"
     return Row(
-        family, M, K, N, seed, milp.status.value, milp.seconds, st.get("build_seconds", 0.0), st.get("solve_seconds", 0.0),
-        st.get("variables", 0), st.get("constraints", 0), st.get("iterations", 0), st.get("deviation_rows", 0),
-        e_status, enum_s, not complete, frac, agree, auto_method, auto_s, gambit_s, gambit_agree,
+        label, M, K, N, seed,
+        search.status.value if search else "-", search.seconds if search else None,
+        search.stats.get("search_nodes") if search else None, confirm, confirm_s,
+        milp.status.value if milp else "-", milp.seconds if milp else None,
+        enum.status.value if complete else "capped", enum_s, not complete,
+        agree_enum, agree_milp, auto_method, auto_s, gambit_s, gambit_agree,
     )
 
 
@@ -180,72 +211,135 @@ def _fmt_s(x):
     return f"{x:.3g}"
 
 
+def _ratio(a, b):
+    return "-" if a is None or b is None or b <= 0 else f"{a / b:.3g}"
+
+
+def targets(rows, peak_mib) -> list[str]:
+    """Issue #10's targets, each stated as met or not with the measured numbers."""
+    out = []
+
+    def verdict(ok):
+        return "**met**" if ok else "**not met**"
+
+    real = [r for r in rows if r.family.startswith("lmarena_full")]
+    if real:
+        ok = all(r.search_status != "unknown" and r.search_s < 10 for r in real)
+        worst = max(r.search_s for r in real)
+        out.append(f"- Full LMArena table (229 x 17, both mass variants) certified at every N in under 10 s: {verdict(ok)} (slowest {worst:.3g} s).")
+    for size in ((50, 100, 8), (100, 200, 10)):
+        rs = [r for r in rows if (r.M, r.K, r.N) == size and r.search_status != "-"]
+        if rs:
+            ok = all(r.search_status != "unknown" and r.search_s < 60 for r in rs)
+            slow = max(r.search_s for r in rs)
+            unk = sum(r.search_status == "unknown" for r in rs)
+            out.append(
+                f"- Hardmax families certified at {size} on every seed in under 60 s: {verdict(ok)} "
+                f"({len(rs) - unk} of {len(rs)} certified; slowest {slow:.3g} s)."
+            )
+    rs = [r for r in rows if (r.M, r.K, r.N) == (200, 400, 12) and r.search_status != "-"]
+    if rs:
+        out.append(
+            "- At (200,400,12): " + ", ".join(f"{r.family} seed {r.seed} {r.search_status} in {r.search_s:.3g} s" for r in rs) + "."
+        )
+    cmp_ = [r for r in rows if r.search_s is not None and not r.enum_extrapolated and r.enum_s > 0.1]
+    if cmp_:
+        worst = max(r.search_s / r.enum_s for r in cmp_)
+        out.append(
+            f"- Search never more than 2x slower than complete enumeration where enumeration takes over 0.1 s: "
+            f"{verdict(worst <= 2)} (worst search/enumeration {worst:.3g} over {len(cmp_)} instances)."
+        )
+    timed = [r for r in rows if r.auto_s is not None]
+    slow = [r for r in timed if _fastest(r) > 0.1]
+    if slow:
+        worst = max(r.auto_s / _fastest(r) for r in slow)
+        out.append(
+            f"- `auto` within 1.5x of the fastest method where the fastest takes over 0.1 s: {verdict(worst <= 1.5)} "
+            f"(worst {worst:.3g} over {len(slow)} instances)."
+        )
+    out.append(f"- Peak memory under 2 GiB: {verdict(peak_mib < 2048)} ({peak_mib:,.0f} MiB).")
+    bad = [r for r in rows if "NO" in (r.agree_enum, r.agree_milp, r.gambit_agree) or r.confirm == "disagrees"]
+    n_cmp = sum(r.agree_enum in ("yes", "partial-yes") or r.agree_milp == "yes" for r in rows)
+    out.append(f"- Zero disagreements: {verdict(not bad)} ({len(bad)} disagreements; {n_cmp} instances compared).")
+    return out
+
+
+def _fastest(r):
+    xs = [x for x in (r.search_s if r.search_status not in ("-", "unknown") else None,
+                      r.milp_s if r.milp_status not in ("-", "unknown") else None, r.enum_s) if x is not None]
+    return min(xs)
+
+
 def render(rows, args, peak_mib, wall) -> str:
     cmd = "milp-market bench " + " ".join(a for a in sys.argv[2:]) if sys.argv[1:2] == ["bench"] else "milp-market bench"
     lines = [
-        "# Benchmarks: MILP vs enumeration",
+        "# Benchmarks: support search, MILP and enumeration",
         "",
-        f"Regenerate with: `{cmd}` (from the repository root; takes about {wall / 60:.0f} minutes).",
+        f"Regenerate with: `{cmd}` (from the repository root; took {wall / 60:.0f} minutes).",
         "",
-        f"milp_market {__version__}, Python {platform.python_version()}, {platform.machine()}, "
-        f"generated {_dt.date.today().isoformat()}. Both methods ran in the same process, one after the other, "
-        f"on the same instances (seeded generators in `milp_market/generators.py`). Every time is the full answer: "
-        f"existence, welfare-best and welfare-worst equilibrium, social optimum. MILP time limit per instance (s): "
-        f"{', '.join(f'{k} {v:.0f}' for k, v in args.limits.items())}; "
-        f"enumeration cap {args.enum_cap:.0f} s, after which its total is extrapolated from its measured rate "
-        f"(marked ~). Peak memory (max RSS of the whole benchmark process): {peak_mib:,.0f} MiB.",
+        f"milp_market {__version__}, Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores, "
+        f"generated {_dt.date.today().isoformat()}. Every method ran in this one process, one after the other, on the "
+        f"same instances (seeded generators in `milp_market/generators.py`; real tables from `instances/`). Every time "
+        f"is the full answer: existence, welfare-best and welfare-worst equilibrium, social optimum. Limits (s): "
+        f"search {args.search_time_limit:g}; MILP {', '.join(f'{k} {v:g}' for k, v in args.limits.items())}; MILP "
+        f"confirmation of the search's answer {args.confirm_time_limit:g}; enumeration cap {args.enum_cap:g}, after which "
+        f"its total is extrapolated from its measured rate (marked ~). Peak memory (max RSS of the whole benchmark "
+        f"process): {peak_mib:,.0f} MiB.",
         "",
-        "Families: `uniform`, `specialist`, `ties` are hardmax choice; `FAMILY@logitB` is the same seeded "
-        "scores under logit (softmax) choice with beta B (formulations/logit.md).",
+        "Methods: *search* = support search (formulations/search.md, hardmax only); *MILP* = `solve --method milp` "
+        "(two HiGHS configurations must agree); *confirm* = the MILP asked, with the search's answer as cutoffs and one "
+        "HiGHS configuration, to find anything better or worse (`agrees`: it proved nothing exists; the second, "
+        "independent certificate); *enum* = complete enumeration of count vectors. *agree enum* compares the search "
+        "(the MILP under logit) with complete enumeration; *agree MILP* compares the search with the MILP where both "
+        "proved their answer (status, best/worst welfare, social optimum). *auto* = what `solve --method auto` ran and "
+        f"its time, timed where the fastest method needs at most {AUTO_TIMED_UP_TO:.0f} s. Ratios divide by the search's "
+        "time (above 1: the search is faster).",
         "",
-        "Columns: *ratio* = enumeration time / MILP time (above 1: the MILP is faster); *agree* = same status "
-        "and same best/worst welfare as complete enumeration (`partial-yes`: enumeration was capped but every "
-        "equilibrium it found lies in the MILP's certified welfare range); *auto* = what `solve --method auto` ran "
-        f"(`enumerate` outright for small games, else `race`: both methods in two processes, first complete answer wins) "
-        f"and its measured time, timed where the faster method needs at most {AUTO_TIMED_UP_TO:.0f} s; the summary shows "
-        "the median and, in parentheses, the worst ratio of auto's time to the faster method's.",
+        "## Targets of issue #10",
         "",
-        "How these numbers compare with the targets of issue #3 (which are met, which are not, and why) is "
-        "written up in [reports/README.md](README.md).",
+        *targets(rows, peak_mib),
         "",
         "## Summary (median over seeds)",
         "",
-        "| family | M | K | N | profiles | MILP s | build s | solve s | enum s | ratio | MILP statuses | auto s (worst auto / faster) | Gambit s |",
+        "| instance | M | K | N | profiles | search s | MILP s | enum s | MILP / search | enum / search | confirm (s) | search statuses | auto s (worst auto / fastest) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     groups = {}
     for r in rows:
         groups.setdefault((r.family, r.M, r.K, r.N), []).append(r)
+    med = lambda xs: statistics.median(xs) if xs else None  # noqa: E731
     for (fam, M, K, N), rs in groups.items():
-        med = lambda xs: statistics.median(xs)  # noqa: E731
-        milp_s = med([r.milp_s for r in rs])
-        enum_s = med([r.enum_s for r in rs])
+        se = med([r.search_s for r in rs if r.search_s is not None])
+        mi = med([r.milp_s for r in rs if r.milp_s is not None])
+        en = med([r.enum_s for r in rs])
         approx = "~" if any(r.enum_extrapolated for r in rs) else ""
-        statuses = ", ".join(f"{s} {sum(r.milp_status == s for r in rs)}" for s in ("equilibrium", "no_equilibrium", "unknown") if any(r.milp_status == s for r in rs))
-        gam = [r.gambit_s for r in rs if r.gambit_s is not None]
+        st_of = (lambda r: r.search_status) if rs[0].search_status != "-" else (lambda r: r.milp_status)
+        statuses = ", ".join(f"{x} {sum(st_of(r) == x for r in rs)}" for x in ("equilibrium", "no_equilibrium", "unknown") if any(st_of(r) == x for r in rs))
+        if rs[0].search_status == "-":
+            statuses = "(MILP) " + statuses
+        conf = [r for r in rs if r.confirm != "-"]
+        conf_txt = (f"{sum(r.confirm == 'agrees' for r in conf)}/{len(conf)} agree ({_fmt_s(med([r.confirm_s for r in conf]))})" if conf else "-")
         timed = [r for r in rs if r.auto_s is not None]
-        auto_txt = (
-            f"{_fmt_s(med([r.auto_s for r in timed]))} ({max(r.auto_s / min(r.milp_s, r.enum_s) for r in timed):.2f})"
-            if timed else "not timed"
-        )
+        auto_txt = f"{_fmt_s(med([r.auto_s for r in timed]))} ({max(r.auto_s / _fastest(r) for r in timed):.2f})" if timed else "not timed"
+        milp_unk = sum(r.milp_status == "unknown" for r in rs)
         lines.append(
-            f"| {fam} | {M} | {K} | {N} | {game.n_profiles(M, N):.2g} | {_fmt_s(milp_s)} | {_fmt_s(med([r.build_s for r in rs]))} | "
-            f"{_fmt_s(med([r.solve_s for r in rs]))} | {approx}{_fmt_s(enum_s)} | {approx}{enum_s / milp_s:.3g} | {statuses} | "
-            f"{auto_txt} | {_fmt_s(med(gam)) if gam else '-'} |"
+            f"| {fam} | {M} | {K} | {N} | {game.n_profiles(M, N):.2g} | {_fmt_s(se)} | {_fmt_s(mi)}{f' ({milp_unk} unknown)' if milp_unk else ''} | "
+            f"{approx}{_fmt_s(en)} | {_ratio(mi, se)} | {approx}{_ratio(en, se)} | {conf_txt} | {statuses} | {auto_txt} |"
         )
     lines += [
         "",
         "## Every instance",
         "",
-        "| family | M,K,N | seed | MILP status | MILP s | build s | solve s | vars | rows | solves | deviation rows | enum status | enum s | ratio | agree | auto | auto s | Gambit s | Gambit agrees |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| instance | M,K,N | seed | search | search s | nodes | confirm | confirm s | MILP | MILP s | enum | enum s | agree enum | agree MILP | auto | auto s | Gambit s | Gambit agrees |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         approx = "~" if r.enum_extrapolated else ""
         lines.append(
-            f"| {r.family} | {r.M},{r.K},{r.N} | {r.seed} | {r.milp_status} | {_fmt_s(r.milp_s)} | {_fmt_s(r.build_s)} | {_fmt_s(r.solve_s)} | "
-            f"{r.variables} | {r.constraints} | {r.iterations} | {r.deviation_rows} | {r.enum_status} | {approx}{_fmt_s(r.enum_s)} | "
-            f"{approx}{r.enum_s / r.milp_s:.3g} | {r.agree} | {r.auto_method} | {_fmt_s(r.auto_s)} | {_fmt_s(r.gambit_s)} | {r.gambit_agree} |"
+            f"| {r.family} | {r.M},{r.K},{r.N} | {'-' if r.seed is None else r.seed} | {r.search_status} | {_fmt_s(r.search_s)} | "
+            f"{'-' if r.search_nodes is None else r.search_nodes} | {r.confirm} | {_fmt_s(r.confirm_s)} | {r.milp_status} | "
+            f"{_fmt_s(r.milp_s)} | {r.enum_status} | {approx}{_fmt_s(r.enum_s)} | {r.agree_enum} | {r.agree_milp} | "
+            f"{r.auto_method} | {_fmt_s(r.auto_s)} | {_fmt_s(r.gambit_s)} | {r.gambit_agree} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -264,16 +358,29 @@ def _parse_limits(spec: str, families) -> dict:
     return limits
 
 
+#: Real leaderboard instances of the benchmark: (file, platform counts).
+REAL = (("instances/lmarena_full.json", (4, 5, 10, 20)), ("instances/lmarena_full_weighted.json", (4, 5, 10, 20)))
+
+
 def run_benchmarks(args) -> None:
+    import dataclasses
+
+    from .instance import load_instance
+
     sizes = _parse_sizes(args.sizes)
-    families = [f.strip() for f in args.families.split(",")]
+    families = [f.strip() for f in args.families.split(",") if f.strip()]
     for f in families:
         parse_family(f)
-    limits = _parse_limits(str(args.milp_time_limit), families)
+    limits = _parse_limits(str(args.milp_time_limit), families + ["real"])
     args.limits = limits
+    milp_sizes = set(_parse_sizes(args.milp_sizes)) if args.milp_sizes else None
+    real = []
+    if not args.no_real:
+        for path, Ns in REAL:
+            base = load_instance(path)
+            real += [(dataclasses.replace(base, platforms=N), base.name) for N in Ns]
     rows = []
     t0 = time.perf_counter()
-    done = 0
 
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
@@ -286,10 +393,18 @@ def run_benchmarks(args) -> None:
         for fam in families
         if (M, K, N) in (logit_sizes if parse_family(fam)[1] == "softmax" else sizes)
     ]
-    total = len(plan) * args.seeds
+    total = len(plan) * args.seeds + len(real)
+    done = 0
+    for inst, label in real:
+        rows.append(bench_instance(inst, label, None, args.enum_cap, limits["real"], args.search_time_limit, args.confirm_time_limit, log))
+        done += 1
+        log(f"  [{done}/{total}] done, {time.perf_counter() - t0:.0f}s elapsed")
     for M, K, N, fam in plan:
+        base, choice, beta = parse_family(fam)
         for seed in range(args.seeds):
-            rows.append(bench_instance(fam, M, K, N, seed, args.enum_cap, limits[fam], log))
+            inst = generate(base, M, K, N, seed, choice=choice, beta=beta)
+            run_milp = milp_sizes is None or (M, K, N) in milp_sizes
+            rows.append(bench_instance(inst, fam, seed, args.enum_cap, limits[fam], args.search_time_limit, args.confirm_time_limit, log, run_milp))
             done += 1
             log(f"  [{done}/{total}] done, {time.perf_counter() - t0:.0f}s elapsed")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -297,7 +412,5 @@ def run_benchmarks(args) -> None:
     tmp = args.out + ".tmp"
     with open(tmp, "w") as fh:
         fh.write(text)
-    import os
-
     os.replace(tmp, args.out)  # never leave a half-written report
     log(f"wrote {args.out}")

@@ -50,8 +50,12 @@ def cmd_solve(args) -> int:
     from .solve import solve_market
 
     inst = load_instance(args.instance)
+    if args.method == "search" and inst.choice != "hardmax":
+        raise InstanceError(f"{args.instance}: --method search is for hardmax choice; this instance uses logit choice (use milp or enumerate)")
+    if args.confirm is not None and not args.confirm > 0:
+        raise InstanceError("--confirm must be a positive number of seconds")
     log = (lambda msg: print(msg, file=sys.stderr)) if args.verbose else None
-    res = solve_market(inst, args.method, args.time_limit, log=log, progress=_progress_printer(args.verbose))
+    res = solve_market(inst, args.method, args.time_limit, log=log, progress=_progress_printer(args.verbose), confirm=args.confirm)
     out = res.to_dict(inst)
     if args.approximate:
         from .regret import min_regret
@@ -232,7 +236,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("instance")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.add_argument("--time-limit", type=float, default=None, metavar="S", help="seconds; reaching it gives 'unknown'")
-    s.add_argument("--method", choices=["milp", "enumerate", "auto"], default="auto")
+    s.add_argument(
+        "--method",
+        choices=["auto", "search", "milp", "enumerate"],
+        default="auto",
+        help="search: support search (hardmax; formulations/search.md); auto picks by the instance's shape",
+    )
+    s.add_argument(
+        "--confirm",
+        type=float,
+        default=None,
+        metavar="S",
+        help="also confirm a search answer by the MILP, independently, within S seconds (a second certificate)",
+    )
     s.add_argument("--approximate", action="store_true", help="also compute the minimum-regret profile")
     s.add_argument("-v", "--verbose", action="store_true", help="progress on stderr")
     s.set_defaults(func=cmd_solve)
@@ -283,14 +299,20 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--time-limit", type=float, default=None, metavar="S")
     r.set_defaults(func=cmd_report)
 
-    b = sub.add_parser("bench", help="MILP vs enumeration benchmark; writes reports/benchmarks.md")
+    b = sub.add_parser("bench", help="search vs MILP vs enumeration benchmark; writes reports/benchmarks.md")
     b.add_argument("--out", default="reports/benchmarks.md")
     b.add_argument("--sizes", default="all", help="'all', 'small' or a list like 10x20x3,20x40x5")
-    b.add_argument("--families", default="specialist,uniform,ties", help="comma list; FAMILY@logitB for logit choice with beta B")
+    b.add_argument("--families", default="uniform,ties,specialist", help="comma list; FAMILY@logitB for logit choice with beta B")
     b.add_argument("--logit-sizes", default=None, help="sizes for FAMILY@logitB families (default: --sizes)")
-    b.add_argument("--seeds", type=int, default=3)
-    b.add_argument("--enum-cap", type=float, default=60.0, help="seconds before enumeration is stopped and extrapolated")
-    b.add_argument("--milp-time-limit", default="300", help="seconds, or per family: specialist=300,uniform=120,ties=120")
+    b.add_argument("--milp-sizes", default=None, help="run the full MILP only at these sizes (default: every size)")
+    b.add_argument("--seeds", type=int, default=2)
+    b.add_argument("--enum-cap", type=float, default=30.0, help="seconds before enumeration is stopped and extrapolated")
+    b.add_argument("--search-time-limit", type=float, default=300.0, metavar="S")
+    b.add_argument("--confirm-time-limit", type=float, default=60.0, metavar="S", help="MILP confirmation of the search (0: skip)")
+    b.add_argument(
+        "--milp-time-limit", default="120", help="seconds, or per family (and 'real'): specialist=300,uniform=120,ties=120,real=120"
+    )
+    b.add_argument("--no-real", action="store_true", help="skip the real leaderboard instances")
     b.set_defaults(func=cmd_bench)
     return p
 

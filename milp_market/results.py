@@ -69,6 +69,13 @@ class MarketResult:
             return "none: a limit was reached"
         if self.method.endswith("enumerate"):
             return "complete enumeration of all count vectors"
+        if self.method.endswith("search+milp"):
+            return (
+                "exhaustive support search with proven pruning bounds (formulations/search.md), "
+                "confirmed independently by the MILP"
+            )
+        if self.method.endswith("search"):
+            return "exhaustive support search with proven pruning bounds (formulations/search.md)"
         if self.status is Status.NO_EQUILIBRIUM:
             return "MILP relaxation of the equilibrium set is infeasible"
         return "MILP optimum over a relaxation of the equilibrium set, verified to be an equilibrium"

@@ -26,7 +26,7 @@ from .formulations.highs import CONFIRM, PRIMARY, PersistentHighs
 from .instance import Instance
 from .results import Extreme, MarketResult, SolveStatus, Status
 
-METHODS = ("milp", "enumerate", "auto")
+METHODS = ("search", "milp", "enumerate", "auto")
 
 #: ``auto`` enumerates outright when (profiles x M x K) is below this (about 2.5 s of hardmax
 #: enumeration on the benchmark machine: racing costs a second of process start-up and halves the
@@ -323,6 +323,99 @@ def solve_enumerate(inst: Instance, time_limit: float | None = None, progress=No
     return _finish(inst, status, None, None, res.social_optimum, so_proven, "enumerate", t_start, stats, [])
 
 
+def solve_search(inst: Instance, time_limit: float | None = None, log=None, progress=None, confirm: float | None = None) -> MarketResult:
+    """The full answer by the support search (formulations/search.md), hardmax only.
+
+    A complete search is a proof by exhaustion over supports: its status and optima stand on
+    their own. With ``confirm`` (seconds), the MILP is then asked, independently, the questions
+    whose answer the search claims to be "no" (a strictly better / worse equilibrium than the
+    search's best / worst, or any equilibrium when the search found none), see
+    :func:`confirm_by_milp`; ``stats["milp_confirmation"]`` says how that went.
+    """
+    from .search import support_search
+
+    t_start = time.perf_counter()
+    if progress is None and log is not None:
+        progress = lambda nodes: log(f"search: {nodes:,} supports visited")  # noqa: E731
+    res = support_search(inst, time_limit=time_limit, progress=progress)
+    stats = {
+        "search_nodes": res.nodes,
+        "search_pruned": res.pruned,
+        "supports_checked": res.supports_checked,
+        "profiles_screened": res.profiles_checked,
+        "equilibria": len(res.equilibria),
+    }
+    if log:
+        log(f"search: {res.nodes} supports visited, {res.pruned} subtrees pruned, {len(res.equilibria)} equilibria, {res.seconds:.3f}s")
+    so, so_proven = res.social_optimum, res.social_complete
+    if res.equilibria:
+        best = Extreme(game.summarize(inst, res.equilibria[0]), res.welfare[0], res.complete)
+        worst = Extreme(game.summarize(inst, res.equilibria[-1]), res.welfare[-1], res.complete)
+        status = Status.EQUILIBRIUM if (res.complete and so_proven) else Status.UNKNOWN
+    else:
+        best = worst = None
+        status = Status.NO_EQUILIBRIUM if res.complete else Status.UNKNOWN
+    method = "search"
+    if confirm is not None and res.complete:
+        verdict = confirm_by_milp(inst, res, time_limit=confirm, log=log)
+        stats["milp_confirmation"] = verdict
+        if verdict == "agrees":
+            method = "search+milp"
+    return _finish(inst, status, best, worst, so, so_proven, method, t_start, stats, [])
+
+
+def confirm_by_milp(inst: Instance, res, time_limit: float | None = None, log=None) -> str:
+    """The MILP as a second, independent certificate of a complete support search.
+
+    Returns ``"agrees"`` when the MILP proves, within ``time_limit``, everything the search
+    claimed: no equilibrium with welfare strictly above the search's best (cutoff row
+    W >= best + CUTOFF_DELTA in W's unit), none strictly below its worst, none at all when the
+    search found none, and a social optimum of the same welfare (within welfare_tolerance).
+    ``"time_limit"`` when it could not finish. One HiGHS configuration is used: the claim is
+    already proven by the search, and an answer of HiGHS that contradicts it is re-checked
+    exactly (a verified equilibrium the search missed raises VerificationError; it is a bug).
+    """
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    solver = PersistentHighs(PRIMARY, name="primary")
+    m = build_equilibrium(inst, "max")
+    d = m.data
+    m.W_floor.set_value(-1.0)
+    m.W_ceiling.set_value(m.welfare_cap + 1.0)
+    if res.equilibria:
+        m.W_floor.set_value(res.welfare[0] / d.welfare_scale + CUTOFF_DELTA)
+    lp = row_generation(inst, m, solver, deadline, log, "confirm best")
+    if lp.status is SolveStatus.OPTIMAL:
+        if res.equilibria and not _better(inst, lp.counts, res.equilibria[0], True, 1e-12):
+            pass  # met the cutoff only within HiGHS's tolerances: agreement
+        else:
+            raise VerificationError(f"the MILP found the equilibrium {lp.counts}, which the complete support search did not list")
+    elif lp.status is not SolveStatus.INFEASIBLE:
+        return "time_limit"
+    if res.equilibria:
+        m.W_floor.set_value(-1.0)
+        m.W_ceiling.set_value(res.welfare[-1] / d.welfare_scale - CUTOFF_DELTA)
+        m.obj.sense = pyo.minimize
+        lp = row_generation(inst, m, solver, deadline, log, "confirm worst")
+        if lp.status is SolveStatus.OPTIMAL and _better(inst, lp.counts, res.equilibria[-1], False, 1e-12):
+            raise VerificationError(f"the MILP found the equilibrium {lp.counts}, which the complete support search did not list")
+        if lp.status not in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE):
+            return "time_limit"
+    if res.social_optimum is not None:
+        so_model, decode = build_social_optimum(inst)
+        left = _deadline_left(deadline)
+        if left is not None and left <= 0:
+            return "time_limit"
+        out = solver.solve(so_model, time_limit=left)
+        if out.status is not SolveStatus.OPTIMAL:
+            return "time_limit"
+        exact = game.welfare(inst, decode(so_model))
+        if exact > res.social_welfare + welfare_tolerance(inst):
+            raise VerificationError(f"the MILP's social optimum {exact} beats the search's {res.social_welfare}")
+        if out.objective * so_model.data.welfare_scale < res.social_welfare - welfare_tolerance(inst):
+            return "disagrees"
+    return "agrees"
+
+
 def enumeration_work(inst: Instance) -> float:
     """Profiles x M x K: the enumeration's cost in numpy element operations (about 2e7 per second
     on the benchmark machine, reports/benchmarks.md)."""
@@ -381,16 +474,31 @@ def race(inst: Instance, time_limit: float | None = None) -> MarketResult:
 
 
 def choose_method(inst: Instance) -> str:
-    """``enumerate`` for games it finishes in about a second, else ``race``."""
-    return "enumerate" if enumeration_work(inst) <= AUTO_ENUMERATION_WORK else "race"
+    """``enumerate`` for games it finishes in well under a second; otherwise ``search`` under
+    hardmax choice (reports/benchmarks.md: the fastest method on every hardmax family), and
+    the MILP/enumeration ``race`` under logit choice."""
+    if enumeration_work(inst) <= AUTO_ENUMERATION_WORK:
+        return "enumerate"
+    return "search" if inst.choice == "hardmax" else "race"
 
 
-def solve_market(inst: Instance, method: str = "auto", time_limit: float | None = None, log=None, progress=None) -> MarketResult:
-    """The full answer: existence, best and worst equilibrium, social optimum, PoA and PoS."""
+def solve_market(
+    inst: Instance, method: str = "auto", time_limit: float | None = None, log=None, progress=None, confirm: float | None = None
+) -> MarketResult:
+    """The full answer: existence, best and worst equilibrium, social optimum, PoA and PoS.
+
+    ``method``: ``search`` (hardmax; formulations/search.md), ``milp``, ``enumerate``, or
+    ``auto`` (:func:`choose_method`). ``confirm`` (seconds) adds the MILP as a second
+    certificate of a search answer (:func:`confirm_by_milp`).
+    """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
     chosen = choose_method(inst) if method == "auto" else method
-    if chosen == "milp":
+    if chosen == "search" and inst.choice != "hardmax":
+        raise ValueError("--method search is for hardmax choice; use milp or enumerate under logit choice")
+    if chosen == "search":
+        res = solve_search(inst, time_limit, log, progress=None, confirm=confirm)
+    elif chosen == "milp":
         res = solve_milp(inst, time_limit, log)
     elif chosen == "race":
         res = race(inst, time_limit)
