@@ -90,6 +90,12 @@ def cmd_solve(args) -> int:
             f"min-regret profile {_fmt_counts(mr['counts'])}: epsilon {_num(mr['epsilon'], 6)} "
             f"({_num(mr['relative_epsilon'], 4)} of the mean platform utility)"
         )
+    st = out["stats"]
+    if "milp_confirmation" in st:
+        print(
+            f"certificates: support search {st['search_seconds']:.3f} s; MILP confirmation: "
+            f"{st['milp_confirmation']} ({st['milp_confirmation_seconds']:.3f} s)"
+        )
     print(f"method {out['method']}   {out['seconds']:.3f} s")
     return 0
 

@@ -34,6 +34,12 @@ METHODS = ("search", "milp", "enumerate", "auto")
 #: above it, it races both methods.
 AUTO_ENUMERATION_WORK = 5e7
 
+#: Under hardmax choice ``auto`` enumerates outright only below this much work (about 0.1 s), and
+#: runs the support search above it: the search was the fastest method on every hardmax benchmark
+#: instance beyond that (reports/benchmarks.md); its compiled kernels cost about 0.6 s to load
+#: once per process.
+AUTO_SEARCH_WORK = 2e6
+
 
 class VerificationError(RuntimeError):
     """A solver answer failed the exact re-check: an error, never an output."""
@@ -344,6 +350,7 @@ def solve_search(inst: Instance, time_limit: float | None = None, log=None, prog
         "supports_checked": res.supports_checked,
         "profiles_screened": res.profiles_checked,
         "equilibria": len(res.equilibria),
+        "search_seconds": round(res.seconds, 4),
     }
     if log:
         log(f"search: {res.nodes} supports visited, {res.pruned} subtrees pruned, {len(res.equilibria)} equilibria, {res.seconds:.3f}s")
@@ -357,8 +364,10 @@ def solve_search(inst: Instance, time_limit: float | None = None, log=None, prog
         status = Status.NO_EQUILIBRIUM if res.complete else Status.UNKNOWN
     method = "search"
     if confirm is not None and res.complete:
+        t0 = time.perf_counter()
         verdict = confirm_by_milp(inst, res, time_limit=confirm, log=log)
         stats["milp_confirmation"] = verdict
+        stats["milp_confirmation_seconds"] = round(time.perf_counter() - t0, 4)
         if verdict == "agrees":
             method = "search+milp"
     return _finish(inst, status, best, worst, so, so_proven, method, t_start, stats, [])
@@ -477,9 +486,9 @@ def choose_method(inst: Instance) -> str:
     """``enumerate`` for games it finishes in well under a second; otherwise ``search`` under
     hardmax choice (reports/benchmarks.md: the fastest method on every hardmax family), and
     the MILP/enumeration ``race`` under logit choice."""
-    if enumeration_work(inst) <= AUTO_ENUMERATION_WORK:
-        return "enumerate"
-    return "search" if inst.choice == "hardmax" else "race"
+    if inst.choice == "hardmax":
+        return "enumerate" if enumeration_work(inst) <= AUTO_SEARCH_WORK else "search"
+    return "enumerate" if enumeration_work(inst) <= AUTO_ENUMERATION_WORK else "race"
 
 
 def solve_market(

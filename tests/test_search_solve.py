@@ -1,0 +1,120 @@
+"""`solve --method search`, `--confirm` (the MILP as a second certificate) and `auto`'s choice,
+through the library and the command line."""
+
+import dataclasses
+import json
+
+import pytest
+
+from milp_market import game
+from milp_market.cli import main
+from milp_market.generators import generate
+from milp_market.instance import load_instance
+from milp_market.results import Status
+from milp_market.search import SearchResult, support_search
+from milp_market.solve import VerificationError, choose_method, confirm_by_milp, solve_enumerate, solve_market, solve_search
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("name", ["homogenized", "differentiated", "no_equilibrium", "ties", "cifar10_paper", "lmarena_categories"])
+def test_search_answer_equals_enumeration_on_shipped_instances(name, instances_dir):
+    inst = load_instance(instances_dir / f"{name}.json")
+    a, b = solve_search(inst), solve_enumerate(inst)
+    assert a.status is b.status
+    assert a.proof.startswith("exhaustive support search")
+    if a.status is Status.EQUILIBRIUM:
+        assert a.best.profile.welfare == b.best.profile.welfare and a.worst.profile.welfare == b.worst.profile.welfare
+        assert a.best.proven and a.worst.proven
+    assert abs(a.social_optimum.welfare - b.social_optimum.welfare) <= 1e-9
+
+
+@pytest.mark.parametrize("name", ["no_equilibrium", "ties", "cifar10_paper"])
+def test_confirm_by_milp_agrees_and_says_so(name, instances_dir, capsys):
+    code, out, err = _run(capsys, "solve", str(instances_dir / f"{name}.json"), "--method", "search", "--confirm", "120", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["method"] == "search+milp"
+    assert d["stats"]["milp_confirmation"] == "agrees"
+    assert "confirmed independently by the MILP" in d["proof"]
+
+
+def test_confirm_catches_a_search_that_missed_an_equilibrium(instances_dir):
+    # Fault injection: a "complete" search result that lists none of the instance's equilibria.
+    inst = load_instance(instances_dir / "cifar10_paper.json")
+    true = support_search(inst)
+    assert true.equilibria
+    forged = dataclasses.replace(true, equilibria=(), welfare=())
+    with pytest.raises(VerificationError, match="did not list"):
+        confirm_by_milp(inst, forged, time_limit=120)
+
+
+def test_confirm_catches_a_search_that_missed_the_best_equilibrium(instances_dir):
+    inst = load_instance(instances_dir / "ties.json")
+    true = support_search(inst)
+    assert len(true.equilibria) == 3
+    forged = dataclasses.replace(true, equilibria=true.equilibria[1:], welfare=true.welfare[1:])
+    if true.welfare[0] > true.welfare[1] + 1e-6:
+        with pytest.raises(VerificationError):
+            confirm_by_milp(inst, forged, time_limit=120)
+    else:  # equal welfare: the MILP cannot tell, and agreement is the right answer
+        assert confirm_by_milp(inst, forged, time_limit=120) == "agrees"
+
+
+def test_confirm_catches_a_wrong_social_optimum(instances_dir):
+    inst = load_instance(instances_dir / "cifar10_paper.json")
+    true = support_search(inst)
+    worse = (3, 0, 0, 0, 0, 0)
+    assert game.welfare(inst, worse) < true.social_welfare - 1e-3
+    forged = dataclasses.replace(true, social_optimum=worse, social_welfare=game.welfare(inst, worse))
+    with pytest.raises(VerificationError, match="social optimum"):
+        confirm_by_milp(inst, forged, time_limit=120)
+
+
+def test_search_on_logit_instance_is_a_one_line_input_error(instances_dir, capsys):
+    code, out, err = _run(capsys, "solve", str(instances_dir / "cifar10_paper_logit.json"), "--method", "search")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "hardmax" in err
+
+
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_confirm_must_be_positive(value, instances_dir, capsys):
+    code, out, err = _run(capsys, "solve", str(instances_dir / "ties.json"), "--confirm", value)
+    assert code == 2 and out == "" and err.count("\n") == 1
+
+
+def test_auto_runs_the_search_on_the_full_lmarena_table(instances_dir):
+    inst = load_instance(instances_dir / "lmarena_full.json")
+    assert choose_method(inst) == "search"
+    res = solve_market(inst, "auto")
+    assert res.method == "auto:search" and res.status is Status.EQUILIBRIUM
+    assert inst.counts_dict(res.best.profile.counts) == {"gemini-3-pro": 3, "claude-opus-4-5-20251101": 1}
+    assert res.best.profile.counts == res.worst.profile.counts  # the equilibrium is unique
+
+
+def test_auto_enumerates_tiny_games_and_races_logit(instances_dir):
+    assert choose_method(load_instance(instances_dir / "ties.json")) == "enumerate"
+    big_logit = generate("uniform", 60, 40, 6, 0, choice="softmax", beta=5)
+    assert choose_method(big_logit) == "race"
+
+
+def test_search_time_limit_gives_unknown_with_verified_incumbents():
+    inst = generate("uniform", 60, 100, 8, 0)
+    res = solve_search(inst, time_limit=0.5)
+    assert res.status is Status.UNKNOWN
+    assert res.proof == "none: a limit was reached"
+    for ext in (res.best, res.worst):
+        if ext is not None and ext.profile is not None:
+            assert game.is_equilibrium(inst, ext.profile.counts) and not ext.proven
+
+
+def test_search_result_is_a_frozen_value():
+    inst = generate("specialist", 6, 5, 3, 0)
+    res = support_search(inst)
+    assert isinstance(res, SearchResult)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.complete = False
