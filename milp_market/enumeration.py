@@ -6,7 +6,8 @@ necessary condition that costs O(M K) per profile: every platform must earn at l
 *entry payoff* of each model k (what an extra platform on k would earn against the whole
 profile), because removing the deviator's own platform can only raise what it gets on k. The few
 survivors are then checked exactly, deviation by deviation, by :func:`game.is_equilibrium`; the
-screen never decides "equilibrium" on its own.
+screen never decides "equilibrium" on its own. The same screen, with logit shares computed from
+log-partition functions, serves logit choice (``_batch_screen_logit``).
 """
 
 from __future__ import annotations
@@ -69,8 +70,30 @@ def _batch_screen(inst: Instance, C: np.ndarray):
     return welfare, candidate
 
 
-def _batch_welfare_generic(inst: Instance, C: np.ndarray) -> np.ndarray:
-    return np.array([game.welfare(inst, c) for c in C])
+def _batch_screen_logit(inst: Instance, C: np.ndarray):
+    """For a (P, M) batch of logit profiles: welfare and the necessary-condition mask.
+
+    The entry screen of the hardmax case holds under logit choice too: a platform on j that
+    switches to k faces the partition function Z(n - e_j) = Z(n) - exp(beta S_j) <= Z(n), so it
+    earns at least k's entry payoff against all of n, sum_t w_kt sigma(beta S_kt - log Z_t(n)).
+    Everything is computed from log Z (shifted by the largest exponent in use), so no exp()
+    overflows for any beta; sigma(x) = (1 + tanh(x / 2)) / 2 is exact and overflow-free.
+    """
+    S = inst.scores
+    w = game.utility_weights(inst)
+    z = inst.beta * S  # (M, K)
+    used = C > 0
+    top = np.where(used[:, :, None], z[None], -np.inf).max(axis=1)  # (P, K)
+    logZ = top + np.log((C[:, :, None] * np.exp(np.minimum(z[None] - top[:, None, :], 0.0))).sum(axis=1))
+    share = np.where(used[:, :, None], np.exp(np.minimum(z[None] - logZ[:, None, :], 0.0)), 0.0)  # (P, M, K)
+    util = (w[None] * share).sum(axis=2)
+    welfare = (inst.masses[None, None, :] * C[:, :, None] * share * S[None]).sum(axis=(1, 2))
+    entry = (w[None] * 0.5 * (1.0 + np.tanh(0.5 * (z[None] - logZ[:, None, :])))).sum(axis=2)  # (P, M)
+    min_util = np.where(used, util, np.inf).min(axis=1)
+    # 1e-12 of the largest utility absorbs the rounding of the two sums (the screen only discards).
+    slack = game.EQ_TOL + 1e-12 * (1.0 + float(w.sum(axis=1).max()))
+    candidate = min_util >= entry.max(axis=1) - slack
+    return welfare, candidate
 
 
 def enumerate_profiles(
@@ -97,7 +120,7 @@ def enumerate_profiles(
         if inst.choice == "hardmax":
             W, cand = _batch_screen(inst, C)
         else:
-            W, cand = _batch_welfare_generic(inst, C), np.ones(len(C), dtype=bool)
+            W, cand = _batch_screen_logit(inst, C)
         i = int(np.argmax(W))
         if W[i] > best_w + 1e-12:
             best_w, best_c = float(W[i]), tuple(int(x) for x in C[i])

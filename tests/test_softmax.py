@@ -61,3 +61,23 @@ def test_milp_method_on_softmax_solves_from_the_cli(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["status"] == "equilibrium"
     assert out["best"]["counts"] == {"m0": 1, "m1": 1} and out["best"]["proven_optimal"]
+
+
+@pytest.mark.parametrize("beta", [0.5, 5.0, 50.0, 1e4])
+@pytest.mark.parametrize("family", ["uniform", "specialist", "ties", "dominant"])
+@pytest.mark.parametrize("utility", ["score_share", "mass_share"])
+def test_logit_enumeration_screen_never_drops_an_equilibrium(beta, family, utility):
+    """The vectorized logit screen only discards: its equilibria and social optimum equal a
+    brute force that checks every count vector with game.is_equilibrium and game.welfare."""
+    from milp_market import game
+    from milp_market.enumeration import count_vectors, enumerate_profiles
+    from milp_market.generators import generate
+
+    for seed in range(4):
+        for M, K, N in ((5, 4, 3), (4, 3, 4), (3, 3, 1)):
+            inst = generate(family, M, K, N, seed, utility=utility, choice="softmax", beta=beta)
+            res = enumerate_profiles(inst)
+            profiles = [tuple(int(x) for x in c) for C in count_vectors(M, N) for c in C]
+            truth = {c for c in profiles if game.is_equilibrium(inst, c)}
+            assert set(res.equilibria) == truth, (family, utility, beta, seed, M, K, N)
+            assert abs(res.social_welfare - max(game.welfare(inst, c) for c in profiles)) <= 1e-9
