@@ -237,7 +237,7 @@ def _cap(j, lev, w, top, m_t, lam_eff, N, joining):
 
 @njit(cache=True)
 def check_support(d, inc_models, top, lev, w, N, eqtol, fp, out, n_out, in_support):
-    """Screen every count vector on exactly U = inc_models[:d] (search.md, "Leaves"): caps from
+    """Screen every count vector on exactly U = inc_models[:d] (search.md, Lemma 6): caps from
     Lemma 4, then u_min >= max entry payoff - EQ_TOL. Survivors are written to out[n_out:].
     Returns (new n_out, count vectors screened); n_out == -1 signals that out is full."""
     M, K = lev.shape
@@ -412,7 +412,9 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
     """The support search with binary branching (search.md, "Search order"): at each node the
     undecided model that would earn most by entering against the included ones is branched on,
     first included, then excluded. Runs at most ``budget`` nodes from the saved stack and returns
-    (finished, nodes, pruned, supports, screened, n_out, full), as ``dfs``.
+    (finished, nodes, pruned, supports, screened, n_out, full): ``n_out`` survivors are in
+    ``out``; ``full`` means a support's survivors did not fit, so that node was undone and will
+    be redone from scratch after the caller has drained (or grown) ``out``.
 
     ``state`` = [frame depth (-1 before the start), included count d].
     """

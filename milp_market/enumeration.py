@@ -66,8 +66,14 @@ def _batch_screen(inst: Instance, C: np.ndarray):
     entry_share = np.where(L[None] > top[:, None, :], 1.0, np.where(L[None] == top[:, None, :], 1.0 / (cnt[:, None, :] + 1.0), 0.0))
     entry = (w[None] * entry_share).sum(axis=2)  # (P, M)
     min_util = np.where(used, util, np.inf).min(axis=1)
-    candidate = min_util >= entry.max(axis=1) - game.EQ_TOL
+    # The screen only discards: 1e-12 of the largest utility absorbs the rounding of the two sums,
+    # so a profile whose regret is EQ_TOL to the last bit (an equilibrium for is_equilibrium) stays.
+    candidate = min_util >= entry.max(axis=1) - _screen_slack(w)
     return welfare, candidate
+
+
+def _screen_slack(w: np.ndarray) -> float:
+    return game.EQ_TOL + 1e-12 * (1.0 + float(w.sum(axis=1).max()))
 
 
 def _batch_screen_logit(inst: Instance, C: np.ndarray):
@@ -90,9 +96,7 @@ def _batch_screen_logit(inst: Instance, C: np.ndarray):
     welfare = (inst.masses[None, None, :] * C[:, :, None] * share * S[None]).sum(axis=(1, 2))
     entry = (w[None] * 0.5 * (1.0 + np.tanh(0.5 * (z[None] - logZ[:, None, :])))).sum(axis=2)  # (P, M)
     min_util = np.where(used, util, np.inf).min(axis=1)
-    # 1e-12 of the largest utility absorbs the rounding of the two sums (the screen only discards).
-    slack = game.EQ_TOL + 1e-12 * (1.0 + float(w.sum(axis=1).max()))
-    candidate = min_util >= entry.max(axis=1) - slack
+    candidate = min_util >= entry.max(axis=1) - _screen_slack(w)
     return welfare, candidate
 
 

@@ -71,8 +71,8 @@ class MarketResult:
             return "complete enumeration of all count vectors"
         if self.method.endswith("search+milp"):
             return (
-                "exhaustive support search with proven pruning bounds (formulations/search.md), "
-                "confirmed independently by the MILP"
+                "exhaustive support search with proven pruning bounds (formulations/search.md); "
+                "existence, best and worst welfare and the social optimum confirmed independently by the MILP"
             )
         if self.method.endswith("search"):
             return "exhaustive support search with proven pruning bounds (formulations/search.md)"

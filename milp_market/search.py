@@ -42,8 +42,10 @@ class SearchResult:
     """What the support search learned. ``complete`` is False when it stopped at a limit.
 
     ``equilibria`` are sorted by decreasing exact welfare; every one passed
-    :func:`game.is_equilibrium`. ``social_optimum`` is optimal to within ``game.TIE_TOL`` absolute
-    welfare when ``social_complete`` (Lemma 5).
+    :func:`game.is_equilibrium`. ``social_optimum`` is optimal to within ``TIE_TOL`` absolute
+    welfare (plus the rounding of sums of K terms) when ``social_complete`` (Lemma 5).
+    ``nodes``, ``supports_checked`` and ``profiles_checked`` count work done: a support whose
+    survivors overflowed the buffer is counted again when it is redone.
     """
 
     equilibria: tuple[tuple[int, ...], ...]
@@ -209,7 +211,6 @@ def max_coverage(inst: Instance, time_limit: float | None = None) -> tuple[tuple
         if not dominated:
             keep.append(j)
     cand = np.array(sorted(keep, key=lambda j: (-ww[j].sum(), j)), dtype=np.int64)
-    scale = 1e-12 * (1.0 + float(ww.sum(axis=1).max()))
     # Incumbent: the best single model (every welfare may be 0, when no model gains anything).
     best = {"v": float(ww[cand[0]].sum()), "U": [int(cand[0])]}
     nodes = [0]
@@ -228,13 +229,13 @@ def max_coverage(inst: Instance, time_limit: float | None = None) -> tuple[tuple
         gains = np.clip(ww[R] - cover[None, :], 0.0, None).sum(axis=1)
         # Lemma 5(b): V is monotone submodular, so no completion beats V(U) + the `slots`
         # largest marginal gains.
-        if v + _top_sum(gains, slots) <= best["v"] + scale:
+        if v + _top_sum(gains, slots) <= best["v"]:
             return
         for i in range(p, len(cand)):
             if gains[i - p] <= 0.0:
                 continue
             rest = gains[i - p :]
-            if v + _top_sum(rest, slots) <= best["v"] + scale:
+            if v + _top_sum(rest, slots) <= best["v"]:
                 return  # Lemma 5(b) for the children order[i], order[i+1], ...
             j = int(cand[i])
             visit(U + [j], np.maximum(cover, ww[j]), i + 1)

@@ -356,8 +356,11 @@ def solve_search(inst: Instance, time_limit: float | None = None, log=None, prog
         log(f"search: {res.nodes} supports visited, {res.pruned} subtrees pruned, {len(res.equilibria)} equilibria, {res.seconds:.3f}s")
     so, so_proven = res.social_optimum, res.social_complete
     if res.equilibria:
-        best = Extreme(game.summarize(inst, res.equilibria[0]), res.welfare[0], res.complete)
-        worst = Extreme(game.summarize(inst, res.equilibria[-1]), res.welfare[-1], res.complete)
+        # Bounds on the extreme equilibria's welfare: exact when complete; otherwise the social
+        # optimum (no equilibrium beats it) above, and 0 below.
+        hi = res.welfare[0] if res.complete else (res.social_welfare + welfare_tolerance(inst) if so_proven else math.inf)
+        best = Extreme(game.summarize(inst, res.equilibria[0]), hi, res.complete)
+        worst = Extreme(game.summarize(inst, res.equilibria[-1]), res.welfare[-1] if res.complete else 0.0, res.complete)
         status = Status.EQUILIBRIUM if (res.complete and so_proven) else Status.UNKNOWN
     else:
         best = worst = None
@@ -376,11 +379,12 @@ def solve_search(inst: Instance, time_limit: float | None = None, log=None, prog
 def confirm_by_milp(inst: Instance, res, time_limit: float | None = None, log=None) -> str:
     """The MILP as a second, independent certificate of a complete support search.
 
-    Returns ``"agrees"`` when the MILP proves, within ``time_limit``, everything the search
-    claimed: no equilibrium with welfare strictly above the search's best (cutoff row
-    W >= best + CUTOFF_DELTA in W's unit), none strictly below its worst, none at all when the
-    search found none, and a social optimum of the same welfare (within welfare_tolerance).
-    ``"time_limit"`` when it could not finish. One HiGHS configuration is used: the claim is
+    Returns ``"agrees"`` when the MILP proves, within ``time_limit``, the search's extreme
+    claims: no equilibrium with welfare above the search's best by CUTOFF_DELTA in W's unit (an
+    equilibrium it finds at the cutoff must be one the search listed), none below its worst,
+    none at all when the search found none, and (when the search's social optimum is complete) a
+    social optimum of the same welfare within welfare_tolerance. It does not re-derive the full
+    list of equilibria. Otherwise the HiGHS status that stopped it (``"time_limit"``, ...). One HiGHS configuration is used: the claim is
     already proven by the search, and an answer of HiGHS that contradicts it is re-checked
     exactly (a verified equilibrium the search missed raises VerificationError; it is a bug).
     """
@@ -393,30 +397,29 @@ def confirm_by_milp(inst: Instance, res, time_limit: float | None = None, log=No
     if res.equilibria:
         m.W_floor.set_value(res.welfare[0] / d.welfare_scale + CUTOFF_DELTA)
     lp = row_generation(inst, m, solver, deadline, log, "confirm best")
-    if lp.status is SolveStatus.OPTIMAL:
-        if res.equilibria and not _better(inst, lp.counts, res.equilibria[0], True, 1e-12):
-            pass  # met the cutoff only within HiGHS's tolerances: agreement
-        else:
-            raise VerificationError(f"the MILP found the equilibrium {lp.counts}, which the complete support search did not list")
-    elif lp.status is not SolveStatus.INFEASIBLE:
-        return "time_limit"
+    if lp.status is SolveStatus.OPTIMAL and lp.counts not in res.equilibria:
+        # A verified equilibrium at or above the cutoff (or at it within HiGHS's tolerances)
+        # that the complete search did not list: one of the two methods is wrong.
+        raise VerificationError(f"the MILP found the equilibrium {lp.counts}, which the complete support search did not list")
+    if lp.status not in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE):
+        return lp.status.value
     if res.equilibria:
         m.W_floor.set_value(-1.0)
         m.W_ceiling.set_value(res.welfare[-1] / d.welfare_scale - CUTOFF_DELTA)
         m.obj.sense = pyo.minimize
         lp = row_generation(inst, m, solver, deadline, log, "confirm worst")
-        if lp.status is SolveStatus.OPTIMAL and _better(inst, lp.counts, res.equilibria[-1], False, 1e-12):
+        if lp.status is SolveStatus.OPTIMAL and lp.counts not in res.equilibria:
             raise VerificationError(f"the MILP found the equilibrium {lp.counts}, which the complete support search did not list")
         if lp.status not in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE):
-            return "time_limit"
-    if res.social_optimum is not None:
+            return lp.status.value
+    if res.social_optimum is not None and res.social_complete:
         so_model, decode = build_social_optimum(inst)
         left = _deadline_left(deadline)
         if left is not None and left <= 0:
-            return "time_limit"
+            return SolveStatus.TIME_LIMIT.value
         out = solver.solve(so_model, time_limit=left)
         if out.status is not SolveStatus.OPTIMAL:
-            return "time_limit"
+            return out.status.value
         exact = game.welfare(inst, decode(so_model))
         if exact > res.social_welfare + welfare_tolerance(inst):
             raise VerificationError(f"the MILP's social optimum {exact} beats the search's {res.social_welfare}")

@@ -345,3 +345,22 @@ def test_docstring_examples_run():
 
     res = doctest.testmod(mod)
     assert res.attempted >= 3 and res.failed == 0
+
+
+# ----------------------------------------------------------------------------- review regressions
+
+
+def test_enumeration_keeps_a_profile_whose_regret_is_eq_tol_to_the_last_bit():
+    # Found by review: (2, 0) has regret exactly 1e-9 (an equilibrium for is_equilibrium), and the
+    # enumeration screen without a rounding slack dropped it; the search listed it.
+    inst = make_instance([[3.5, 0.0], [7.0, 0.0]], [1.904761904761905e-10, 0.9999999998095238], 2)
+    assert game.is_equilibrium(inst, (2, 0))
+    assert (2, 0) in enumerate_profiles(inst).equilibria
+    _assert_search_matches_enumeration(inst, "regret at EQ_TOL")
+
+
+def test_social_optimum_exact_at_large_scores():
+    # Found by review: a pruning margin proportional to the scores cut the 5e-7 better support.
+    inst = make_instance([[1e6, 1e6], [1e6 + 5e-7, 0.0], [0.0, 1e6 + 5e-7]], [0.5, 0.5], 2)
+    res = support_search(inst)
+    assert res.social_optimum == (0, 1, 1) and res.social_welfare == game.welfare(inst, (0, 1, 1))

@@ -118,3 +118,13 @@ def test_search_result_is_a_frozen_value():
     assert isinstance(res, SearchResult)
     with pytest.raises(dataclasses.FrozenInstanceError):
         res.complete = False
+
+
+def test_confirm_skips_an_unfinished_social_optimum(instances_dir):
+    # Found by review: a search whose max-coverage part stopped at the limit has a sub-optimal,
+    # unproven social optimum; the MILP beating it is not a contradiction.
+    inst = load_instance(instances_dir / "cifar10_paper.json")
+    true = support_search(inst)
+    worse = (3, 0, 0, 0, 0, 0)
+    forged = dataclasses.replace(true, social_optimum=worse, social_welfare=game.welfare(inst, worse), social_complete=False)
+    assert confirm_by_milp(inst, forged, time_limit=120) == "agrees"
