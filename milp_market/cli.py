@@ -107,6 +107,18 @@ def cmd_enumerate(args) -> int:
 
         res = all_equilibria_milp(inst, cap=args.max, time_limit=args.time_limit)
         eq_counts, status, seconds, extra = res.equilibria, res.status, res.seconds, {}
+    elif args.method == "search":
+        from .search import support_search
+
+        if inst.choice != "hardmax":
+            raise InstanceError(f"{args.instance}: --method search is for hardmax choice; this instance uses logit choice (use milp or enumerate)")
+        res = support_search(inst, time_limit=args.time_limit, max_equilibria=args.max, social_optimum=False)
+        found = res.equilibria
+        capped = args.max is not None and (len(found) > args.max or (len(found) == args.max and not res.complete))
+        status = "cap_reached" if capped else ("complete" if res.complete else "time_limit")
+        # The search stops between slices, so it may have found more than --max: list the best.
+        eq_counts, seconds = (found[: args.max] if capped else found), res.seconds
+        extra = {"supports_visited": res.nodes}
     else:
         from .enumeration import enumerate_profiles
 
@@ -120,7 +132,7 @@ def cmd_enumerate(args) -> int:
         print(json.dumps(out))
         return 0
     print(_header(inst))
-    where = f"; {extra['profiles_checked']:,} of {extra['profiles_total']:,} profiles checked" if extra else ""
+    where = f"; {extra['profiles_checked']:,} of {extra['profiles_total']:,} profiles checked" if "profiles_checked" in extra else ""
     print(f"{len(eqs)} pure equilibria ({status}{where})")
     if status == "cap_reached":
         print(f"stopped at the cap of {args.max} equilibria: there may be more")
@@ -264,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true")
     e.add_argument("--time-limit", type=float, default=None, metavar="S")
     e.add_argument("--max", type=int, default=None, help="stop after this many equilibria")
-    e.add_argument("--method", choices=["milp", "enumerate"], default="enumerate")
+    e.add_argument("--method", choices=["enumerate", "search", "milp"], default="enumerate", help="search: support search (hardmax)")
     e.add_argument("-v", "--verbose", action="store_true")
     e.set_defaults(func=cmd_enumerate)
 

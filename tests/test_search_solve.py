@@ -128,3 +128,18 @@ def test_confirm_skips_an_unfinished_social_optimum(instances_dir):
     worse = (3, 0, 0, 0, 0, 0)
     forged = dataclasses.replace(true, social_optimum=worse, social_welfare=game.welfare(inst, worse), social_complete=False)
     assert confirm_by_milp(inst, forged, time_limit=120) == "agrees"
+
+
+def test_enumerate_method_search_lists_every_equilibrium(instances_dir, capsys):
+    code, out, err = _run(capsys, "enumerate", str(instances_dir / "ties.json"), "--method", "search", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["status"] == "complete" and d["count"] == 3 and d["method"] == "search"
+    code, out, err = _run(capsys, "enumerate", str(instances_dir / "ties.json"), "--method", "search", "--max", "2", "--json")
+    d = json.loads(out)
+    assert d["status"] == "cap_reached" and d["count"] == 2
+
+
+def test_enumerate_method_search_on_logit_is_an_input_error(instances_dir, capsys):
+    code, out, err = _run(capsys, "enumerate", str(instances_dir / "cifar10_paper_logit.json"), "--method", "search")
+    assert code == 2 and out == "" and err.count("\n") == 1
