@@ -486,8 +486,9 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
             frame_phase[f + 1] = 0
         elif ph == 1:
             k = frame_k[f]
-            if status[k] == 1 and d > 0 and inc_models[d - 1] == k and in_support[k]:
-                d -= 1  # returning from the include child
+            if in_support[k]:
+                # returning from the include child (in_support[k] is set only when it was pushed)
+                d -= 1
                 state[1] = d
             in_support[k] = False
             status[k] = 2

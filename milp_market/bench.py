@@ -25,7 +25,7 @@ from .enumeration import enumerate_profiles
 from .generators import FAMILIES, generate
 from .instance import InstanceError
 from .results import Status
-from .solve import choose_method, confirm_by_milp, solve_enumerate, solve_market, solve_milp, solve_search
+from .solve import choose_method, solve_enumerate, solve_market, solve_milp, solve_search
 
 #: ``solve --method auto`` is timed on instances where the faster method needs at most this long.
 AUTO_TIMED_UP_TO = 60.0
@@ -140,20 +140,16 @@ def bench_instance(inst, label, seed, enum_cap, milp_limit, search_limit, confir
     """Every method on one instance, one after the other in this process."""
     M, K, N = inst.n_models, inst.n_types, inst.platforms
     tag = f"[{label} M={M} K={K} N={N}" + (f" seed={seed}]" if seed is not None else "]")
-    search = None
+    search = search_s = None
     confirm, confirm_s = "-", None
     if inst.choice == "hardmax":
         log(f"{tag} search ...")
-        search = solve_search(inst, time_limit=search_limit)
-        log(f"  search {search.status.value} in {search.seconds:.3f}s")
-        if search.status is not Status.UNKNOWN and confirm_limit > 0:
-            from .search import support_search
-
-            res = support_search(inst)
-            t0 = time.perf_counter()
-            confirm = confirm_by_milp(inst, res, time_limit=confirm_limit)
-            confirm_s = time.perf_counter() - t0
-            log(f"  MILP confirmation: {confirm} in {confirm_s:.2f}s")
+        # One run: the search, then (when it is complete) the MILP confirmation of its answer.
+        search = solve_search(inst, time_limit=search_limit, confirm=confirm_limit if confirm_limit > 0 else None)
+        confirm = search.stats.get("milp_confirmation", "-")
+        confirm_s = search.stats.get("milp_confirmation_seconds")
+        search_s = search.seconds - (confirm_s or 0.0)
+        log(f"  search {search.status.value} in {search_s:.3f}s; MILP confirmation: {confirm} ({_fmt_s(confirm_s)} s)")
     milp = None
     if run_milp:
         log(f"{tag} MILP ...")
@@ -175,7 +171,7 @@ def bench_instance(inst, label, seed, enum_cap, milp_limit, search_limit, confir
             ok = lo - 1e-7 <= enum.worst.profile.welfare and enum.best.profile.welfare <= hi + 1e-7
             agree_enum = "partial-yes" if ok else "NO"
     agree_milp = _agreement(search, milp) if search is not None and milp is not None else "-"
-    fastest = min(x for x in (search.seconds if search else None, milp.seconds if milp and milp.status is not Status.UNKNOWN else None, enum_s) if x is not None)
+    fastest = min(x for x in (search_s, milp.seconds if milp and milp.status is not Status.UNKNOWN else None, enum_s) if x is not None)
     auto_s, auto_method = None, choose_method(inst)
     if fastest <= AUTO_TIMED_UP_TO:
         log(f"{tag} auto ...")
@@ -195,7 +191,7 @@ def bench_instance(inst, label, seed, enum_cap, milp_limit, search_limit, confir
             gambit_agree = "pygambit not installed"
     return Row(
         label, M, K, N, seed,
-        search.status.value if search else "-", search.seconds if search else None,
+        search.status.value if search else "-", search_s,
         search.stats.get("search_nodes") if search else None, confirm, confirm_s,
         milp.status.value if milp else "-", milp.seconds if milp else None,
         enum.status.value if complete else "capped", enum_s, not complete,

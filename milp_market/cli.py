@@ -46,12 +46,17 @@ def _progress_printer(enabled: bool):
     return show
 
 
+def _require_hardmax(inst, path) -> None:
+    if inst.choice != "hardmax":
+        raise InstanceError(f"{path}: --method search is for hardmax choice; this instance uses logit choice (use milp or enumerate)")
+
+
 def cmd_solve(args) -> int:
     from .solve import solve_market
 
     inst = load_instance(args.instance)
-    if args.method == "search" and inst.choice != "hardmax":
-        raise InstanceError(f"{args.instance}: --method search is for hardmax choice; this instance uses logit choice (use milp or enumerate)")
+    if args.method == "search":
+        _require_hardmax(inst, args.instance)
     if args.confirm is not None and not args.confirm > 0:
         raise InstanceError("--confirm must be a positive number of seconds")
     log = (lambda msg: print(msg, file=sys.stderr)) if args.verbose else None
@@ -110,8 +115,7 @@ def cmd_enumerate(args) -> int:
     elif args.method == "search":
         from .search import support_search
 
-        if inst.choice != "hardmax":
-            raise InstanceError(f"{args.instance}: --method search is for hardmax choice; this instance uses logit choice (use milp or enumerate)")
+        _require_hardmax(inst, args.instance)
         res = support_search(inst, time_limit=args.time_limit, max_equilibria=args.max, social_optimum=False)
         found = res.equilibria
         capped = args.max is not None and (len(found) > args.max or (len(found) == args.max and not res.complete))

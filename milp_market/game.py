@@ -8,7 +8,8 @@ Hardmax choice: users of type t go to the platforms whose model has the highest 
 the models in use; scores in the same tie class (``Instance.levels``: sorted scores less than
 ``TIE_TOL`` apart chain into one class, and validation keeps classes unambiguous) are tied and the
 users of t split equally over all tied platforms. Every comparison is between those integer
-classes, so this module, the enumeration screen, the MILP and the support search agree exactly. Softmax (logit) choice: a platform on model j receives the share
+classes, so this module, the enumeration screen, the MILP and the support search agree exactly.
+Softmax (logit) choice: a platform on model j receives the share
 ``exp(beta S[j,t]) / sum_i exp(beta S[f_i,t])`` of type t.
 """
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .instance import TIE_TOL, Instance
+from .instance import Instance
 
 #: A platform gaining more than this by switching model is a profitable deviation.
 EQ_TOL = 1e-9

@@ -386,34 +386,38 @@ def confirm_by_milp(inst: Instance, res, time_limit: float | None = None, log=No
     equilibrium it finds at the cutoff must be one the search listed), none below its worst,
     none at all when the search found none, and (when the search's social optimum is complete) a
     social optimum of the same welfare within welfare_tolerance. It does not re-derive the full
-    list of equilibria. Otherwise the HiGHS status that stopped it (``"time_limit"``, ...). One HiGHS configuration is used: the claim is
-    already proven by the search, and an answer of HiGHS that contradicts it is re-checked
-    exactly (a verified equilibrium the search missed raises VerificationError; it is a bug).
+    list of equilibria. Otherwise the HiGHS status that stopped it (``"time_limit"``, ...).
+    One HiGHS configuration is used: the claim is already proven by the search, and an answer of
+    HiGHS that contradicts it is re-checked exactly (a verified equilibrium the search missed
+    raises VerificationError; it is a bug).
     """
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     solver = PersistentHighs(PRIMARY, name="primary")
-    m = build_equilibrium(inst, "max")
+    m = build_equilibrium(inst, "max")  # built with no cutoff (W_floor, W_ceiling inactive)
     d = m.data
-    m.W_floor.set_value(-1.0)
-    m.W_ceiling.set_value(m.welfare_cap + 1.0)
+
+    def ask(label):
+        """Row generation under the current cutoffs: None when the MILP agrees (nothing beyond
+        the cutoff, or only equilibria the search listed, met within HiGHS's tolerances)."""
+        lp = row_generation(inst, m, solver, deadline, log, label)
+        if lp.status is SolveStatus.OPTIMAL and lp.counts not in res.equilibria:
+            # A verified equilibrium beyond the cutoff that the complete search did not list:
+            # one of the two methods is wrong.
+            raise VerificationError(f"the MILP found the equilibrium {lp.counts}, which the complete support search did not list")
+        return None if lp.status in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE) else lp.status.value
+
     if res.equilibria:
         m.W_floor.set_value(res.welfare[0] / d.welfare_scale + CUTOFF_DELTA)
-    lp = row_generation(inst, m, solver, deadline, log, "confirm best")
-    if lp.status is SolveStatus.OPTIMAL and lp.counts not in res.equilibria:
-        # A verified equilibrium at or above the cutoff (or at it within HiGHS's tolerances)
-        # that the complete search did not list: one of the two methods is wrong.
-        raise VerificationError(f"the MILP found the equilibrium {lp.counts}, which the complete support search did not list")
-    if lp.status not in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE):
-        return lp.status.value
+    stopped = ask("confirm best")
+    if stopped:
+        return stopped
     if res.equilibria:
         m.W_floor.set_value(-1.0)
         m.W_ceiling.set_value(res.welfare[-1] / d.welfare_scale - CUTOFF_DELTA)
         m.obj.sense = pyo.minimize
-        lp = row_generation(inst, m, solver, deadline, log, "confirm worst")
-        if lp.status is SolveStatus.OPTIMAL and lp.counts not in res.equilibria:
-            raise VerificationError(f"the MILP found the equilibrium {lp.counts}, which the complete support search did not list")
-        if lp.status not in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE):
-            return lp.status.value
+        stopped = ask("confirm worst")
+        if stopped:
+            return stopped
     if res.social_optimum is not None and res.social_complete:
         so_model, decode = build_social_optimum(inst)
         left = _deadline_left(deadline)
@@ -508,9 +512,7 @@ def solve_market(
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
     chosen = choose_method(inst) if method == "auto" else method
-    if chosen == "search" and inst.choice != "hardmax":
-        raise ValueError("--method search is for hardmax choice; use milp or enumerate under logit choice")
-    if chosen == "search":
+    if chosen == "search":  # SupportSearch refuses logit choice with a ValueError
         res = solve_search(inst, time_limit, log, progress=None, confirm=confirm)
     elif chosen == "milp":
         res = solve_milp(inst, time_limit, log)
