@@ -46,33 +46,74 @@ def _top_sum(x, n, k):
 
 
 @njit(cache=True)
-def _loss_bound(k, top, lev, w, order, r_from, skip_pos, slots, N, buf):
-    """sum of the `slots` largest losses that one added model of order[r_from:] (not skip_pos)
-    inflicts on entrant k's bound (Lemma 2b, union bound)."""
-    M = order.shape[0]
+def _g(levk, wk, top0, nt, den_t, dnew):
+    """Lemma 2 (refined tie share): lower bound on an entrant's payoff from one type when the
+    support's top class is ``nt`` (``top0`` the included models' top). A tie with the top of the
+    included models shares with at most den_t - 1 opponents; a tie created by an added model
+    (nt > top0) with at most dnew - 1."""
+    if levk > nt:
+        return wk
+    if levk == nt:
+        if nt == top0:
+            return wk / den_t
+        return wk / dnew
+    return 0.0
+
+
+@njit(cache=True)
+def _loss_bound(k, top, lev, w, order, r_from, r_to, skip_pos, slots, den, dnew, opts, buf, drop):
+    """An upper bound on what at most `slots` added models of order[r_from:r_to] (not
+    skip_pos) can take from entrant k's bound (Lemma 2b): the union bound (sum of the `slots`
+    largest single losses), and with opts & 4 also sum_t max_r drop_t(r)."""
     K = lev.shape[1]
     n = 0
-    for q in range(r_from, M):
+    cov = (opts & 4) != 0
+    # the types on which k earns something against I (the only ones an added model can cut)
+    live = np.empty(K, dtype=np.int64)
+    bef = np.empty(K)
+    nl = 0
+    for t in range(K):
+        b = _g(lev[k, t], w[k, t], top[t], top[t], den[t], dnew)
+        if b != 0.0:
+            live[nl] = t
+            bef[nl] = b
+            nl += 1
+    if cov:
+        for a in range(nl):
+            drop[a] = 0.0
+    for q in range(r_from, r_to):
         if q == skip_pos:
             continue
         r = order[q]
         loss = 0.0
-        for t in range(K):
-            before = _cont(lev[k, t], w[k, t], top[t], N)
-            if before == 0.0:
+        for a in range(nl):
+            t = live[a]
+            lr = lev[r, t]
+            if lr < top[t]:
                 continue
-            nt = top[t] if top[t] >= lev[r, t] else lev[r, t]
-            loss += before - _cont(lev[k, t], w[k, t], nt, N)
+            nt = top[t] if top[t] >= lr else lr
+            dl = bef[a] - _g(lev[k, t], w[k, t], top[t], nt, den[t], dnew)
+            loss += dl
+            if cov and dl > drop[a]:
+                drop[a] = dl
         buf[n] = loss
         n += 1
-    return _top_sum(buf, n, slots)
+    u = _top_sum(buf, n, slots)
+    if cov:
+        c = 0.0
+        for a in range(nl):
+            c += drop[a]
+        if c < u:
+            u = c
+    return u
 
 
 @njit(cache=True)
-def _join_bound(d, i, inc_models, top, lev, w, order, N, slots, buf):
-    """Lemma 2d: the second largest, over included k, of B_k(U) / N, where B_k(U) (the weight
-    of the types on which k is in the top class) is bounded below over completions by B_k(I)
-    minus the `slots` largest weights an added model r can take from k by being strictly above."""
+def _join_bound(d, i, r_to, inc_models, top, lev, w, order, N, slots, buf, den):
+    """Lemma 2d: the second largest, over included k, of sum_{t: k on top} w[k,t] / den[t]
+    (den[t] = N without the tie refinement), bounded below over completions by subtracting
+    the `slots` largest weights an added model r of order[i:r_to] can take from k by being
+    strictly above."""
     M, K = lev.shape
     best1 = -np.inf
     best2 = -np.inf
@@ -81,19 +122,19 @@ def _join_bound(d, i, inc_models, top, lev, w, order, N, slots, buf):
         B = 0.0
         for t in range(K):
             if lev[k, t] == top[t]:
-                B += w[k, t]
+                B += w[k, t] / den[t]
         if slots > 0 and B > 0.0:
             n = 0
-            for q in range(i, M):
+            for q in range(i, r_to):
                 r = order[q]
                 loss = 0.0
                 for t in range(K):
                     if lev[k, t] == top[t] and lev[r, t] > lev[k, t]:
-                        loss += w[k, t]
+                        loss += w[k, t] / den[t]
                 buf[n] = loss
                 n += 1
             B -= _top_sum(buf, n, slots)
-        v = B / N
+        v = B
         if v > best1:
             best2 = best1
             best1 = v
@@ -103,78 +144,189 @@ def _join_bound(d, i, inc_models, top, lev, w, order, N, slots, buf):
 
 
 @njit(cache=True)
-def fails(d, i, included, top, maxw, inc_models, lev, w, order, N, eqtol, fp, ncand, buf, buf2):
-    """True when no support I + S (S within order[i:], |S| <= N - d) can carry an equilibrium
-    in which the d included models are used and the models at positions < i are not
-    (search.md Lemmas 2-4)."""
+def _lam_lb(d, i, r_to, included, top, inc_models, lev, w, order, N, ncand, buf, buf2, den, dnew, opts, drop, stop):
+    """The raw lower bound on lambda of Lemma 2 (before EQ_TOL) at the node whose excluded models
+    are order[d:i] and undecided order[i:r_to]; models at positions >= r_to are treated as
+    excluded too but not used as entrants."""
     M = order.shape[0]
     K = lev.shape[1]
     slots = N - d
-    # ---- Lemma 2 on the excluded models X (positions < i, not included): the `ncand` with the
-    # largest payoff against I, each minus what the undecided models can take from it.
     nx = 0
-    for q in range(i):
-        if not included[q]:
+    for q in range(M):
+        if (q < i and not included[q]) or q >= r_to:
             k = order[q]
             s = 0.0
             for t in range(K):
-                s += _cont(lev[k, t], w[k, t], top[t], N)
+                s += _g(lev[k, t], w[k, t], top[t], top[t], den[t], dnew)
             buf[nx] = s
             buf2[nx] = q
             nx += 1
     lam = -np.inf
+    tmp = np.empty(M)
     if nx > 0:
         idx = np.argsort(-buf[:nx])
         lim = ncand if ncand < nx else nx
-        tmp = np.empty(M)
         for a in range(lim):
             q = int(buf2[idx[a]])
             k = order[q]
             tot = buf[idx[a]]
             if tot <= lam:
                 break
-            e = tot - _loss_bound(k, top, lev, w, order, i, -1, slots, N, tmp) if slots > 0 else tot
+            e = tot - _loss_bound(k, top, lev, w, order, i, r_to, -1, slots, den, dnew, opts, tmp, drop) if slots > 0 else tot
             if e > lam:
                 lam = e
-    # ---- Lemma 2c on the undecided models: at most `slots` of them join, so one of any
-    # slots + 1 of them stays out and can enter.
-    nr = M - i
+                if lam > stop:
+                    return lam
+    nr = r_to - i
     if nr > slots:
-        for q in range(i, M):
+        for q in range(i, r_to):
             k = order[q]
             s = 0.0
             for t in range(K):
-                s += _cont(lev[k, t], w[k, t], top[t], N)
+                s += _g(lev[k, t], w[k, t], top[t], top[t], den[t], dnew)
             buf[q - i] = s
         idx = np.argsort(-buf[:nr])
         need = slots + 1
         lim = need + 3 if need + 3 < nr else nr
+        if opts & 32:
+            lim = nr
         lbs = np.empty(lim)
-        tmp = np.empty(M)
         for a in range(lim):
             q = i + int(idx[a])
             k = order[q]
-            lbs[a] = buf[idx[a]] - (_loss_bound(k, top, lev, w, order, i, q, slots, N, tmp) if slots > 0 else 0.0)
+            lbs[a] = buf[idx[a]] - (_loss_bound(k, top, lev, w, order, i, r_to, q, slots, den, dnew, opts, tmp, drop) if slots > 0 else 0.0)
         lbs = np.sort(lbs)
         e = lbs[lim - need]
         if e > lam:
             lam = e
-    # ---- Lemma 2d: a platform may also join another model of U; one on top of type t stays on
-    # top after any single platform leaves, sharing t with at most N - 1 others.
+            if lam > stop:
+                return lam
     if d >= 2:
-        e = _join_bound(d, i, inc_models, top, lev, w, order, N, slots, buf)
+        e = _join_bound(d, i, r_to, inc_models, top, lev, w, order, N, slots, buf, den)
         if e > lam:
             lam = e
-    lam -= eqtol
-    if lam <= fp:
-        return False
-    lam_eff = lam - fp
-    # ---- Lemma 3: N lambda <= sum of utilities <= V(U) <= V(I) + `slots` largest gains.
+    return lam
+
+
+@njit(cache=True)
+def fails(d, i, included, top, maxw, inc_models, lev, w, order, N, eqtol, fp, ncand, buf, buf2, opts, excl_node, lam_in):
+    """(fails, r_to, lam): fails is True when no support I + S (S within order[i:], |S| <= N - d)
+    can carry an equilibrium in which the d included models are used and the models at
+    positions < i are not (search.md Lemmas 2-4); ``order[i:r_to]`` are then the undecided
+    models that can still join, lam a lower bound on lambda (before EQ_TOL) for the subtree.
+    ``order`` may be permuted in place (within R). ``lam_in``: a lower bound known already.
+
+    opts: 1 tie share refined by the included models below the top class; 2 fixed point that
+    drops from R the models that cannot earn lambda_lb; 4 coverage bound on losses and gains;
+    8 at an exclude node (excl_node) at least one model must still be added; 32 Lemma 2c on all
+    of R; 64 compatibility filter of R; 128 staged evaluation (stop computing lambda_lb once
+    it exceeds an upper bound)."""
+    M = order.shape[0]
+    K = lev.shape[1]
+    slots = N - d
+    den = np.empty(K)
+    dnew = float(N)
+    for t in range(K):
+        den[t] = float(N)
+    if opts & 1:
+        for t in range(K):
+            o = 0
+            for a in range(d):
+                if lev[inc_models[a], t] < top[t]:
+                    o += 1
+            den[t] = float(N + 1 - (o if o > 1 else 1))
+        dnew = float(N + 1 - (d if d > 1 else 1))
+    m_t = np.zeros(K)
+    for a in range(d):
+        j = inc_models[a]
+        for t in range(K):
+            if lev[j, t] == top[t]:
+                m_t[t] += 1.0
     v = 0.0
     for t in range(K):
         v += maxw[t]
+    staged = (opts & 128) != 0
+    ubcap = np.inf
+    if staged:
+        for a in range(d):
+            j = inc_models[a]
+            u = 0.0
+            for t in range(K):
+                if lev[j, t] == top[t]:
+                    u += w[j, t] / m_t[t]
+            if u < ubcap:
+                ubcap = u
+    drop = np.empty(K)
+    r_to = M
+    lam = lam_in
+    while True:
+        stop = np.inf
+        if staged:
+            n = 0
+            for q in range(i, r_to):
+                r = order[q]
+                g = 0.0
+                for t in range(K):
+                    if w[r, t] > maxw[t]:
+                        g += w[r, t] - maxw[t]
+                buf[n] = g
+                n += 1
+            s3 = (v + _top_sum(buf, n, slots) + fp) / N
+            sc = ubcap * (1.0 + 1e-9)
+            stop = (s3 if s3 < sc else sc) + eqtol + fp
+            stop = stop * (1.0 + 1e-12)
+        if lam <= stop:
+            l2 = _lam_lb(d, i, r_to, included, top, inc_models, lev, w, order, N, ncand, buf, buf2, den, dnew, opts, drop, stop)
+            if l2 > lam:
+                lam = l2
+        lam_raw = lam
+        if lam - eqtol <= fp:
+            if (opts & 8) and excl_node and r_to == i:
+                return True, 0, lam_raw
+            return False, r_to, lam_raw
+        lam_eff = lam - eqtol - fp
+        if lam > stop or not (opts & 2) or slots == 0:
+            break
+        # drop the undecided models that cannot earn lam_eff even with one platform
+        q = i
+        changed = False
+        nkeep = r_to - i
+        gsorted = np.empty(1)
+        if opts & 64:
+            for qq in range(i, r_to):
+                r = order[qq]
+                g = 0.0
+                for t in range(K):
+                    if w[r, t] > maxw[t]:
+                        g += w[r, t] - maxw[t]
+                buf[qq - i] = g
+            gsorted = -np.sort(-buf[:nkeep])
+        while q < r_to:
+            r = order[q]
+            u = 0.0
+            for t in range(K):
+                if lev[r, t] > top[t]:
+                    u += w[r, t]
+                elif lev[r, t] == top[t]:
+                    u += w[r, t] / (1.0 + m_t[t])
+            ok = u * (1.0 + 1e-9) >= lam_eff
+            if ok and (opts & 64):
+                ok = _compatible(r, d, inc_models, top, m_t, lev, w, maxw, lam_eff, N, slots, v, gsorted, fp)
+            if not ok:
+                r_to -= 1
+                tmpk = order[q]
+                order[q] = order[r_to]
+                order[r_to] = tmpk
+                changed = True
+            else:
+                q += 1
+        if not changed:
+            break
+    if (opts & 8) and excl_node and r_to == i:
+        return True, 0, lam_raw
+    # ---- Lemma 3: N lambda <= sum of utilities <= V(U) <= V(I) + `slots` largest gains.
     n = 0
-    for q in range(i, M):
+    for q in range(i, r_to):
         r = order[q]
         g = 0.0
         for t in range(K):
@@ -182,33 +334,75 @@ def fails(d, i, included, top, maxw, inc_models, lev, w, order, N, eqtol, fp, nc
                 g += w[r, t] - maxw[t]
         buf[n] = g
         n += 1
-    if N * lam_eff > v + _top_sum(buf, n, slots) + fp:
-        return True
-    # ---- Lemma 4: u_j <= sum_{t: j on top} w_jt / (n_j + m_t - 1), with m_t the included models
-    # in the top class of t (each holds a platform; added models only raise m_t or take t).
-    # So that bound at n_j = 1 is >= lambda for every included j, and the platforms fit.
-    m_t = np.zeros(K)
-    for a in range(d):
-        j = inc_models[a]
+    gsum = _top_sum(buf, n, slots)
+    if (opts & 4) and slots > 1:
+        c = 0.0
         for t in range(K):
-            if lev[j, t] == top[t]:
-                m_t[t] += 1.0
+            best = 0.0
+            for q in range(i, r_to):
+                g = w[order[q], t] - maxw[t]
+                if g > best:
+                    best = g
+            c += best
+        if c < gsum:
+            gsum = c
+    if N * lam_eff > v + gsum + fp:
+        return True, 0, lam_raw
+    # ---- Lemma 4
     room = 0
     for a in range(d):
         j = inc_models[a]
         cap = _cap(j, lev, w, top, m_t, lam_eff, N, False)
         if cap < 1:
-            return True
+            return True, 0, lam_raw
         room += cap
     if room >= N:
-        return False
+        return False, r_to, lam_raw
     if slots > 0:
         n = 0
-        for q in range(i, M):
+        for q in range(i, r_to):
             buf[n] = _cap(order[q], lev, w, top, m_t, lam_eff, N, True)
             n += 1
         room += int(_top_sum(buf, n, slots))
-    return room < N
+    return room < N, r_to, lam_raw
+
+
+@njit(cache=True)
+def _compatible(r, d, inc_models, top, m_t, lev, w, maxw, lam_eff, N, slots, v0, gsorted, fp):
+    """Whether undecided r can be in the support given lambda >= lam_eff: with r added, every
+    included j must still earn lam_eff with one platform (types r beats are lost, types r ties
+    are shared by one more model), and Lemma 3 must hold at I + r (V(I) + gain_r + the
+    slots - 1 largest other gains)."""
+    K = lev.shape[1]
+    g = 0.0
+    for t in range(K):
+        if w[r, t] > maxw[t]:
+            g += w[r, t] - maxw[t]
+    # slots - 1 largest gains among the others: drop r's own value once from the top `slots`
+    nk = gsorted.shape[0]
+    s_top = 0.0
+    lim = slots if slots < nk else nk
+    for a in range(lim):
+        s_top += gsorted[a]
+    # r is among the top `slots` iff g >= gsorted[lim - 1]; then others' top slots-1 = s_top - g
+    if lim > 0 and g >= gsorted[lim - 1]:
+        other = s_top - g
+    else:
+        other = s_top - (gsorted[lim - 1] if lim > 0 and lim == slots else 0.0)
+    if N * lam_eff > v0 + g + other + fp:
+        return False
+    for a in range(d):
+        j = inc_models[a]
+        u = 0.0
+        for t in range(K):
+            if lev[j, t] == top[t]:
+                lr = lev[r, t]
+                if lr > top[t]:
+                    continue
+                u += w[j, t] / (m_t[t] + (1.0 if lr == top[t] else 0.0))
+        if u * (1.0 + 1e-9) < lam_eff:
+            return False
+    return True
 
 
 @njit(cache=True)
@@ -236,7 +430,7 @@ def _cap(j, lev, w, top, m_t, lam_eff, N, joining):
 
 
 @njit(cache=True)
-def check_support(d, inc_models, top, lev, w, N, eqtol, fp, out, n_out, in_support):
+def check_support(d, inc_models, top, lev, w, N, eqtol, fp, out, n_out, in_support, opts, lam_in):
     """Screen every count vector on exactly U = inc_models[:d] (search.md, Lemma 6): caps from
     Lemma 4, then u_min >= max entry payoff - EQ_TOL. Survivors are written to out[n_out:].
     Returns (new n_out, count vectors screened); n_out == -1 signals that out is full."""
@@ -248,19 +442,30 @@ def check_support(d, inc_models, top, lev, w, N, eqtol, fp, out, n_out, in_suppo
         for t in range(K):
             tied[a, t] = lev[j, t] == top[t]
     # entry bound of this exact support (Lemma 2 with R empty)
+    den = np.empty(K)
+    for t in range(K):
+        den[t] = float(N)
+        if opts & 1:
+            o = 0
+            for a in range(s):
+                if not tied[a, t]:
+                    o += 1
+            den[t] = float(N + 1 - (o if o > 1 else 1))
     lam = -np.inf
     for k in range(M):
         if in_support[k]:
             continue
         e = 0.0
         for t in range(K):
-            e += _cont(lev[k, t], w[k, t], top[t], N)
+            e += _g(lev[k, t], w[k, t], top[t], top[t], den[t], den[t])
         if e > lam:
             lam = e
     if s >= 2:
-        e = _join_bound(s, M, inc_models, top, lev, w, np.arange(M), N, 0, np.empty(1))
+        e = _join_bound(s, M, M, inc_models, top, lev, w, np.arange(M), N, 0, np.empty(1), den)
         if e > lam:
             lam = e
+    if lam < lam_in:
+        lam = lam_in
     lam -= eqtol
     m_t = np.zeros(K)
     for a in range(s):
@@ -408,7 +613,23 @@ def _arrange(status, perm, incmask):
 
 
 @njit(cache=True)
-def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_support, lev, w, N, eqtol, fp, ncand, budget, out):
+def _push_fixed(f, lam_c, r_to, inherit, perm, status, fx, fxbeg, nfx, lamf):
+    """Open frame f + 1 (a child of frame f's node): it inherits the node's lower bound lam_c
+    on lambda and, with inheritance on, excludes for its subtree the undecided models that
+    `fails` dropped (perm[r_to:]; Rules 2 and 6 of search.md)."""
+    M = perm.shape[0]
+    lamf[f + 1] = lam_c
+    fxbeg[f + 1] = fxbeg[f] + nfx[f]
+    nfx[f + 1] = 0
+    if inherit:
+        for q in range(r_to, M):
+            status[perm[q]] = 2
+            fx[fxbeg[f + 1] + nfx[f + 1]] = perm[q]
+            nfx[f + 1] += 1
+
+
+@njit(cache=True)
+def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_support, lev, w, N, eqtol, fp, ncand, budget, out, opts, fx, fxbeg, nfx, lamf):
     """The support search with binary branching (search.md, "Search order"): at each node the
     undecided model that would earn most by entering against the included ones is branched on,
     first included, then excluded. Runs at most ``budget`` nodes from the saved stack and returns
@@ -417,8 +638,13 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
     be redone from scratch after the caller has drained (or grown) ``out``.
 
     ``state`` = [frame depth (-1 before the start), included count d].
+    With opts & 16 a node passes its lower bound on lambda (lamf[frame]) to its children and
+    excludes for its whole subtree the undecided models that cannot earn it: frame f's are
+    fx[fxbeg[f]:fxbeg[f] + nfx[f]], one flat stack (a model is fixed at most once along a path,
+    so M entries suffice).
     """
     M, K = lev.shape
+    inherit = (opts & 16) != 0
     buf = np.empty(M + 1)
     buf2 = np.empty(M + 1)
     perm = np.empty(M, dtype=np.int64)
@@ -429,6 +655,9 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
         state[0] = 0
         state[1] = 0
         frame_phase[0] = 0
+        nfx[0] = 0
+        fxbeg[0] = 0
+        lamf[0] = -np.inf
         for t in range(K):
             tops[0, t] = -1
             maxws[0, t] = 0.0
@@ -440,6 +669,7 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
             return False, nodes, pruned, supports, screened, n_out, False
         d = state[1]
         ph = frame_phase[f]
+        lam_in = lamf[f] if inherit else -np.inf
         if ph == 0:
             # choose the branching model: the most threatening undecided entrant
             k = -1
@@ -455,6 +685,8 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
                         best = e
                         k = j
             if k < 0:
+                for a in range(nfx[f]):
+                    status[fx[fxbeg[f] + a]] = 0
                 state[0] = f - 1
                 continue
             frame_k[f] = k
@@ -466,13 +698,14 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
                 tops[d + 1, t] = tops[d, t] if tops[d, t] >= lev[k, t] else lev[k, t]
                 maxws[d + 1, t] = maxws[d, t] if maxws[d, t] >= w[k, t] else w[k, t]
             i = _arrange(status, perm, incmask)
-            if fails(d + 1, i, incmask, tops[d + 1], maxws[d + 1], inc_models, lev, w, perm, N, eqtol, fp, ncand, buf, buf2):
+            bad, r_to, lam_c = fails(d + 1, i, incmask, tops[d + 1], maxws[d + 1], inc_models, lev, w, perm, N, eqtol, fp, ncand, buf, buf2, opts, False, lam_in)
+            if bad:
                 pruned += 1
                 continue  # phase 1 undoes the include
             in_support[k] = True
             nodes += 1
             supports += 1
-            n_new, sc = check_support(d + 1, inc_models, tops[d + 1], lev, w, N, eqtol, fp, out, n_out, in_support)
+            n_new, sc = check_support(d + 1, inc_models, tops[d + 1], lev, w, N, eqtol, fp, out, n_out, in_support, opts, lam_c if inherit else -np.inf)
             screened += sc
             if n_new < 0:
                 # out is full: undo and revisit this frame from phase 0 after the drain
@@ -484,6 +717,7 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
             state[1] = d + 1
             state[0] = f + 1
             frame_phase[f + 1] = 0
+            _push_fixed(f, lam_c, r_to, inherit, perm, status, fx, fxbeg, nfx, lamf)
         elif ph == 1:
             k = frame_k[f]
             if in_support[k]:
@@ -494,12 +728,16 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
             status[k] = 2
             frame_phase[f] = 2
             i = _arrange(status, perm, incmask)
-            if fails(d, i, incmask, tops[d], maxws[d], inc_models, lev, w, perm, N, eqtol, fp, ncand, buf, buf2):
+            bad, r_to, lam_c = fails(d, i, incmask, tops[d], maxws[d], inc_models, lev, w, perm, N, eqtol, fp, ncand, buf, buf2, opts, True, lam_in)
+            if bad:
                 pruned += 1
                 continue
             nodes += 1
             state[0] = f + 1
             frame_phase[f + 1] = 0
+            _push_fixed(f, lam_c, r_to, inherit, perm, status, fx, fxbeg, nfx, lamf)
         else:
             status[frame_k[f]] = 0
+            for a in range(nfx[f]):
+                status[fx[fxbeg[f] + a]] = 0
             state[0] = f - 1

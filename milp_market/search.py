@@ -37,6 +37,22 @@ ENTRY_CANDIDATES = 8
 #: start at 64 nodes and double while a slice takes under 0.05 s).
 NODES_PER_SLICE = 2000
 
+#: Pruning rules beyond Lemmas 2-4, as bits (search.md, "Rules 7-13"; `_search_kernels.fails`
+#: reads them). Each is valid alone; tests/test_search.py checks each alone against enumeration.
+RULE_TIE_SHARE = 1  #: Rule 7: a tie is shared only with the platforms not held below the top
+RULE_FIXED_POINT = 2  #: Rule 8: drop from R the models that cannot earn lambda_lb, repeat
+RULE_COVERAGE = 4  #: Rule 9: coverage bounds on the losses and gains of added models
+RULE_EXCLUDE_ADDS = 8  #: Rule 10: an exclude node must still add a model
+RULE_INHERIT = 16  #: Rule 11: lambda_lb and the dropped models pass to the whole subtree
+RULE_ALL_UNDECIDED = 32  #: Lemma 2c over all of R, not its slots + 4 strongest (off: costs more)
+RULE_COMPATIBLE = 64  #: Rule 12: r stays in R only if the included models survive its entry
+RULE_STAGED = 128  #: Rule 13: stop bounding lambda once the node is pruned anyway
+#: The rules the search runs with (0 = Lemmas 2-4 only, as in stop 9).
+RULES = (
+    RULE_TIE_SHARE | RULE_FIXED_POINT | RULE_COVERAGE | RULE_EXCLUDE_ADDS | RULE_INHERIT
+    | RULE_COMPATIBLE | RULE_STAGED
+)
+
 
 @dataclass(frozen=True)
 class SearchResult:
@@ -79,10 +95,11 @@ class SupportSearch:
     (((1, 1),), True)
     """
 
-    def __init__(self, inst: Instance):
+    def __init__(self, inst: Instance, rules: int = RULES):
         if inst.choice != "hardmax":
             raise ValueError("the support search is for hardmax choice (softmax: use the MILP or enumeration)")
         self.inst = inst
+        self.rules = int(rules)
         self.M, self.K, self.N = inst.n_models, inst.n_types, inst.platforms
         # Tie classes as integers: every comparison of scores below is an exact integer
         # comparison, consistent with game.shares (classes are TIE_TOL-separated, validated).
@@ -124,12 +141,16 @@ class SupportSearch:
         frame_phase = np.zeros(M + 2, dtype=np.int64)
         status = np.zeros(M, dtype=np.int64)  # 0 undecided, 1 included, 2 excluded
         state = np.array([-1, 0], dtype=np.int64)
+        fx = np.zeros(M, dtype=np.int64)
+        fxbeg = np.zeros(M + 2, dtype=np.int64)
+        nfx = np.zeros(M + 2, dtype=np.int64)
+        lamf = np.full(M + 2, -np.inf)
         budget = 64  # nodes per slice: doubled while slices are short, so limits are honoured
         while True:
             t_slice = time.perf_counter()
             finished, nodes, pruned, supports, screened, n_out, full = ker.dfs_binary(
                 state, frame_k, frame_phase, tops, maxws, inc_models, status, in_support, lev, w,
-                N, game.EQ_TOL, self.fp, ENTRY_CANDIDATES, budget, out,
+                N, game.EQ_TOL, self.fp, ENTRY_CANDIDATES, budget, out, self.rules, fx, fxbeg, nfx, lamf,
             )
             if time.perf_counter() - t_slice < 0.05:
                 budget = min(2 * budget, NODES_PER_SLICE)
