@@ -209,6 +209,23 @@ def _lam_lb(d, i, r_to, included, top, inc_models, lev, w, order, N, ncand, buf,
 
 
 @njit(cache=True)
+def _gains(order, i, r_to, w, maxw, buf):
+    """buf[:n] = V's marginal gains sum_t (w[r,t] - maxw[t])+ of r = order[i:r_to] (Lemma 3);
+    returns n."""
+    K = w.shape[1]
+    n = 0
+    for q in range(i, r_to):
+        r = order[q]
+        g = 0.0
+        for t in range(K):
+            if w[r, t] > maxw[t]:
+                g += w[r, t] - maxw[t]
+        buf[n] = g
+        n += 1
+    return n
+
+
+@njit(cache=True)
 def fails(d, i, included, top, maxw, inc_models, lev, w, order, N, eqtol, fp, ncand, buf, buf2, opts, excl_node, lam_in):
     """(fails, r_to, lam): fails is True when no support I + S (S within order[i:], |S| <= N - d)
     can carry an equilibrium in which the d included models are used and the models at
@@ -262,15 +279,7 @@ def fails(d, i, included, top, maxw, inc_models, lev, w, order, N, eqtol, fp, nc
     while True:
         stop = np.inf
         if staged:
-            n = 0
-            for q in range(i, r_to):
-                r = order[q]
-                g = 0.0
-                for t in range(K):
-                    if w[r, t] > maxw[t]:
-                        g += w[r, t] - maxw[t]
-                buf[n] = g
-                n += 1
+            n = _gains(order, i, r_to, w, maxw, buf)
             s3 = (v + _top_sum(buf, n, slots) + fp) / N
             sc = ubcap * (1.0 + 1e-9)
             stop = (s3 if s3 < sc else sc) + eqtol + fp
@@ -293,13 +302,7 @@ def fails(d, i, included, top, maxw, inc_models, lev, w, order, N, eqtol, fp, nc
         nkeep = r_to - i
         gsorted = np.empty(1)
         if opts & 64:
-            for qq in range(i, r_to):
-                r = order[qq]
-                g = 0.0
-                for t in range(K):
-                    if w[r, t] > maxw[t]:
-                        g += w[r, t] - maxw[t]
-                buf[qq - i] = g
+            _gains(order, i, r_to, w, maxw, buf)
             gsorted = -np.sort(-buf[:nkeep])
         while q < r_to:
             r = order[q]
@@ -325,15 +328,7 @@ def fails(d, i, included, top, maxw, inc_models, lev, w, order, N, eqtol, fp, nc
     if (opts & 8) and excl_node and r_to == i:
         return True, 0, lam_raw
     # ---- Lemma 3: N lambda <= sum of utilities <= V(U) <= V(I) + `slots` largest gains.
-    n = 0
-    for q in range(i, r_to):
-        r = order[q]
-        g = 0.0
-        for t in range(K):
-            if w[r, t] > maxw[t]:
-                g += w[r, t] - maxw[t]
-        buf[n] = g
-        n += 1
+    n = _gains(order, i, r_to, w, maxw, buf)
     gsum = _top_sum(buf, n, slots)
     if (opts & 4) and slots > 1:
         c = 0.0
