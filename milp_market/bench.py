@@ -41,7 +41,7 @@ GAMBIT_MAX_CELLS = 200_000  # M^N profiles of the normal form
 class Row:
     """One instance, every method. Times in seconds; ``*_status`` are Status values."""
 
-    family: str  # generator family (FAMILY@logitB under logit choice) or a real instance's name
+    family: str  # generator family spec (parse_family: FAMILY[@mass][@logitB]) or a real instance's name
     M: int
     K: int
     N: int
@@ -103,20 +103,37 @@ def gambit_pure_equilibria(inst):
     return eqs
 
 
-def parse_family(spec: str) -> tuple[str, str, float]:
-    """``specialist`` (hardmax) or ``specialist@logit5`` (logit choice, beta 5): (family, choice, beta)."""
-    base, _, rule = spec.partition("@")
+def parse_family(spec: str) -> tuple[str, str, float, str]:
+    """A family spec, ``FAMILY[@mass][@logitB]``: ``specialist`` (hardmax, score_share),
+    ``specialist@mass`` (mass_share utility), ``specialist@logit5`` (logit choice, beta 5), or
+    both. Returns (family, choice, beta, utility).
+
+    Examples
+    --------
+    >>> parse_family("ties@mass")
+    ('ties', 'hardmax', 1.0, 'mass_share')
+    >>> parse_family("uniform@logit5")
+    ('uniform', 'softmax', 5.0, 'score_share')
+    """
+    base, *rules = spec.split("@")
     if base not in FAMILIES:
         raise InstanceError(f"--families: unknown family {base!r}; choose from {', '.join(FAMILIES)}")
-    if not rule:
-        return base, "hardmax", 1.0
-    try:
-        if not rule.startswith("logit"):
-            raise ValueError
-        beta = float(rule.removeprefix("logit"))
-    except ValueError:
-        raise InstanceError(f"--families: {spec!r}: write logit choice as FAMILY@logitBETA, e.g. specialist@logit5") from None
-    return base, "softmax", beta
+    choice, beta, utility = "hardmax", 1.0, "score_share"
+    for rule in rules:
+        if rule == "mass" and utility == "score_share":
+            utility = "mass_share"
+            continue
+        try:
+            if not rule.startswith("logit") or choice == "softmax":
+                raise ValueError
+            beta = float(rule.removeprefix("logit"))
+        except ValueError:
+            raise InstanceError(
+                f"--families: {spec!r}: write FAMILY, FAMILY@mass (mass_share utility), FAMILY@logitBETA "
+                "(logit choice, e.g. specialist@logit5) or FAMILY@mass@logitBETA"
+            ) from None
+        choice = "softmax"
+    return base, choice, beta, utility
 
 
 def _same(a, b) -> bool:
@@ -238,6 +255,20 @@ def targets(rows, peak_mib) -> list[str]:
         out.append(
             "- At (200,400,12): " + ", ".join(f"{r.family} seed {r.seed} {r.search_status} in {r.search_s:.3g} s" for r in rs) + "."
         )
+    logit = [r for r in rows if "@logit" in r.family]
+    for size, goal in (((20, 40, 5), "faster than enumeration"), ((30, 40, 6), "in under 300 s")):
+        rs = [r for r in logit if (r.M, r.K, r.N) == size]
+        if not rs:
+            continue
+        if size == (20, 40, 5):
+            ok = all(r.milp_status not in ("-", "unknown") and r.milp_s < r.enum_s for r in rs)
+        else:
+            ok = all(_fastest(r) < 300 and (r.milp_status not in ("-", "unknown") or not r.enum_extrapolated) for r in rs)
+        detail = ", ".join(
+            f"{r.family} seed {r.seed}: MILP {r.milp_status} {_fmt_s(r.milp_s)} s, enumeration "
+            f"{'~' if r.enum_extrapolated else ''}{_fmt_s(r.enum_s)} s" for r in rs
+        )
+        out.append(f"- Logit certified at {size} {goal}: {verdict(ok)} ({detail}).")
     cmp_ = [r for r in rows if r.search_s is not None and not r.enum_extrapolated and r.enum_s > 0.1]
     if cmp_:
         worst = max(r.search_s / r.enum_s for r in cmp_)
@@ -402,9 +433,9 @@ def run_benchmarks(args) -> None:
         done += 1
         log(f"  [{done}/{total}] done, {time.perf_counter() - t0:.0f}s elapsed")
     for M, K, N, fam in plan:
-        base, choice, beta = parse_family(fam)
+        base, choice, beta, utility = parse_family(fam)
         for seed in range(args.seeds):
-            inst = generate(base, M, K, N, seed, choice=choice, beta=beta)
+            inst = generate(base, M, K, N, seed, utility=utility, choice=choice, beta=beta)
             run_milp = milp_sizes is None or (M, K, N) in milp_sizes
             rows.append(bench_instance(inst, fam, seed, args.enum_cap, limits[fam], args.search_time_limit, args.confirm_time_limit, log, run_milp))
             done += 1

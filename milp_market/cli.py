@@ -324,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="search vs MILP vs enumeration benchmark; writes reports/benchmarks.md")
     b.add_argument("--out", default="reports/benchmarks.md")
     b.add_argument("--sizes", default="all", help="'all', 'small' or a list like 10x20x3,20x40x5")
-    b.add_argument("--families", default="uniform,ties,specialist", help="comma list; FAMILY@logitB for logit choice with beta B")
+    b.add_argument("--families", default="uniform,ties,specialist", help="comma list; FAMILY@mass for the mass_share utility, FAMILY@logitB for logit choice with beta B")
     b.add_argument("--logit-sizes", default=None, help="sizes for FAMILY@logitB families (default: --sizes)")
     b.add_argument("--milp-sizes", default=None, help="run the full MILP only at these sizes (default: every size)")
     b.add_argument("--seeds", type=int, default=2)
