@@ -82,19 +82,19 @@ def _batch_screen_logit(inst: Instance, C: np.ndarray):
     The entry screen of the hardmax case holds under logit choice too: a platform on j that
     switches to k faces the partition function Z(n - e_j) = Z(n) - exp(beta S_j) <= Z(n), so it
     earns at least k's entry payoff against all of n, sum_t w_kt sigma(beta S_kt - log Z_t(n)).
-    Everything is computed from log Z (shifted by the largest exponent in use), so no exp()
-    overflows for any beta; sigma(x) = (1 + tanh(x / 2)) / 2 is exact and overflow-free.
+    Exponents are beta times score differences from the largest score in use (as in
+    game._logit_partition), so no exp() overflows and no digits are lost for any beta.
     """
     S = inst.scores
     w = game.utility_weights(inst)
-    z = inst.beta * S  # (M, K)
     used = C > 0
-    top = np.where(used[:, :, None], z[None], -np.inf).max(axis=1)  # (P, K)
-    logZ = top + np.log((C[:, :, None] * np.exp(np.minimum(z[None] - top[:, None, :], 0.0))).sum(axis=1))
-    share = np.where(used[:, :, None], np.exp(np.minimum(z[None] - logZ[:, None, :], 0.0)), 0.0)  # (P, M, K)
+    ref = np.where(used[:, :, None], S[None], -np.inf).max(axis=1)  # (P, K)
+    E = game._expgap(inst.beta, np.minimum(S[None] - ref[:, None, :], 0.0))  # (P, M, K), <= 1
+    Z = (C[:, :, None] * E).sum(axis=1)  # (P, K), in [1, N]
+    share = np.where(used[:, :, None], E / Z[:, None, :], 0.0)  # (P, M, K)
     util = (w[None] * share).sum(axis=2)
     welfare = (inst.masses[None, None, :] * C[:, :, None] * share * S[None]).sum(axis=(1, 2))
-    entry = (w[None] * 0.5 * (1.0 + np.tanh(0.5 * (z[None] - logZ[:, None, :])))).sum(axis=2)  # (P, M)
+    entry = (w[None] * game.logit_entry_shares(inst.beta, S[None], ref[:, None, :], Z[:, None, :])).sum(axis=2)  # (P, M)
     min_util = np.where(used, util, np.inf).min(axis=1)
     candidate = min_util >= entry.max(axis=1) - _screen_slack(w)
     return welfare, candidate

@@ -33,19 +33,31 @@ def utility_weights(inst: Instance) -> np.ndarray:
     return np.broadcast_to(inst.masses[None, :], inst.scores.shape).copy()
 
 
-def _log_partition(inst: Instance, counts) -> np.ndarray:
-    """(K,): log sum_i n_i exp(beta S[i,t]) over the platforms in ``counts`` (-inf if none).
+def _logit_partition(inst: Instance, counts) -> tuple[np.ndarray, np.ndarray]:
+    """(ref, Z), both (K,): ref_t = the largest score of t among the models in ``counts``
+    (-inf if none) and Z_t = sum_i n_i exp(beta (S[i,t] - ref_t)), in [1, N] (0 if none).
 
-    Computed around the largest exponent among models in use, so no exp() overflows or
-    underflows to an all-zero sum, whatever beta is.
+    Exponents are formed from score *differences* times beta, never as beta S minus a log
+    partition: at beta 1e13 the latter loses every digit (1e13 has an ulp of 2e-3), which once
+    made welfare exceed the best score and, at 1e16, gave a 2x2 game welfare 1.0 for 0.5.
+    Differences of doubles are exact to one rounding, so every share below is exact to a few
+    ulps for every beta >= 0 (beta times a gap beyond ~745 underflows to 0: the hardmax limit).
     """
     n = np.asarray(counts, dtype=float)
     used = n > 0
-    z = inst.beta * inst.scores
     if not used.any():
-        return np.full(inst.n_types, -np.inf)
-    c = z[used].max(axis=0)
-    return c + np.log((n[used, None] * np.exp(z[used] - c[None, :])).sum(axis=0))
+        return np.full(inst.n_types, -np.inf), np.zeros(inst.n_types)
+    S = inst.scores
+    ref = S[used].max(axis=0)
+    Z = (n[used, None] * _expgap(inst.beta, S[used] - ref[None, :])).sum(axis=0)
+    return ref, Z
+
+
+def _expgap(beta: float, gap: np.ndarray) -> np.ndarray:
+    """exp(beta * gap) for gap <= 0, with 0 * beta = 0 (no inf * 0) and no overflow warnings."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = np.where(gap == 0.0, 0.0, beta * gap)
+    return np.exp(x)
 
 
 def shares(inst: Instance, counts) -> np.ndarray:
@@ -53,15 +65,30 @@ def shares(inst: Instance, counts) -> np.ndarray:
     n = np.asarray(counts, dtype=float)
     used = n > 0
     if inst.choice == "softmax":
-        logZ = _log_partition(inst, n)
+        ref, Z = _logit_partition(inst, n)
         out = np.zeros(inst.scores.shape)
-        out[used] = np.exp(inst.beta * inst.scores[used] - logZ[None, :])
+        out[used] = _expgap(inst.beta, inst.scores[used] - ref[None, :]) / Z[None, :]
         return out
     L = inst.levels  # tie classes: integer comparisons only (Instance.levels)
     top = np.where(used[:, None], L, -1).max(axis=0)
     tied = used[:, None] & (L == top[None, :])
     cnt = (n[:, None] * tied).sum(axis=0)
     return np.where(tied, 1.0 / np.maximum(cnt, 1.0)[None, :], 0.0)
+
+
+def logit_entry_shares(beta: float, scores: np.ndarray, ref: np.ndarray, Z: np.ndarray) -> np.ndarray:
+    """Share of an entrant with ``scores`` (..., K) against platforms whose partition is (ref, Z)
+    (from :func:`_logit_partition`; Z = 0: no opponents, share 1).
+
+    share = e / (e + Z) with e = exp(beta (s - ref)) = sigma(beta (s - ref) - log Z), the
+    logistic function of a difference of moderate numbers (log Z <= log N), evaluated as
+    exp(-logaddexp(0, -x)): exact to a few ulps and overflow-free for every beta.
+    """
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        gap = scores - ref
+        a = np.where(gap == 0.0, 0.0, beta * gap)
+        x = np.where(Z > 0, a - np.log(np.where(Z > 0, Z, 1.0)), np.inf)  # no opponents: share 1
+        return np.exp(-np.logaddexp(0.0, -x))
 
 
 def platform_utilities(inst: Instance, counts) -> np.ndarray:
@@ -86,9 +113,8 @@ def payoffs_against(inst: Instance, opponents) -> np.ndarray:
     o = np.asarray(opponents, dtype=float)
     w = utility_weights(inst)
     if inst.choice == "softmax":
-        z = inst.beta * inst.scores
-        logZ = np.logaddexp(_log_partition(inst, o)[None, :], z)  # the deviator joins the others
-        return (w * np.exp(z - logZ)).sum(axis=1)
+        ref, Z = _logit_partition(inst, o)  # the deviator joins the others
+        return (w * logit_entry_shares(inst.beta, inst.scores, ref[None, :], Z[None, :])).sum(axis=1)
     L = inst.levels
     used = o > 0
     if not used.any():

@@ -99,6 +99,13 @@ class Instance:
         }
 
 
+def _normalized(pi: np.ndarray) -> np.ndarray:
+    """pi / sum(pi) without overflow: scaled by the largest mass first (masses of 1e308 summed
+    to infinity and every welfare printed as 0)."""
+    pi = pi / pi.max()
+    return pi / pi.sum()
+
+
 def make_instance(
     scores,
     masses,
@@ -152,7 +159,7 @@ def make_instance(
         model_names=model_names,
         type_names=type_names,
         scores=S,
-        masses=pi / pi.sum(),
+        masses=_normalized(pi),
         platforms=int(platforms),
         utility=utility,
         choice=choice,
