@@ -66,7 +66,7 @@ class MarketResult:
     def proof(self) -> str:
         """How the status was established."""
         if self.status is Status.UNKNOWN:
-            return "none: a limit was reached"
+            return "none: " + str(self.stats.get("unknown_reason", "a limit was reached"))
         if self.method.endswith("enumerate"):
             return "complete enumeration of all count vectors"
         if self.method.endswith("search+milp"):

@@ -204,7 +204,8 @@ def _certified_social_optimum(inst, so_model, decode, deadline, log):
 
     Under logit choice distinct profiles can have welfare within solver tolerances of each other,
     so the certification is certified_loop's: strictly better profiles are searched for until
-    both configurations agree that none exists.
+    both configurations agree that none exists. Under hardmax, configurations that disagree by
+    more than welfare_tolerance are settled exactly by the max-coverage search.
     """
     if inst.choice == "softmax":
         solvers = (PersistentHighs(PRIMARY, name="primary"), PersistentHighs(CONFIRM, name="confirm"))
@@ -220,15 +221,37 @@ def _certified_social_optimum(inst, so_model, decode, deadline, log):
         if out.status is SolveStatus.OPTIMAL and abs(exact - out.objective * so_model.data.welfare_scale) > 1e-6 * max(1.0, exact):
             raise VerificationError(f"social optimum: MILP welfare {out.objective * so_model.data.welfare_scale} != exact {exact}")
         found.append((out.status is SolveStatus.OPTIMAL, exact, counts))
-    if not found:
-        return None, False
     # Both configurations' optima are certified only to welfare_tolerance; two answers that close
     # agree (a 1e-9 absolute test called near-tied games "not proven", issue #12).
     proven = len(found) == 2 and all(ok for ok, _, _ in found) and abs(found[0][1] - found[1][1]) <= welfare_tolerance(inst)
-    if len(found) == 2 and not proven and log:
-        log(f"social optimum: solver configurations disagree ({found[0][1]} vs {found[1][1]}); not proven")
-    _, _, counts = max(found, key=lambda f: f[1])
-    return counts, proven
+    counts = max(found, key=lambda f: f[1])[2] if found else None
+    if proven:
+        return counts, True
+    if log:
+        why = (f"solver configurations disagree ({found[0][1]} vs {found[1][1]})" if len(found) == 2
+               else "a configuration returned no optimum")
+        log(f"social optimum: {why}; resolving by the exact max-coverage search (search.md, Lemma 5)")
+    return _resolve_social_optimum(inst, found, deadline, log)
+
+
+def _resolve_social_optimum(inst, found, deadline, log):
+    """Settle a hardmax social optimum the two HiGHS configurations did not agree on, by an
+    independent exact method: the max-coverage branch and bound of search.md (Lemma 5), optimal
+    to within TIE_TOL <= welfare_tolerance. A configuration that claimed optimality for a welfare
+    below it by more than the tolerance is a solver error and is reported as such; the answer is
+    the better of both. Proven only when the search completes within the deadline."""
+    from .search import max_coverage
+
+    mc_counts, mc_w, complete = max_coverage(inst, time_limit=_deadline_left(deadline))
+    best = max(found, key=lambda f: f[1]) if found else None
+    if best is not None and best[1] > mc_w + welfare_tolerance(inst) and complete:
+        raise VerificationError(f"social optimum: MILP profile {best[2]} has welfare {best[1]} above the exact max-coverage optimum {mc_w}")
+    if log:
+        claims = ", ".join(f"{w!r}{' (claimed optimal)' if ok else ''}" for ok, w, _ in found) or "none"
+        log(f"social optimum: max-coverage {'proves' if complete else 'stopped at the limit with'} {mc_w!r} (MILP configurations: {claims})")
+    if best is not None and best[1] >= mc_w:
+        return best[2], complete
+    return mc_counts, complete
 
 
 def _better(inst, a, b, maximize, margin=0.0):
@@ -263,6 +286,7 @@ def solve_milp(inst: Instance, time_limit: float | None = None, log: Callable[[s
         return _finish(inst, Status.NO_EQUILIBRIUM, None, None, so_counts, so_proven, "milp", t_start, stats, [best])
     if best.status is not SolveStatus.OPTIMAL:
         ext = Extreme(_summaries(inst, best.counts), best.bound, False)
+        stats["unknown_reason"] = _unknown_reason("the best equilibrium", best.status)
         return _finish(inst, Status.UNKNOWN, ext, None, so_counts, so_proven, "milp", t_start, stats, [best])
     m.obj.sense = pyo.minimize
     worst = certified_loop(inst, m, solvers, deadline, log, "worst")
@@ -273,10 +297,19 @@ def solve_milp(inst: Instance, time_limit: float | None = None, log: Callable[[s
         raise VerificationError("worst-equilibrium MILP infeasible after the best one found an equilibrium")
     if worst.status is not SolveStatus.OPTIMAL:
         worst_ext = Extreme(_summaries(inst, worst.counts or best.counts), worst.bound, False)
+        stats["unknown_reason"] = _unknown_reason("the worst equilibrium", worst.status)
         return _finish(inst, Status.UNKNOWN, best_ext, worst_ext, so_counts, so_proven, "milp", t_start, stats, [best, worst])
     worst_ext = Extreme(_summaries(inst, worst.counts), worst.bound, True)
     status = Status.EQUILIBRIUM if so_proven else Status.UNKNOWN
+    if not so_proven:
+        stats["unknown_reason"] = "the social optimum was not proven before the limit"
     return _finish(inst, status, best_ext, worst_ext, so_counts, so_proven, "milp", t_start, stats, [best, worst])
+
+
+def _unknown_reason(what: str, status: SolveStatus) -> str:
+    if status is SolveStatus.TIME_LIMIT:
+        return f"{what} was not proven before the limit"
+    return f"the solver failed ({status.value}) on {what}"
 
 
 def _finish(inst, status, best, worst, so_counts, so_proven, method, t_start, stats, loops) -> MarketResult:
@@ -367,6 +400,11 @@ def solve_search(inst: Instance, time_limit: float | None = None, log=None, prog
     else:
         best = worst = None
         status = Status.NO_EQUILIBRIUM if res.complete else Status.UNKNOWN
+    if status is Status.UNKNOWN:
+        stats["unknown_reason"] = (
+            "the support search stopped at the limit" if not res.complete
+            else "the social optimum was not proven before the limit"
+        )
     method = "search"
     if confirm is not None and res.complete:
         t0 = time.perf_counter()

@@ -66,3 +66,72 @@ def test_a_wrong_optimum_is_overruled():
     out = certified_loop(inst, m, (ReturnsWorstFirst(inst, worst), PersistentHighs(CONFIRM, name="confirm")))
     assert out.status is SolveStatus.OPTIMAL
     assert abs(out.bound - max(eqs.welfare)) < 1e-9
+
+
+# ---------------------------------------------------------------- social optimum (issue #12)
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import milp_market.solve as solve_mod  # noqa: E402
+from milp_market import make_instance  # noqa: E402
+from milp_market.solve import solve_market  # noqa: E402
+
+
+def test_a_near_tie_tiny_mass_game_is_certified_like_enumeration():
+    # Found by a brute-force checker: a type of mass 6e-9 made the two HiGHS configurations'
+    # social optima differ by ~1e-9 and the answer was `unknown` with "a limit was reached"
+    # after 0.1 s, while enumeration proved an equilibrium.
+    S = np.array([[0.44, 0.42], [0.71, 0.31], [0.51, 0.26], [0.39, 0.53]])
+    inst = make_instance(S, np.array([6e-09, 0.5488746554896139]), 3, utility="mass_share")
+    milp, enum = solve_market(inst, method="milp"), solve_market(inst, method="enumerate")
+    assert milp.status is enum.status
+    assert milp.social_optimum_proven
+    assert milp.social_optimum.welfare == pytest.approx(enum.social_optimum.welfare, abs=1e-9)
+    assert milp.price_of_anarchy == pytest.approx(enum.price_of_anarchy, rel=1e-8)
+
+
+class _SuboptimalSocialOptimum:
+    """Fault injection: the 'primary' configuration claims a one-model placement (model
+    ``worst``) optimal."""
+
+    worst = 0
+
+    def __init__(self, opts, name=""):
+        self.name = name
+        self.real = PersistentHighs(opts, name=name)
+
+    def solve(self, model, time_limit=None):
+        if self.name != "primary" or "social_optimum" not in model.name:
+            return self.real.solve(model, time_limit)
+        d = model.data
+        for j in range(d.M):
+            model.xv[j].fix(int(j == self.worst))
+        try:
+            return self.real.solve(model, time_limit)
+        finally:
+            for j in range(d.M):
+                model.xv[j].unfix()
+
+
+class _NoSocialOptimum(_SuboptimalSocialOptimum):
+    """Fault injection: the 'confirm' configuration fails on the social optimum."""
+
+    def solve(self, model, time_limit=None):
+        if self.name == "confirm" and "social_optimum" in model.name:
+            return SolveOutcome(SolveStatus.ERROR, False, math.nan, math.nan, 0.0)
+        return self.real.solve(model, time_limit)
+
+
+@pytest.mark.parametrize("fault", [_SuboptimalSocialOptimum, _NoSocialOptimum])
+def test_disagreeing_configurations_are_settled_by_the_exact_max_coverage_search(monkeypatch, fault):
+    inst = generate("uniform", 6, 5, 3, 4)
+    enum = solve_market(inst, method="enumerate")
+    monkeypatch.setattr(fault, "worst", int(np.argmin((inst.masses[None, :] * inst.scores).sum(axis=1))))
+    monkeypatch.setattr(solve_mod, "PersistentHighs", fault)
+    logs = []
+    res = solve_market(inst, method="milp", log=logs.append)
+    assert any("max-coverage" in line for line in logs)
+    assert res.status is enum.status
+    assert res.social_optimum_proven
+    assert res.social_optimum.welfare == pytest.approx(enum.social_optimum.welfare, abs=1e-9)

@@ -106,7 +106,7 @@ def test_search_time_limit_gives_unknown_with_verified_incumbents():
     inst = generate("uniform", 60, 100, 8, 0)
     res = solve_search(inst, time_limit=0.5)
     assert res.status is Status.UNKNOWN
-    assert res.proof == "none: a limit was reached"
+    assert res.proof == "none: the support search stopped at the limit"
     for ext in (res.best, res.worst):
         if ext is not None and ext.profile is not None:
             assert game.is_equilibrium(inst, ext.profile.counts) and not ext.proven
