@@ -96,13 +96,13 @@ class MarketResult:
             if ext is not None and ext.profile is not None:
                 d = ext.profile.to_dict(inst)
                 d["proven_optimal"] = ext.proven
-                d["bound"] = ext.bound
+                d["bound"] = _json_num(ext.bound)
                 if self.status is Status.EQUILIBRIUM:
                     out[key] = d
                 else:
                     out[key + "_incumbent"] = d
             elif ext is not None and self.status is Status.UNKNOWN:
-                out[key + "_bound"] = ext.bound
+                out[key + "_bound"] = _json_num(ext.bound)
         if self.social_optimum is not None:
             out["social_optimum"] = {
                 "counts": inst.counts_dict(self.social_optimum.counts),
@@ -126,8 +126,9 @@ def _ratio(a: float, b: float) -> float:
 
 
 def _json_num(x):
-    if x is None:
+    """Strict JSON has no Infinity or NaN: infinity is written "inf" (or "-inf"), NaN null."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
         return None
     if math.isinf(x):
-        return "inf"
+        return "inf" if x > 0 else "-inf"
     return x

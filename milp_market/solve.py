@@ -10,6 +10,7 @@ verified incumbent and the solver's bound; it never becomes ``no_equilibrium``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -494,7 +495,8 @@ def _run_in_child(conn, method, inst, time_limit):
 def race(inst: Instance, time_limit: float | None = None) -> MarketResult:
     """Run the MILP path and the enumeration in two processes; the first *complete* answer wins.
 
-    An ``unknown`` from one side waits for the other side. Both use the same time limit.
+    An ``unknown`` from one side waits for the other side. Both use the same time limit. When
+    both stop at the limit, the answer merges what each proved (:func:`_merge_unknown`).
     """
     import multiprocessing as mp
     from multiprocessing.connection import wait
@@ -507,7 +509,7 @@ def race(inst: Instance, time_limit: float | None = None) -> MarketResult:
         proc.start()
         child.close()
         pending[parent] = (method, proc)
-    fallback = None
+    partial = {}
     try:
         while pending:
             for conn in wait(list(pending)):
@@ -521,12 +523,55 @@ def race(inst: Instance, time_limit: float | None = None) -> MarketResult:
                     raise RuntimeError(f"{method}: {payload}")
                 if payload.status is not Status.UNKNOWN:
                     return payload
-                fallback = fallback or payload
-        return fallback
+                partial[method] = payload
+        return _merge_unknown(inst, partial)
     finally:
         for _, proc in pending.values():
             proc.terminate()
             proc.join(timeout=5)
+
+
+def _merge_unknown(inst: Instance, partial: dict) -> MarketResult:
+    """One ``unknown`` answer from two that stopped at the limit: the better verified incumbent
+    for the best and the worse for the worst equilibrium, the tighter proven bound of each (the
+    enumeration proves none), a proven social optimum over an unproven one, and each child's
+    own statistics under its name (``stats["race"]``)."""
+    if len(partial) == 1:
+        return next(iter(partial.values()))
+    a, b = partial["milp"], partial["enumerate"]
+
+    def pick(key, better):
+        exts = [getattr(r, key) for r in (a, b) if getattr(r, key) is not None and getattr(r, key).profile is not None]
+        if not exts:
+            return getattr(a, key)
+        prof = better(exts, key=lambda e: e.profile.welfare).profile
+        # only the MILP's bound is a proof (its relaxation); the enumeration's is its incumbent
+        m = getattr(a, key)
+        bound = m.bound if m is not None and not math.isnan(m.bound) else (math.inf if key == "best" else 0.0)
+        bound = max(bound, prof.welfare) if key == "best" else min(bound, prof.welfare)
+        return Extreme(prof, bound, False)
+
+    if a.social_optimum_proven or b.social_optimum_proven:
+        src = a if a.social_optimum_proven else b
+        so, so_proven = src.social_optimum, True
+    else:
+        cands = [r.social_optimum for r in (a, b) if r.social_optimum is not None]
+        so, so_proven = (max(cands, key=lambda p: p.welfare) if cands else None), False
+    stats = {
+        "race": {name: {"status": r.status.value, "seconds": round(r.seconds, 4), **r.stats} for name, r in partial.items()},
+        "unknown_reason": "both the MILP and the enumeration stopped at the limit",
+    }
+    return MarketResult(
+        status=Status.UNKNOWN,
+        best=pick("best", max),
+        worst=pick("worst", min),
+        social_optimum=so,
+        social_optimum_proven=so_proven,
+        method="milp|enumerate",
+        seconds=max(a.seconds, b.seconds),
+        verified=a.verified and b.verified,
+        stats=stats,
+    )
 
 
 def choose_method(inst: Instance) -> str:
@@ -549,6 +594,7 @@ def solve_market(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
+    t_start = time.perf_counter()
     chosen = choose_method(inst) if method == "auto" else method
     if chosen == "search":  # SupportSearch refuses logit choice with a ValueError
         res = solve_search(inst, time_limit, log, progress=None, confirm=confirm)
@@ -558,9 +604,11 @@ def solve_market(
         res = race(inst, time_limit)
     else:
         res = solve_enumerate(inst, time_limit, progress)
+    # seconds = this call's wall time, whatever ran (a race's children, a confirmation, ...)
+    changes = {"seconds": time.perf_counter() - t_start}
     if method == "auto":
-        res = MarketResult(**{**res.__dict__, "method": f"auto:{chosen}:{res.method}" if chosen == "race" else f"auto:{res.method}"})
-    return res
+        changes["method"] = f"auto:{chosen}:{res.method}" if chosen == "race" else f"auto:{res.method}"
+    return dataclasses.replace(res, **changes)
 
 
 @dataclass(frozen=True)

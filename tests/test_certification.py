@@ -135,3 +135,32 @@ def test_disagreeing_configurations_are_settled_by_the_exact_max_coverage_search
     assert res.status is enum.status
     assert res.social_optimum_proven
     assert res.social_optimum.welfare == pytest.approx(enum.social_optimum.welfare, abs=1e-9)
+
+
+def test_a_race_that_ends_at_the_limit_merges_what_each_side_proved():
+    import json
+
+    from milp_market import game
+    from milp_market.results import Extreme, MarketResult, Status
+    from milp_market.solve import _merge_unknown
+
+    inst, eqs = _instance_with_equilibria()
+    lo, hi = (eqs.equilibria[i] for i in sorted(range(2), key=lambda i: eqs.welfare[i]))
+    so = game.summarize(inst, eqs.social_optimum)
+
+    def result(best, worst, best_bound, so_proven, method):
+        return MarketResult(
+            Status.UNKNOWN, Extreme(game.summarize(inst, best), best_bound, False),
+            Extreme(game.summarize(inst, worst), math.nan, False), so, so_proven, method, 1.0, True, {"x": method},
+        )
+
+    milp = result(lo, lo, 0.99, True, "milp")  # proved a bound and the social optimum
+    enum = result(hi, lo, game.welfare(inst, hi), False, "enumerate")  # found the better equilibrium
+    out = _merge_unknown(inst, {"milp": milp, "enumerate": enum})
+    assert out.status is Status.UNKNOWN
+    assert out.best.profile.counts == hi and out.best.bound == 0.99  # enumeration's incumbent, MILP's bound
+    assert out.worst.profile.counts == lo
+    assert out.social_optimum_proven
+    assert set(out.stats["race"]) == {"milp", "enumerate"}
+    assert "both" in out.proof
+    json.loads(json.dumps(out.to_dict(inst)), parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
