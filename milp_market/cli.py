@@ -68,7 +68,9 @@ def cmd_solve(args) -> int:
         # A verified equilibrium has regret 0 (up to 1e-9): no search needed, and the answer is
         # exactly 0 rather than the search's tolerance.
         known = res.best.profile.counts if res.best is not None and res.best.profile is not None else None
-        mr = min_regret(inst, time_limit=args.time_limit, known_equilibrium=known)
+        # one deadline for the whole command: the min-regret search gets what the solve left
+        left = None if args.time_limit is None else max(0.0, args.time_limit - res.seconds)
+        mr = min_regret(inst, time_limit=left, known_equilibrium=known)
         out["min_regret"] = mr.to_dict(inst)
     if args.json:
         print(json.dumps(out))
@@ -89,7 +91,9 @@ def cmd_solve(args) -> int:
         so = out["social_optimum"]
         print(f"{'social optimum':18s} {_fmt_counts(so['counts'])}\n{'':18s} welfare {_num(so['welfare'])}")
     print(f"price of anarchy {_num(out['price_of_anarchy'])}   price of stability {_num(out['price_of_stability'])}")
-    if "min_regret" in out:
+    if "min_regret" in out and out["min_regret"]["counts"] is None:
+        print(f"min-regret profile: none found before the limit ({out['min_regret']['status']})")
+    elif "min_regret" in out:
         mr = out["min_regret"]
         print(
             f"min-regret profile {_fmt_counts(mr['counts'])}: epsilon {_num(mr['epsilon'], 6)} "

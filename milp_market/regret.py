@@ -19,10 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import game
+from .deadline import DeadlineReached, hard_deadline
 from .enumeration import count_vectors
 from .formulations.highs import CONFIRM, PRIMARY, PersistentHighs
 from .instance import Instance
-from .results import SolveStatus
+from .results import SolveStatus, _json_num
 from .solve import build_equilibrium, formulation
 
 
@@ -43,9 +44,10 @@ class MinRegretResult:
     def to_dict(self, inst: Instance) -> dict:
         return {
             "status": self.status,
-            "epsilon": self.epsilon,
-            "relative_epsilon": self.relative_epsilon if math.isfinite(self.relative_epsilon) else "inf",
-            "bound": self.bound,
+            # strict JSON: no incumbent gives epsilon inf, written "inf" (results._json_num)
+            "epsilon": _json_num(self.epsilon),
+            "relative_epsilon": _json_num(self.relative_epsilon),
+            "bound": _json_num(self.bound),
             "counts": inst.counts_dict(self.counts) if self.counts is not None else None,
             "method": self.method,
             "seconds": round(self.seconds, 4),
@@ -83,12 +85,29 @@ def min_regret(inst: Instance, time_limit: float | None = None, method: str = "m
     if method == "enumerate":
         return min_regret_enumerate(inst)
     deadline = None if time_limit is None else t0 + time_limit
+    state = {"inc": None, "inc_r": math.inf, "closed": {}}
+    try:
+        with hard_deadline(deadline):  # model build and translation count (milp_market.deadline)
+            _min_regret_loop(inst, deadline, state)
+    except DeadlineReached:
+        pass  # unknown, with the incumbent found so far
+    inc, inc_r, closed = state["inc"], state["inc_r"], state["closed"]
+    bound = min(closed.values()) if closed else 0.0
+    status = "optimal" if inc is not None and len(closed) == 2 else "unknown"
+    return MinRegretResult(
+        status, inc, inc_r, bound, _mean_utility(inst, inc) if inc is not None else math.nan, "milp", time.perf_counter() - t0
+    )
+
+
+def _min_regret_loop(inst: Instance, deadline, state: dict) -> None:
+    """min_regret's certified loop; what it proves is kept in ``state`` (inc, inc_r, closed)
+    as it goes, so that a deadline interrupting it loses nothing already found."""
     m = build_equilibrium(inst, regret=True)
     fm = formulation(inst)
     d = m.data
     tol = max(game.EQ_TOL, 2e-6 * d.scale)  # the rows' slack makes epsilon* up to this optimistic
     inc, inc_r = None, math.inf
-    closed: dict[str, float] = {}  # configuration -> the lower bound with which it closed the gap
+    closed = state["closed"]  # configuration -> the lower bound with which it closed the gap
     # Both solver configurations must close the gap on their own (see solve.certified_loop). A
     # configuration that calls the model infeasible before any incumbent exists is wrong (every
     # profile fits the rows with epsilon = its own regret): HiGHS has done so under PRIMARY, so
@@ -120,6 +139,7 @@ def min_regret(inst: Instance, time_limit: float | None = None, method: str = "m
             r = game.max_regret(inst, n)
             if r < inc_r:
                 inc, inc_r = n, r
+                state.update(inc=inc, inc_r=inc_r)
             if inc_r <= bound + tol:
                 gap_closed = True
                 break
@@ -129,8 +149,3 @@ def min_regret(inst: Instance, time_limit: float | None = None, method: str = "m
             closed[solver.name] = bound
         elif stopped:
             break
-    bound = min(closed.values()) if closed else 0.0
-    status = "optimal" if inc is not None and len(closed) == 2 else "unknown"
-    return MinRegretResult(
-        status, inc, inc_r, bound, _mean_utility(inst, inc) if inc is not None else math.nan, "milp", time.perf_counter() - t0
-    )

@@ -23,6 +23,7 @@ from .enumeration import enumerate_profiles
 from .formulations import equilibrium as eqf
 from .formulations import logit as lgf
 from .formulations import social_optimum as sof
+from .deadline import DeadlineReached, hard_deadline
 from .formulations.highs import CONFIRM, PRIMARY, PersistentHighs
 from .instance import Instance
 from .results import Extreme, MarketResult, SolveStatus, Status
@@ -265,13 +266,31 @@ def _summaries(inst, counts):
 
 
 def solve_milp(inst: Instance, time_limit: float | None = None, log: Callable[[str], None] | None = None) -> MarketResult:
+    """The full answer by the MILPs (formulations/equilibrium.md or logit.md, social_optimum.md),
+    every claim reproduced by two HiGHS configurations (:func:`certified_loop`). Model builds
+    count against ``time_limit`` (:mod:`milp_market.deadline`): past it, the answer is
+    ``unknown`` with what was proven by then."""
     t_start = time.perf_counter()
     deadline = None if time_limit is None else t_start + time_limit
+    known: dict = {}
+    try:
+        with hard_deadline(deadline):
+            return _solve_milp(inst, deadline, log, t_start, known)
+    except DeadlineReached:
+        if log:
+            log("MILP: the time limit was reached in Python work (model build or translation)")
+        best = known.get("best")
+        stats = {"unknown_reason": "the limit was reached while building or solving the MILPs"}
+        return _finish(inst, Status.UNKNOWN, best, known.get("worst"), known.get("so_counts"), known.get("so_proven", False),
+                       "milp", t_start, stats, [])
 
+
+def _solve_milp(inst, deadline, log, t_start, known) -> MarketResult:
     t0 = time.perf_counter()
     so_model, so_decode = build_social_optimum(inst)
     so_build = time.perf_counter() - t0
     so_counts, so_proven = _certified_social_optimum(inst, so_model, so_decode, deadline, log)
+    known.update(so_counts=so_counts, so_proven=so_proven)
 
     t0 = time.perf_counter()
     m = build_equilibrium(inst, "max")
@@ -289,6 +308,7 @@ def solve_milp(inst: Instance, time_limit: float | None = None, log: Callable[[s
         ext = Extreme(_summaries(inst, best.counts), best.bound, False)
         stats["unknown_reason"] = _unknown_reason("the best equilibrium", best.status)
         return _finish(inst, Status.UNKNOWN, ext, None, so_counts, so_proven, "milp", t_start, stats, [best])
+    known["best"] = Extreme(_summaries(inst, best.counts), best.bound, True)
     m.obj.sense = pyo.minimize
     worst = certified_loop(inst, m, solvers, deadline, log, "worst")
     stats["variables"] = m.nvariables()
@@ -359,9 +379,13 @@ def solve_enumerate(inst: Instance, time_limit: float | None = None, progress=No
         worst = Extreme(game.summarize(inst, res.equilibria[iw]), res.welfare[iw], res.complete)
         status = Status.EQUILIBRIUM if res.complete else Status.UNKNOWN
         stats["equilibria"] = len(res.equilibria)
+        if not res.complete:
+            stats["unknown_reason"] = "the enumeration stopped at the limit"
         return _finish(inst, status, best, worst, res.social_optimum, so_proven, "enumerate", t_start, stats, [])
     status = Status.NO_EQUILIBRIUM if res.complete else Status.UNKNOWN
     stats["equilibria"] = 0
+    if not res.complete:
+        stats["unknown_reason"] = "the enumeration stopped at the limit"
     return _finish(inst, status, None, None, res.social_optimum, so_proven, "enumerate", t_start, stats, [])
 
 

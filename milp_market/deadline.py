@@ -1,0 +1,84 @@
+"""One wall-clock deadline for a whole command, including the Python work HiGHS cannot see.
+
+HiGHS honours its own ``time_limit``, and the enumeration and the support search check the clock
+between slices. What none of them can interrupt is Python work between solves: building a
+Pyomo model, and Pyomo's translation of it into HiGHS on the first solve (12 s for a logit model
+at 30 models x 30 types x 6 platforms, measured in issue #12, where a 5 s limit took 42 s).
+:func:`hard_deadline` arms a SIGALRM timer at ``deadline + SLACK`` that raises
+:class:`DeadlineReached` in whatever Python code is running; the MILP paths catch it and answer
+``unknown`` with what they had proven. The stated slack of a ``--time-limit`` is therefore SLACK
+plus the time of one uninterruptible C call (a HiGHS solve ends at its own limit; a numpy
+operation is short).
+
+Only the main thread of a process can take signals: elsewhere (Dask worker threads) and on
+platforms without ``setitimer`` the guard does nothing and the limits are the solvers' own.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from contextlib import contextmanager
+
+#: Seconds past the deadline at which Python work is interrupted (the solvers stop at the
+#: deadline itself; this covers the work after their last check).
+SLACK = 0.5
+
+
+class DeadlineReached(BaseException):
+    """Raised inside the guarded block when the deadline plus SLACK has passed. A
+    BaseException, like KeyboardInterrupt, so that library code's ``except Exception`` (Pyomo
+    logs "Rule failed" there) lets it through."""
+
+
+@contextmanager
+def hard_deadline(deadline: float | None, slack: float = SLACK):
+    """Interrupt the block with :class:`DeadlineReached` at ``deadline + slack``
+    (``time.perf_counter()`` seconds); ``None`` means no deadline.
+
+    Examples
+    --------
+    >>> import time
+    >>> try:
+    ...     with hard_deadline(time.perf_counter() + 0.05, slack=0.0):
+    ...         while True:
+    ...             pass
+    ... except DeadlineReached:
+    ...     print("stopped")
+    stopped
+    """
+    usable = (
+        deadline is not None
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+        and signal.getitimer(signal.ITIMER_REAL)[0] == 0.0  # never override an outer guard
+    )
+    if not usable:
+        yield
+        return
+
+    def _raise(signum, frame):
+        raise DeadlineReached()
+
+    previous = signal.signal(signal.SIGALRM, _raise)
+    # handler filters see the records of every pyomo.* logger (a logger's own filters do not)
+    handlers = list(logging.getLogger("pyomo").handlers) + list(logging.getLogger().handlers)
+    for h in handlers:
+        h.addFilter(_quiet_deadline)
+    signal.setitimer(signal.ITIMER_REAL, max(deadline + slack - time.perf_counter(), 1e-3))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0.0)
+        signal.signal(signal.SIGALRM, previous)
+        for h in handlers:
+            h.removeFilter(_quiet_deadline)
+
+
+def _quiet_deadline(record: logging.LogRecord) -> bool:
+    """Drop Pyomo's "Constructing component ... failed: DeadlineReached" record: Pyomo logs an
+    exception in a component's construction before re-raising it, and writes its log to
+    stdout, which would break ``--json``. The interruption is reported by the caller."""
+    return "DeadlineReached" not in record.getMessage()
