@@ -145,7 +145,9 @@ class SupportSearch:
         fxbeg = np.zeros(M + 2, dtype=np.int64)
         nfx = np.zeros(M + 2, dtype=np.int64)
         lamf = np.full(M + 2, -np.inf)
-        budget = 64  # nodes per slice: doubled while slices are short, so limits are honoured
+        # nodes per slice: from 1 (a node costs O(M K) and more: 0.2 s at M = 20,000), doubled
+        # while slices take under 0.05 s, so the limit is honoured on any pool size
+        budget = 1
         while True:
             t_slice = time.perf_counter()
             finished, nodes, pruned, supports, screened, n_out, full = ker.dfs_binary(
@@ -227,16 +229,19 @@ def max_coverage(inst: Instance, time_limit: float | None = None) -> tuple[tuple
     M, N = ww.shape[0], inst.platforms
     # Lemma 5(a): a model whose welfare weights another model matches or beats on every type
     # (the earlier one, on exact equality) is never needed.
+    # A dominator matches or beats j everywhere, so its row sum is >= j's (rounding is
+    # monotone): in the order (decreasing sum, then index) it comes first, and an exact copy
+    # with a smaller index too. Checking each model against the ones before it, vectorized, is
+    # O(M^2 K / 2); the reduction is optional, so past a quarter of the limit the rest are kept.
+    order = np.lexsort((np.arange(M), -ww.sum(axis=1)))
     keep = []
-    for j in range(M):
-        dominated = False
-        for i in range(M):
-            if i != j and np.all(ww[i] >= ww[j]) and (np.any(ww[i] > ww[j]) or i < j):
-                dominated = True
-                break
-        if not dominated:
-            keep.append(j)
-    cand = np.array(sorted(keep, key=lambda j: (-ww[j].sum(), j)), dtype=np.int64)
+    for pos, j in enumerate(order):
+        if time_limit is not None and pos % 64 == 0 and time.perf_counter() - t0 > time_limit / 4:
+            keep.extend(int(x) for x in order[pos:])
+            break
+        if pos == 0 or not np.any(np.all(ww[order[:pos]] >= ww[j][None, :], axis=1)):
+            keep.append(int(j))
+    cand = np.array(keep, dtype=np.int64)  # already in decreasing solo welfare
     # Incumbent: the best single model (every welfare may be 0, when no model gains anything).
     best = {"v": float(ww[cand[0]].sum()), "U": [int(cand[0])]}
     nodes = [0]
