@@ -254,14 +254,36 @@ def cmd_entry(args) -> int:
     return 0
 
 
+def cmd_analyze(args) -> int:
+    from .analyze import analyze, format_analysis
+
+    inst = load_instance(args.instance)
+    check = None
+    if args.set:
+        names = [x.strip() for x in args.set.split(",")]
+        unknown = [x for x in names if x not in inst.model_names]
+        if unknown:
+            raise InstanceError(f"--set: unknown model {unknown[0]!r}; known: {', '.join(inst.model_names)}")
+        if len(set(names)) != len(names) or len(names) != inst.platforms:
+            raise InstanceError(f"--set: give {inst.platforms} distinct models (one per platform), comma-separated")
+        check = [inst.model_names.index(x) for x in names]
+    res = analyze(inst, check)
+    if args.json:
+        print(json.dumps(res.to_dict(inst)))
+        return 0
+    print(_header(inst))
+    print(format_analysis(inst, res))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="milp-market", description="Exact market games among generative-model platforms.")
+    p = _Parser(prog="milp-market", description="Exact market games among generative-model platforms.")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("solve", help="existence, best/worst equilibrium, social optimum, PoA/PoS")
     s.add_argument("instance")
     s.add_argument("--json", action="store_true", help="print one JSON object")
-    s.add_argument("--time-limit", type=float, default=None, metavar="S", help="seconds; reaching it gives 'unknown'")
+    s.add_argument("--time-limit", type=_seconds, default=None, metavar="S", help="seconds; reaching it gives 'unknown'")
     s.add_argument(
         "--method",
         choices=["auto", "search", "milp", "enumerate"],
@@ -292,24 +314,31 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("instance")
     d.add_argument("--json", action="store_true")
     d.add_argument("--start", help="comma-separated model names, one per platform (default: random)")
-    d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--max-steps", type=int, default=100_000)
+    d.add_argument("--seed", type=_nonnegative_int, default=0)
+    d.add_argument("--max-steps", type=_positive_int, default=100_000)
     d.set_defaults(func=cmd_dynamics)
 
     n = sub.add_parser("entry", help="strategic entry: the new model's optimal score profile (hardmax)")
     n.add_argument("instance", help="instance JSON with an \"entrant\" section")
     n.add_argument("--json", action="store_true", help="print one JSON object")
     n.add_argument("--compare", action="store_true", help="also run the baselines (proxy, clone, random search)")
-    n.add_argument("--time-limit", type=float, default=None, metavar="S", help="seconds; reaching it gives 'unknown'")
+    n.add_argument("--time-limit", type=_seconds, default=None, metavar="S", help="seconds; reaching it gives 'unknown'")
     n.set_defaults(func=cmd_entry)
+
+    a = sub.add_parser("analyze", help="the paper's T and Delta, and the closed-form conditions (formulations/conditions.md)")
+    a.add_argument("instance")
+    a.add_argument("--json", action="store_true", help="print one JSON object")
+    a.add_argument("--set", default=None, metavar="A,B,C", help="N distinct models: is one platform on each an equilibrium? (default: the N T-leaders)")
+    a.set_defaults(func=cmd_analyze)
 
     c = sub.add_parser("import-csv", help="turn a CSV score table into an instance file")
     c.add_argument("scores", help="CSV: rows = models (first column = name), columns = user types")
-    c.add_argument("--masses", help="CSV with columns user_type,mass (default: uniform)")
-    c.add_argument("--mass-row", help="name of a row of the score table that holds the masses")
-    c.add_argument("--platforms", type=int, required=True)
+    masses = c.add_mutually_exclusive_group()
+    masses.add_argument("--masses", help="CSV with columns user_type,mass (default: uniform)")
+    masses.add_argument("--mass-row", help="name of a row of the score table that holds the masses")
+    c.add_argument("--platforms", type=_platforms, required=True)
     c.add_argument("--name", default=None)
-    c.add_argument("--out", required=True, help="instance JSON to write")
+    c.add_argument("--out", type=_out_file, required=True, help="instance JSON to write")
     c.set_defaults(func=cmd_import_csv)
 
     w = sub.add_parser("sweep", help="solve a grid of instances on Dask; tidy CSV and plots")
