@@ -19,12 +19,27 @@ Points run on a local Dask cluster (processes, one solver thread each) unless ``
 an existing one. Each finished point is appended to ``results.csv`` at once, so a re-run skips the
 points already there. A point that fails (bad input, solver error) or times out is recorded with
 its status and message and does not stop the sweep.
+
+Crash safety: each row is one physical line (newlines inside fields become spaces), appended by a
+single ``write()`` of the complete line and fsynced, so a crash loses at most the row being
+written. On resume a torn row (a last line without its newline, or any line that does not parse
+into the right number of fields) is dropped, with one line on stderr, and its point is solved
+again; an empty ``results.csv`` counts as no rows. The local cluster runs in a helper process of
+its own session, so a Ctrl-C reaches only the sweep, which ends the cluster (the CLI then prints one
+line and exits 130).
 """
 
 from __future__ import annotations
 
+import csv as _csv
+import io
 import itertools
 import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -136,44 +151,214 @@ def solve_point(spec: dict, p: dict) -> dict:
     return row
 
 
+def _one_line(value):
+    """A CSV field that cannot break the one-row-one-line rule (see the module docstring)."""
+    if isinstance(value, str):
+        return " ".join(value.splitlines())
+    return value
+
+
+def _row_line(row: dict) -> bytes:
+    """One complete CSV line (ending in a newline) for a row, in ``COLUMNS`` order."""
+    import pandas as pd
+
+    frame = pd.DataFrame([{c: _one_line(row.get(c)) for c in COLUMNS}], columns=COLUMNS)
+    return frame.to_csv(header=False, index=False, lineterminator="\n").encode()
+
+
+def _header_line() -> bytes:
+    buf = io.StringIO()
+    _csv.writer(buf, lineterminator="\n").writerow(COLUMNS)
+    return buf.getvalue().encode()
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write ``path`` via a temporary file in the same folder and ``os.replace``: all or nothing."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".milp-market-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _append_line(path: Path, line: bytes) -> None:
+    """Append one complete line by a single ``write()``, then fsync: a crash tears at most this line."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        n = os.write(fd, line)
+        while n < len(line):  # a short write (disk full, signal): finish the line
+            n += os.write(fd, line[n:])
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def prepare_results(path: Path) -> None:
+    """Make ``results.csv`` a header plus whole rows before a (re)run.
+
+    A missing or empty file gets the header. A torn row (a last line without its newline, or a line
+    that does not parse into ``len(COLUMNS)`` fields, e.g. a torn line that an older version
+    appended the next row to) is dropped, saying so in one line on stderr; the file is rewritten via
+    a temporary file. A first line that is not this version's header is bad input.
+    """
+    data = path.read_bytes() if path.exists() else b""
+    if not data.strip():
+        replace_file(path, _header_line())
+        return
+    problems = []
+    cut = data.rfind(b"\n") + 1
+    if cut < len(data):
+        n_lines = data.count(b"\n") + 1
+        problems.append(f"line {n_lines} (no newline: torn by an interrupted write)")
+        data = data[:cut]
+    lines = data.decode("utf-8", errors="replace").splitlines(keepends=True)
+    if not lines:  # only a torn header
+        lines = [_header_line().decode()]
+    if lines[0] != _header_line().decode():
+        raise InstanceError(
+            f"{path}: the first line is not the header of a sweep results table "
+            f"({', '.join(COLUMNS[:3])}, ...); move the file away or fix it"
+        )
+    kept = [lines[0]]
+    for i, line in enumerate(lines[1:], start=2):
+        try:
+            ok = len(next(_csv.reader([line]))) == len(COLUMNS)
+        except (_csv.Error, StopIteration):
+            ok = False
+        if ok:
+            kept.append(line)
+        else:
+            problems.append(f"line {i} (wrong number of fields)")
+    if problems:
+        print(
+            f"sweep: {path}: dropped {len(problems)} torn row(s): {'; '.join(problems)}; those points will be solved again",
+            file=sys.stderr,
+            flush=True,
+        )
+        replace_file(path, "".join(kept).encode())
+
+
+def _serve_local_cluster(workers: int) -> None:
+    """The helper process of a local sweep: run a LocalCluster until stdin closes.
+
+    Writes the scheduler address on the stdout it was given, then points its own stdout at its
+    stderr, so that worker output can never fill a pipe nobody reads.
+    """
+    from dask.distributed import LocalCluster
+
+    report = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    report.write(cluster.scheduler_address + "\n")
+    report.close()
+    sys.stdin.read()  # until the sweep closes the pipe, or dies
+    cluster.close()
+
+
+class _LocalCluster:
+    """A local Dask cluster in a helper process with a session of its own.
+
+    A terminal's Ctrl-C goes to every process of the foreground group; the helper and its workers
+    are outside it, so only the sweep sees the interrupt, and then ends them with SIGTERM (the
+    multiprocessing resource tracker ignores it and cleans up). Their log goes to a temporary file,
+    relayed to stderr after a normal run and dropped after an interrupted one.
+    """
+
+    def __init__(self, workers: int):
+        self.log = tempfile.TemporaryFile()
+        code = f"from milp_market.sweep import _serve_local_cluster; _serve_local_cluster({int(workers)})"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            start_new_session=True,
+        )
+
+    def address(self) -> str:
+        line = self.proc.stdout.readline().decode().strip()
+        self.proc.stdout.close()
+        if not line:
+            self.proc.wait()
+            self.log.seek(0)
+            last = (self.log.read().decode(errors="replace").strip().splitlines() or ["no message"])[-1]
+            raise RuntimeError(f"the local Dask cluster did not start ({last})")
+        return line
+
+    def close(self, interrupted: bool) -> None:
+        if interrupted:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        else:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10 if interrupted else 60)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        if not interrupted:
+            self.log.seek(0)
+            text = self.log.read().decode(errors="replace")
+            if text.strip():
+                sys.stderr.write(text)
+        self.log.close()
+
+
 def run_sweep(spec_path, scheduler: str | None = None, workers: int = 2, progress: bool = True):
     """Run (or resume) a sweep; returns the results as a pandas DataFrame."""
     import pandas as pd
 
     spec = load_spec(spec_path)
     out = Path(spec["out"])
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise InstanceError(f"{spec_path}: out = {str(out)!r} is a file; give a folder for results.csv and the plots")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InstanceError(f"{spec_path}: cannot create out = {str(out)!r} ({exc.strerror or exc})") from None
     csv = out / "results.csv"
-    done = set(pd.read_csv(csv)["point"].astype(str)) if csv.exists() else set()
+    if csv.is_dir():
+        raise InstanceError(f"{csv}: is a folder; the sweep writes its results table there")
+    prepare_results(csv)
+    done = set(pd.read_csv(csv, usecols=["point"], dtype=str)["point"])
     todo = [p for p in points(spec) if p["point"] not in done]
     if todo:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import Client, as_completed
 
-        cluster = None
-        if scheduler:
-            client = Client(scheduler)
-        else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-            client = Client(cluster)
+        cluster = client = bar = None
+        interrupted = False
         try:
+            if scheduler:
+                client = Client(scheduler)
+            else:
+                cluster = _LocalCluster(workers)
+                client = Client(cluster.address())
             futures = [client.submit(solve_point, spec, p, pure=False) for p in todo]
-            bar = None
             if progress:
                 from tqdm import tqdm
 
                 bar = tqdm(total=len(futures), desc=f"sweep {spec.get('name', out.name)}", unit="point")
             for fut in as_completed(futures):
-                row = fut.result()
-                frame = pd.DataFrame([row], columns=COLUMNS)
-                frame.to_csv(csv, mode="a", header=not csv.exists(), index=False)
+                _append_line(csv, _row_line(fut.result()))
                 if bar:
                     bar.update(1)
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
+        finally:
             if bar:
                 bar.close()
-        finally:
-            client.close()
+            if client is not None:
+                client.close()
             if cluster is not None:
-                cluster.close()
+                cluster.close(interrupted)
     table = pd.read_csv(csv)
     _plots(table, spec, out)
     return table
@@ -203,5 +388,7 @@ def _plots(table, spec, out: Path) -> None:
         for ax in axes:
             ax.set_xlabel(axis)
         fig.tight_layout()
-        fig.savefig(out / f"by_{axis}.png", dpi=100)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100)
         plt.close(fig)
+        replace_file(out / f"by_{axis}.png", buf.getvalue())
