@@ -1,11 +1,51 @@
-"""milp_market: exact market games among generative-model platforms, solved as MILPs.
+"""milp_market: exact market games among generative-model platforms.
 
-Four rooms: ``instance`` (data, validation), ``game`` / ``enumeration`` / ``dynamics`` (exact
-semantics), ``formulations`` (Pyomo model builders, one module per MILP), and the interfaces
-(``solve`` orchestration, ``cli``).
+The rooms: ``instance`` (data, validation), ``game`` / ``enumeration`` / ``dynamics`` (exact
+semantics), ``search`` and ``formulations`` (the exact methods: support search, one module per
+MILP), ``solve`` (certification and orchestration), ``analyze`` (the paper's closed forms), and
+the interfaces (``cli``, ``report``, ``sweep``, ``bench``).
+
+The notebook entry points are re-exported here (loaded on first use, so that ``import
+milp_market`` stays light):
+
+Examples
+--------
+>>> import numpy as np
+>>> import milp_market as mm
+>>> inst = mm.make_instance(np.array([[1.0, 0.9], [0.5, 0.5]]), np.array([0.5, 0.5]), 3)
+>>> res = mm.solve_market(inst)
+>>> res.status.value, res.best.profile.counts
+('equilibrium', (3, 0))
+>>> mm.support_search(inst).equilibria
+((3, 0),)
 """
 
 from .instance import Instance, InstanceError, load_instance, make_instance
 
-__all__ = ["Instance", "InstanceError", "load_instance", "make_instance"]
 __version__ = "0.1.0"
+
+_LAZY = {
+    "solve_market": ("solve", "solve_market"),
+    "VerificationError": ("solve", "VerificationError"),
+    "MarketResult": ("results", "MarketResult"),
+    "Status": ("results", "Status"),
+    "support_search": ("search", "support_search"),
+    "SupportSearch": ("search", "SupportSearch"),
+    "enumerate_profiles": ("enumeration", "enumerate_profiles"),
+    "min_regret": ("regret", "min_regret"),
+    "generate": ("generators", "generate"),
+    "best_response_dynamics": ("dynamics", "best_response_dynamics"),
+}
+
+__all__ = ["Instance", "InstanceError", "load_instance", "make_instance", *_LAZY]
+
+
+def __getattr__(name):  # PEP 562: import the heavy modules (Pyomo, numba) only when asked
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(f".{module}", __name__), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

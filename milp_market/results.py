@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from .game import ProfileSummary
@@ -48,7 +48,41 @@ class MarketResult:
     method: str
     seconds: float
     verified: bool
-    stats: dict
+    stats: dict = field(repr=False)
+    #: the instance answered (for names in ``to_dict`` and ``repr``); not part of equality
+    instance: Instance | None = field(default=None, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        """One line a notebook can read: status, proof method, extremes with welfare, PoA/PoS.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from milp_market import make_instance, solve_market
+        >>> inst = make_instance(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0.5, 0.5]), 2, model_names=["a", "b"])
+        >>> solve_market(inst, method="enumerate")  # doctest: +ELLIPSIS
+        MarketResult(status='equilibrium', method='enumerate', best={a: 1, b: 1} W=1, worst={a: 1, b: 1} W=1, social_optimum={a: 1, b: 1} W=1 (proven), PoA=1, PoS=1, seconds=...)
+        """
+        names = self.instance.model_names if self.instance is not None else None
+
+        def prof(p):
+            if p is None:
+                return "None"
+            used = [(names[j] if names else str(j), c) for j, c in enumerate(p.counts) if c > 0]
+            return "{" + ", ".join(f"{n}: {c}" for n, c in used) + "}" + f" W={p.welfare:.6g}"
+
+        parts = [f"status={self.status.value!r}", f"method={self.method!r}"]
+        for key in ("best", "worst"):
+            ext = getattr(self, key)
+            if ext is not None and ext.profile is not None:
+                parts.append(f"{key}={prof(ext.profile)}" + ("" if ext.proven else f" (incumbent; bound {ext.bound:.6g})"))
+        if self.social_optimum is not None:
+            parts.append(f"social_optimum={prof(self.social_optimum)}" + (" (proven)" if self.social_optimum_proven else " (not proven)"))
+        for key, v in (("PoA", self.price_of_anarchy), ("PoS", self.price_of_stability)):
+            if v is not None:
+                parts.append(f"{key}={v:.6g}")
+        parts.append(f"seconds={self.seconds:.3g}")
+        return "MarketResult(" + ", ".join(parts) + ")"
 
     @property
     def price_of_anarchy(self) -> float | None:
@@ -89,7 +123,12 @@ class MarketResult:
             return True
         return None
 
-    def to_dict(self, inst: Instance) -> dict:
+    def to_dict(self, inst: Instance | None = None) -> dict:
+        """The answer as a strict-JSON-ready dict (the CLI's ``--json``); ``inst`` defaults to
+        the instance the result was computed for."""
+        inst = inst if inst is not None else self.instance
+        if inst is None:
+            raise ValueError("to_dict needs the instance (this result was built without one)")
         out = {"instance": inst.name, "status": self.status.value, "equilibrium_exists": self.equilibrium_exists}
         for key in ("best", "worst"):
             ext = getattr(self, key)

@@ -364,6 +364,7 @@ def _finish(inst, status, best, worst, so_counts, so_proven, method, t_start, st
         seconds=time.perf_counter() - t_start,
         verified=verified,
         stats=stats,
+        instance=inst,
     )
 
 
@@ -595,6 +596,7 @@ def _merge_unknown(inst: Instance, partial: dict) -> MarketResult:
         seconds=max(a.seconds, b.seconds),
         verified=a.verified and b.verified,
         stats=stats,
+        instance=inst,
     )
 
 
