@@ -22,6 +22,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from . import game
+from .deadline import DeadlineReached, hard_deadline
 from .enumeration import enumerate_profiles
 from .formulations import entry as ef
 from .formulations.highs import CONFIRM, PRIMARY, PersistentHighs
@@ -422,7 +423,13 @@ def solve_entry(inst: Instance, entrant: Entrant, time_limit: float | None = Non
                   f"{ef.DELTA:g} position margin of an incumbent level without equaling it")
         return EntryResult(EntryStatus.INFEASIBLE, None, math.nan, reason, time.perf_counter() - t_start, {})
     t0 = time.perf_counter()
-    m = ef.build_entry_model(inst, entrant.feasible, entrant.objective, entrant.selection)
+    try:
+        # the build (one binary per post-entry profile) counts against the limit (milp_market.deadline)
+        with hard_deadline(deadline):
+            m = ef.build_entry_model(inst, entrant.feasible, entrant.objective, entrant.selection)
+    except DeadlineReached:
+        return EntryResult(EntryStatus.UNKNOWN, None, math.nan, "time limit reached while building the model",
+                           time.perf_counter() - t_start, {"build_seconds": round(time.perf_counter() - t0, 4)})
     d = m.data
     stats = {"post_entry_profiles": len(d.profiles), "eligible_candidates": len(m.Q), "build_seconds": round(time.perf_counter() - t0, 4)}
     pairs = [

@@ -652,8 +652,6 @@ def all_equilibria_milp(inst: Instance, cap: int | None = None, time_limit: floa
     """
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
-    m = build_equilibrium(inst, "max")
-    solvers = (PersistentHighs(PRIMARY, name="primary"), PersistentHighs(CONFIRM, name="confirm"))
     found: list[tuple[int, ...]] = []
 
     def done(status):
@@ -662,6 +660,16 @@ def all_equilibria_milp(inst: Instance, cap: int | None = None, time_limit: floa
         ordered = sorted(found, key=lambda n: -game.welfare(inst, n))
         return AllEquilibria(status, tuple(ordered), time.perf_counter() - t0)
 
+    try:
+        with hard_deadline(deadline):  # the model build counts (milp_market.deadline)
+            return _all_equilibria_rounds(inst, cap, deadline, log, found, done)
+    except DeadlineReached:
+        return done("time_limit")
+
+
+def _all_equilibria_rounds(inst, cap, deadline, log, found, done) -> AllEquilibria:
+    m = build_equilibrium(inst, "max")
+    solvers = (PersistentHighs(PRIMARY, name="primary"), PersistentHighs(CONFIRM, name="confirm"))
     while True:
         if cap is not None and len(found) >= cap:
             return done("cap_reached")

@@ -71,3 +71,13 @@ def test_text_output_when_min_regret_found_nothing(slow_logit, tmp_path, capsys)
     code = main(["solve", str(path), "--method", "enumerate", "--approximate", "--time-limit", "1"])
     out = capsys.readouterr().out
     assert code == 0 and "status: unknown" in out and "min-regret" in out
+
+
+def test_listing_every_equilibrium_by_milp_stops_at_the_limit(slow_logit):
+    from milp_market.solve import all_equilibria_milp
+
+    t0 = time.perf_counter()
+    res = all_equilibria_milp(slow_logit, time_limit=LIMIT)
+    assert time.perf_counter() - t0 < LIMIT + SLACK
+    assert res.status == "time_limit"
+    assert all(game.is_equilibrium(slow_logit, n) for n in res.equilibria)
