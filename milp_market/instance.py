@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +20,13 @@ import numpy as np
 #: Two scores for the same user type are tied when they differ by at most this much.
 TIE_TOL = 1e-9
 
+#: The largest number of platforms N an instance may have. Not a property of the game: a limit of this
+#: tool, checked when an instance is built, before any model. The search, the enumeration and the MILP
+#: build tables and bounds that grow with N, and the time limit is checked only between their steps:
+#: the 6-model CIFAR-10 market takes 10-15 s at N = 1,000 and does not return within a minute at
+#: N = 10,000 even with a 20 s time limit. Every shipped instance has N <= 4, the benchmarks N <= 20.
+MAX_PLATFORMS = 1000
+
 CHOICE_RULES = ("hardmax", "softmax")
 UTILITIES = ("score_share", "mass_share")
 
@@ -27,7 +35,32 @@ class InstanceError(ValueError):
     """An instance file or table is malformed; the message says where and how to fix it."""
 
 
-@dataclass(frozen=True)
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict = 2, 40, 40, 4, 4
+
+
+def _show(value) -> str:
+    """A short one-line repr of a bad value for an error message (plain numbers, no numpy types)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return repr(value)  # reprlib would round
+    return _REPR.repr(value)
+
+
+def platforms_error(value) -> str | None:
+    """Why ``value`` is not a valid number of platforms N (None when it is)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        return f"platforms must be an integer >= 1 and <= {MAX_PLATFORMS:,} (got {_show(value)})"
+    if value > MAX_PLATFORMS:
+        return (
+            f"platforms must be an integer >= 1 and <= {MAX_PLATFORMS:,} (got {_show(value)}); {MAX_PLATFORMS:,} is this "
+            f"tool's limit (instance.MAX_PLATFORMS; README, \"Instance format\"): solve time grows with N"
+        )
+    return None
+
+
+@dataclass(frozen=True, eq=False)
 class Instance:
     """A market game: M models, K user types with masses, N identical platforms.
 
@@ -56,6 +89,102 @@ class Instance:
     def __post_init__(self) -> None:
         self.scores.setflags(write=False)
         self.masses.setflags(write=False)
+
+    def _key(self) -> tuple:
+        return (
+            self.name, self.model_names, self.type_names, self.scores.shape, self.scores.tobytes(),
+            self.masses.tobytes(), self.platforms, self.utility, self.choice, self.beta, self.description,
+        )
+
+    def __eq__(self, other) -> bool:
+        """Same game and data, compared exactly (``extra``, e.g. an entrant section, aside).
+
+        Examples
+        --------
+        >>> a = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2)
+        >>> a == make_instance([[1.0, 0.0], [0.0, 1.0]], [1, 1], 2), a == make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 3)
+        (True, False)
+        >>> len({a, make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2)})
+        1
+        """
+        if not isinstance(other, Instance):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    @classmethod
+    def from_dataframe(
+        cls, scores, masses=None, platforms: int = 2, choice="hardmax", utility: str = "score_share", name=None,
+        description: str = "",
+    ) -> "Instance":
+        """An instance from a pandas DataFrame: models as the index, user types as columns.
+
+        Parameters
+        ----------
+        scores : pandas.DataFrame
+            ``scores.loc[model, user_type]`` >= 0; index and columns are the names.
+        masses : pandas.Series, dict, sequence or None
+            Keyed like the columns (a Series or dict) or in column order (a sequence); None
+            for uniform masses. Normalized to sum 1.
+        platforms : int
+            N, the number of platforms.
+        choice : ``"hardmax"``, ``"softmax"`` or ``{"rule": "softmax", "beta": b}``.
+        utility : ``"score_share"`` or ``"mass_share"``.
+        name : str, optional
+            Defaults to the DataFrame's ``name`` attribute, else ``"dataframe"``.
+
+        The same validation and one-line :class:`InstanceError` messages as the JSON loader.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"code": [0.9, 0.4], "chat": [0.5, 0.8]}, index=["a", "b"])
+        >>> inst = Instance.from_dataframe(df, masses={"code": 3, "chat": 1}, platforms=2)
+        >>> inst.model_names, inst.type_names, inst.masses.tolist()
+        (('a', 'b'), ('code', 'chat'), [0.75, 0.25])
+        >>> Instance.from_dataframe(df, choice={"rule": "softmax", "beta": 5}).beta
+        5.0
+        """
+        import pandas as pd
+
+        where = f"DataFrame {name!r}" if name else "DataFrame"
+        if not isinstance(scores, pd.DataFrame):
+            raise InstanceError(f"{where}: scores must be a pandas DataFrame (models as the index, user types as columns)")
+        models = [str(x) for x in scores.index]
+        types = [str(x) for x in scores.columns]
+        try:
+            S = scores.to_numpy(dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise InstanceError(f"{where}: every score must be a number ({exc})") from None
+        if masses is None:
+            pi = np.ones(len(types))
+        elif isinstance(masses, (pd.Series, dict)):
+            m = dict(masses.items()) if isinstance(masses, pd.Series) else dict(masses)
+            m = {str(k): v for k, v in m.items()}
+            missing = [t for t in types if t not in m]
+            extra = [k for k in m if k not in types]
+            if missing or extra:
+                raise InstanceError(
+                    f"{where}: masses must be keyed like the columns"
+                    + (f"; no mass for {missing[0]!r}" if missing else f"; unknown user type {extra[0]!r}")
+                )
+            pi = [_number(_py(m[t]), f"{where}: mass of {t!r}") for t in types]
+        else:
+            pi = [_number(_py(v), f"{where}: masses[{i}]") for i, v in enumerate(masses)]
+        rule, beta = choice, 1.0
+        if isinstance(choice, dict):
+            rule = choice.get("rule")
+            if "beta" in choice:
+                beta = _number(_py(choice["beta"]), f"{where}: choice.beta")
+        if not isinstance(rule, str):
+            raise InstanceError(f"{where}: choice must be 'hardmax', 'softmax' or {{'rule': ..., 'beta': ...}}")
+        label = name if name is not None else (getattr(scores, "name", None) or "dataframe")
+        return make_instance(
+            S, pi, platforms, model_names=models, type_names=types, name=str(label), utility=utility,
+            choice=rule, beta=beta, description=description, source=where,
+        )
 
     @cached_property
     def levels(self) -> np.ndarray:
@@ -126,8 +255,8 @@ def make_instance(
     try:
         S = np.array(scores, dtype=float)
         pi = np.array(masses, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise InstanceError(f"{where}: scores and masses must be numbers ({exc})") from None
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InstanceError(f"{where}: scores and masses must be finite numbers ({exc})") from None
     if S.ndim != 2 or S.shape[0] == 0:
         raise InstanceError(f"{where}: models: the pool is empty; give at least one model")
     M, K = S.shape
@@ -137,23 +266,26 @@ def make_instance(
         raise InstanceError(f"{where}: models: scores must be finite numbers (found NaN or infinity)")
     if np.any(S < 0):
         j, t = map(int, np.argwhere(S < 0)[0])
-        raise InstanceError(f"{where}: models[{j}].scores[{t}] = {S[j, t]} is negative; scores must be >= 0")
+        raise InstanceError(f"{where}: models[{j}].scores[{t}] = {_show(S[j, t])} is negative; scores must be >= 0")
     if not np.all(np.isfinite(pi)) or np.any(pi <= 0):
         raise InstanceError(f"{where}: user_types: every mass must be a positive finite number")
-    if isinstance(platforms, bool) or not isinstance(platforms, (int, np.integer)) or platforms < 1:
-        raise InstanceError(f"{where}: platforms must be an integer >= 1 (got {platforms!r})")
+    if (why := platforms_error(platforms)) is not None:
+        raise InstanceError(f"{where}: {why}")
     model_names = tuple(model_names) if model_names is not None else tuple(f"m{j}" for j in range(M))
     type_names = tuple(type_names) if type_names is not None else tuple(f"t{t}" for t in range(K))
     _check_names(model_names, M, "models", where)
     _check_names(type_names, K, "user_types", where)
     if utility not in UTILITIES:
-        raise InstanceError(f"{where}: utility must be one of {', '.join(UTILITIES)} (got {utility!r})")
+        raise InstanceError(f"{where}: utility must be one of {', '.join(UTILITIES)} (got {_show(utility)})")
     if choice not in CHOICE_RULES:
-        raise InstanceError(f"{where}: choice.rule must be one of {', '.join(CHOICE_RULES)} (got {choice!r})")
-    if choice == "softmax" and (not math.isfinite(beta) or beta < 0):
-        raise InstanceError(f"{where}: choice.beta must be a finite number >= 0 (got {beta!r})")
+        raise InstanceError(f"{where}: choice.rule must be one of {', '.join(CHOICE_RULES)} (got {_show(choice)})")
+    if isinstance(beta, bool) or not isinstance(beta, (int, float, np.number)) or not math.isfinite(beta) or beta < 0:
+        raise InstanceError(f"{where}: choice.beta must be a finite number >= 0 (got {_show(beta)})")
     if choice == "hardmax":
         _check_unambiguous_ties(S, type_names, where)
+    with np.errstate(over="ignore"):
+        if not np.isfinite(pi.sum()):  # huge masses: scale first so that the sum does not overflow
+            pi = pi / pi.max()
     return Instance(
         name=str(name),
         model_names=model_names,
@@ -174,11 +306,11 @@ def _check_names(names, n, field_name, where):
         raise InstanceError(f"{where}: {field_name}: {len(names)} names for {n} entries")
     for nm in names:
         if not isinstance(nm, str) or not nm:
-            raise InstanceError(f"{where}: {field_name}: every entry needs a non-empty string name (got {nm!r})")
+            raise InstanceError(f"{where}: {field_name}: every entry needs a non-empty string name (got {_show(nm)})")
     seen = set()
     for nm in names:
         if nm in seen:
-            raise InstanceError(f"{where}: {field_name}: duplicate name {nm!r}; names must be unique")
+            raise InstanceError(f"{where}: {field_name}: duplicate name {_show(nm)}; names must be unique")
         seen.add(nm)
 
 
@@ -195,7 +327,7 @@ def _check_unambiguous_ties(S: np.ndarray, type_names, where) -> None:
                 start = i
             elif col[i] - col[start] > TIE_TOL:
                 raise InstanceError(
-                    f"{where}: user type {type_names[t]!r}: scores {col[start]!r} .. {col[i]!r} form a chain of "
+                    f"{where}: user type {type_names[t]!r}: scores {_show(col[start])} .. {_show(col[i])} form a chain of "
                     f"near-ties wider than {TIE_TOL}; round these scores so that ties are unambiguous"
                 )
 
@@ -206,14 +338,13 @@ def _check_unambiguous_ties(S: np.ndarray, type_names, where) -> None:
 def load_instance(path) -> Instance:
     """Read an instance JSON file (see README, "Instance format")."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise InstanceError(f"{path}: cannot read file ({exc.strerror or exc})") from None
+    text = _read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InstanceError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise InstanceError(f"{path}: JSON nested too deeply; an instance needs only a few levels") from None
     return instance_from_dict(data, source=str(path))
 
 
@@ -242,39 +373,51 @@ def instance_from_dict(data: Any, source: str = "<dict>") -> Instance:
         if not isinstance(mdl, dict) or "name" not in mdl or "scores" not in mdl:
             raise InstanceError(f"{where}: models[{j}] must be an object with \"name\" and \"scores\"")
         model_names.append(mdl["name"])
-        rows.append(_score_row(mdl["scores"], type_names, f"{where}: models[{j}] ({mdl['name']!r}).scores"))
+        rows.append(_score_row(mdl["scores"], type_names, f"{where}: models[{j}] ({_show(mdl['name'])}).scores"))
     choice = data.get("choice", {"rule": "hardmax"})
     if isinstance(choice, str):
         choice = {"rule": choice}
     if not isinstance(choice, dict) or "rule" not in choice:
         raise InstanceError(f"{where}: choice must be an object like {{\"rule\": \"hardmax\"}}")
-    beta = choice.get("beta", 1.0)
-    if choice["rule"] == "softmax":
-        if "beta" not in choice:
-            raise InstanceError(f"{where}: choice.beta is required for the softmax rule")
-        beta = _number(beta, f"{where}: choice.beta")
+    if choice["rule"] == "softmax" and "beta" not in choice:
+        raise InstanceError(f"{where}: choice.beta is required for the softmax rule")
+    beta = _number(choice.get("beta", 1.0), f"{where}: choice.beta")
     platforms = data["platforms"]
+    name = data.get("name", Path(source).stem)
+    if not isinstance(name, str) or not name:
+        raise InstanceError(f"{where}: name must be a non-empty string (got {_show(name)})")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise InstanceError(f"{where}: description must be a string of free text (got {_show(description)})")
     extra = {k: data[k] for k in ("entrant",) if k in data}
     return make_instance(
         rows,
         masses,
         platforms,
-        name=data.get("name", Path(source).stem),
+        name=name,
         model_names=model_names,
         type_names=type_names,
         utility=data.get("utility", "score_share"),
         choice=choice["rule"],
         beta=float(beta),
-        description=data.get("description", ""),
+        description=description,
         source=where,
         extra=extra,
     )
 
 
+def _py(value):
+    """A numpy scalar as the Python number it holds (pandas hands out numpy scalars)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _number(value, what) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InstanceError(f"{what} must be a number (got {value!r})")
-    return float(value)
+        raise InstanceError(f"{what} must be a number (got {_show(value)})")
+    try:
+        return float(value)
+    except OverflowError:  # an integer literal beyond the float range
+        raise InstanceError(f"{what} must be a finite number (got an integer of {len(str(value))} digits)") from None
 
 
 def _score_row(scores, type_names, what) -> list[float]:
@@ -286,7 +429,7 @@ def _score_row(scores, type_names, what) -> list[float]:
     if isinstance(scores, dict):
         unknown = [k for k in scores if k not in type_names]
         if unknown:
-            raise InstanceError(f"{what}: unknown user type {unknown[0]!r}; known: {', '.join(type_names)}")
+            raise InstanceError(f"{what}: unknown user type {_show(unknown[0])}; known: {', '.join(type_names)}")
         missing = [t for t in type_names if t not in scores]
         if missing:
             raise InstanceError(f"{what}: no score for user type {missing[0]!r}")
@@ -302,44 +445,108 @@ def load_csv_instance(scores_csv, masses_csv=None, *, mass_column=None, platform
     """Import a score table: rows are models (first column = model name), columns are user types.
 
     Masses come from ``masses_csv`` (columns ``user_type,mass``), or from a row of the score table
-    named ``mass_column`` (e.g. ``"mass"``), or are uniform.
+    named ``mass_column`` (e.g. ``"mass"``), or are uniform. Column names must be unique and every
+    cell a number; errors name the file, the line and the column.
     """
-    import pandas as pd
-
+    if type(scores_csv).__name__ == "DataFrame":  # a notebook's table: Instance.from_dataframe
+        return Instance.from_dataframe(scores_csv, masses_csv, platforms=platforms, name=name)
     where = str(scores_csv)
-    try:
-        table = pd.read_csv(scores_csv, index_col=0)
-    except Exception as exc:  # pandas raises many types for unreadable files
-        raise InstanceError(f"{where}: cannot read CSV ({exc})") from None
+    if masses_csv is not None and mass_column is not None:
+        raise InstanceError(f"{where}: masses come from a masses CSV or from a row of the table, not both; give one")
+    rows = _csv_rows(scores_csv)
+    if not rows:
+        raise InstanceError(f"{where}: the file is empty; expected a header row (model, user types...)")
+    (_, header), body = rows[0], rows[1:]
+    type_names = header[1:]
+    for k, col in enumerate(type_names, start=2):
+        if not col.strip():
+            raise InstanceError(f"{where}: column {k} of the header has no user-type name")
+        if type_names.index(col) + 2 != k:
+            raise InstanceError(f"{where}: column name {col!r} appears twice (columns {type_names.index(col) + 2} and {k}); user types must be unique")
+    masses = None
     if mass_column is not None:
-        if mass_column not in table.index:
+        found = [(line, r) for line, r in body if r[0] == mass_column]
+        if not found:
             raise InstanceError(f"{where}: no row named {mass_column!r} holding the masses")
-        masses = table.loc[mass_column].to_numpy(dtype=float)
-        table = table.drop(index=mass_column)
+        if len(found) > 1:
+            raise InstanceError(f"{where}: {len(found)} rows named {mass_column!r}; keep one row of masses")
+        (line, mrow), = found
+        _check_width(where, line, mrow, header)
+        masses = [_cell(c, f"{where} line {line}, column {t!r} (mass row)") for t, c in zip(type_names, mrow[1:])]
+        body = [(ln, r) for ln, r in body if r[0] != mass_column]
     elif masses_csv is not None:
-        try:
-            mt = pd.read_csv(masses_csv)
-        except Exception as exc:
-            raise InstanceError(f"{masses_csv}: cannot read CSV ({exc})") from None
-        if list(mt.columns[:2]) != ["user_type", "mass"]:
-            raise InstanceError(f"{masses_csv}: expected columns user_type,mass")
-        lookup = dict(zip(mt["user_type"].astype(str), mt["mass"]))
-        missing = [c for c in table.columns if c not in lookup]
-        if missing:
-            raise InstanceError(f"{masses_csv}: no mass for user type {missing[0]!r}")
-        masses = np.array([lookup[c] for c in table.columns], dtype=float)
-    else:
-        masses = np.ones(table.shape[1])
-    try:
-        S = table.to_numpy(dtype=float)
-    except ValueError:
-        raise InstanceError(f"{where}: every score cell must be a number") from None
+        masses = _csv_masses(masses_csv, type_names)
+    model_names, S = [], []
+    for line, r in body:
+        _check_width(where, line, r, header)
+        if not r[0].strip():
+            raise InstanceError(f"{where} line {line}: the first cell (model name) is empty")
+        model_names.append(r[0])
+        S.append([_cell(c, f"{where} line {line}, column {t!r} (model {r[0]!r})") for t, c in zip(type_names, r[1:])])
     return make_instance(
-        S,
-        masses,
+        np.array(S, dtype=float).reshape(len(S), len(type_names)),
+        np.ones(len(type_names)) if masses is None else masses,
         platforms,
         name=name or Path(where).stem,
-        model_names=[str(i) for i in table.index],
-        type_names=[str(c) for c in table.columns],
+        model_names=model_names,
+        type_names=type_names,
         source=where,
     )
+
+
+def _read_text(path) -> str:
+    """A file's text, decoded as UTF-8 (a byte-order mark is allowed); one-line errors."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise InstanceError(f"{path}: cannot read file ({exc.strerror or exc})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InstanceError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save the file as UTF-8") from None
+
+
+def _csv_rows(path) -> list[tuple[int, list[str]]]:
+    """(line number, cells) of every non-blank row of a CSV file."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(_read_text(path), newline=""))
+    rows = []
+    try:
+        for r in reader:
+            if any(c.strip() for c in r):
+                rows.append((reader.line_num, r))
+    except csv.Error as exc:
+        raise InstanceError(f"{path} line {reader.line_num}: malformed CSV ({exc})") from None
+    return rows
+
+
+def _check_width(where, line, row, header) -> None:
+    if len(row) != len(header):
+        raise InstanceError(f"{where} line {line}: {len(row)} cells, the header has {len(header)}; give one cell per column")
+
+
+def _cell(text: str, what: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise InstanceError(f"{what}: {_show(text)} is not a number; every cell must be a number") from None
+
+
+def _csv_masses(path, type_names) -> list[float]:
+    """Masses from a CSV with columns ``user_type,mass``, in ``type_names`` order."""
+    rows = _csv_rows(path)
+    if not rows or [c.strip() for c in rows[0][1][:2]] != ["user_type", "mass"]:
+        raise InstanceError(f"{path}: expected columns user_type,mass")
+    lookup = {}
+    for line, r in rows[1:]:
+        if len(r) < 2:
+            raise InstanceError(f"{path} line {line}: expected user_type,mass")
+        if r[0] in lookup:
+            raise InstanceError(f"{path} line {line}: user type {r[0]!r} appears twice; give one mass per user type")
+        lookup[r[0]] = _cell(r[1], f"{path} line {line}, mass of user type {r[0]!r}")
+    missing = [t for t in type_names if t not in lookup]
+    if missing:
+        raise InstanceError(f"{path}: no mass for user type {missing[0]!r}")
+    return [lookup[t] for t in type_names]
