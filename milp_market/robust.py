@@ -1,0 +1,893 @@
+"""Equilibria under score uncertainty: exact robustness certificates (formulations/robust.md).
+
+An *uncertain instance* gives every score an interval ``[lower[j, t], upper[j, t]]`` around its
+nominal value. A profile (count vector) is *robust* when it is a pure equilibrium for every score
+matrix of the box (hardmax choice, ties exact: see below). :func:`certify` decides it exactly:
+
+- for a fixed deviation (a platform on j switching to k) the gain is a sum over user types of
+  terms that each depend on one column of scores only, and the box is a product over types, so
+  the worst case over the box is the sum of per-type worst cases (formulations/robust.md,
+  Lemma 1);
+- the worst case of one type is a sweep over the top score ``v`` of the opponents: the structure
+  (who is tied at the top, whether j and k are above, tied or below) is constant between finitely
+  many breakpoints, and inside a piece the term is linear in ``v`` (Lemmas 2-3);
+- the profile is robust iff no deviation's worst case exceeds ``game.EQ_TOL``; otherwise a witness
+  matrix inside the box is built from the worst case and re-checked by :func:`game.is_equilibrium`
+  on an :class:`Instance` made from it.
+
+Ties. Scores of one type are compared exactly: a matrix of the box counts when any two scores of a
+type are equal (a tie) or more than ``TIE_TOL`` apart, which is where the evaluator's tie classes
+are sets of equal scores (formulations/robust.md, "Ties"). Hence nominal scores closer than
+``TIE_TOL`` must be equal (:func:`make_uncertain` says so otherwise).
+
+:func:`robust_fraction` finds, by bisection, the largest factor f in [0, 1] such that the profile
+stays robust when every interval is shrunk around its nominal score to f times its width on each
+side. Logit choice is not supported (an :class:`InstanceError`).
+
+Examples
+--------
+>>> import numpy as np
+>>> from milp_market.instance import make_instance
+>>> nominal = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2, model_names=["A", "B"])
+>>> unc = make_uncertain(nominal, lower=[[0.8, 0.0], [0.0, 0.8]], upper=[[1.0, 0.2], [0.2, 1.0]])
+>>> res = certify(unc, (1, 1))          # each platform keeps its own type on the whole box
+>>> res.robust, res.robust_fraction
+(True, 1.0)
+>>> wide = make_uncertain(nominal, lower=[[0.2, 0.0], [0.0, 0.2]], upper=[[1.0, 0.9], [0.9, 1.0]])
+>>> res = certify(wide, (1, 1))
+>>> res.robust, res.witness.platform_model, res.witness.deviation_to, round(res.witness.gain, 4)
+(False, 0, 1, 0.475)
+>>> res.robust_fraction_bracket[0] <= 0.4 < res.robust_fraction_bracket[1]
+True
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import game
+from .game import EQ_TOL
+from .instance import TIE_TOL, Instance, InstanceError, instance_from_dict, make_instance
+
+#: Bisection stops when the bracket of the robust fraction is at most this wide (14 halvings).
+FRACTION_PRECISION = 1e-4
+
+_D = TIE_TOL  # "strictly above / below" means more than TIE_TOL apart (formulations/robust.md, "Ties")
+_STATUSES = ("above", "tied", "below")
+
+
+# ----------------------------------------------------------------------------- uncertain instances
+
+
+@dataclass(frozen=True)
+class UncertainInstance:
+    """A market game whose scores are only known to lie in intervals.
+
+    Attributes
+    ----------
+    nominal : Instance
+        The game at the nominal scores (hardmax or logit; only hardmax can be analyzed).
+    lower, upper : (M, K) arrays
+        ``lower <= nominal.scores <= upper``, all finite and >= 0; a zero-width interval pins a score.
+    source : str
+        Where the data came from (file name), for error messages.
+    """
+
+    nominal: Instance
+    lower: np.ndarray
+    upper: np.ndarray
+    source: str = "<arrays>"
+
+    def __post_init__(self) -> None:
+        self.lower.setflags(write=False)
+        self.upper.setflags(write=False)
+
+    def box(self, fraction: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """The intervals shrunk around the nominal scores to ``fraction`` of their width on each side.
+
+        ``fraction`` 1 gives the intervals themselves, 0 the nominal scores; in between,
+        ``nominal - f (nominal - lower)`` and ``nominal + f (upper - nominal)``, clipped into the
+        full intervals (so boxes grow with f).
+        """
+        S = self.nominal.scores
+        if fraction >= 1.0:
+            return np.array(self.lower), np.array(self.upper)
+        if fraction <= 0.0:
+            return np.array(S), np.array(S)
+        lo = np.clip(S - fraction * (S - self.lower), self.lower, S)
+        hi = np.clip(S + fraction * (self.upper - S), S, self.upper)
+        return lo, hi
+
+    def with_scores(self, scores, name: str | None = None) -> Instance:
+        """The nominal game with another score matrix, validated like any instance."""
+        n = self.nominal
+        return make_instance(
+            scores,
+            n.masses,
+            n.platforms,
+            name=name or n.name,
+            model_names=n.model_names,
+            type_names=n.type_names,
+            utility=n.utility,
+            choice=n.choice,
+            beta=n.beta,
+            description=n.description,
+            source=self.source,
+        )
+
+    def to_json_dict(self) -> dict:
+        """The instance JSON with ``lower`` and ``upper`` beside each model's ``scores``."""
+        d = self.nominal.to_json_dict()
+        for j, mdl in enumerate(d["models"]):
+            if np.any(self.lower[j] != self.nominal.scores[j]):
+                mdl["lower"] = [float(x) for x in self.lower[j]]
+            if np.any(self.upper[j] != self.nominal.scores[j]):
+                mdl["upper"] = [float(x) for x in self.upper[j]]
+        return d
+
+
+def make_uncertain(nominal: Instance, lower=None, upper=None, source: str = "<arrays>") -> UncertainInstance:
+    """Validate bounds around ``nominal`` and build an :class:`UncertainInstance`.
+
+    ``lower`` / ``upper`` default to the nominal scores (zero width). Bounds must be finite,
+    >= 0, and ``lower <= nominal <= upper``. Nominal scores of one user type must be equal or more
+    than ``TIE_TOL`` apart (ties are exact in the uncertain game; formulations/robust.md, "Ties").
+
+    Raises
+    ------
+    InstanceError
+        One line naming the source, the model, the user type and the fix.
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> nominal = make_instance([[0.5, 0.2]], [1, 1], 1, model_names=["A"], type_names=["a", "b"])
+    >>> make_uncertain(nominal, upper=[[0.7, 0.2]]).upper.tolist()
+    [[0.7, 0.2]]
+    >>> make_uncertain(nominal, lower=[[0.6, 0.2]])
+    Traceback (most recent call last):
+    ...
+    milp_market.instance.InstanceError: <arrays>: models[0] ('A').lower['a'] = 0.6 is above the nominal score 0.5; need lower <= scores <= upper
+    """
+    S = nominal.scores
+    bounds = {}
+    for key, given in (("lower", lower), ("upper", upper)):
+        if given is None:
+            bounds[key] = np.array(S)
+            continue
+        try:
+            B = np.array(given, dtype=float)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise InstanceError(f"{source}: {key} bounds must be finite numbers ({exc})") from None
+        if B.shape != S.shape:
+            raise InstanceError(f"{source}: {key} bounds have shape {B.shape}; need one per model and user type {S.shape}")
+        bounds[key] = B
+    for key in ("lower", "upper"):
+        B = bounds[key]
+        for j, t in np.argwhere(~np.isfinite(B) | (B < 0)):
+            what = _where(nominal, source, j, key, t)
+            raise InstanceError(f"{what} = {_num(B[j, t])} must be a finite number >= 0")
+    for j, t in np.argwhere(bounds["lower"] > S):
+        raise InstanceError(
+            f"{_where(nominal, source, j, 'lower', t)} = {_num(bounds['lower'][j, t])} is above the nominal score "
+            f"{_num(S[j, t])}; need lower <= scores <= upper"
+        )
+    for j, t in np.argwhere(bounds["upper"] < S):
+        raise InstanceError(
+            f"{_where(nominal, source, j, 'upper', t)} = {_num(bounds['upper'][j, t])} is below the nominal score "
+            f"{_num(S[j, t])}; need lower <= scores <= upper"
+        )
+    for t in range(S.shape[1]):
+        col = np.unique(S[:, t])
+        gaps = np.diff(col)
+        if np.any(gaps <= _D):
+            i = int(np.argmax(gaps <= _D))
+            raise InstanceError(
+                f"{source}: user type {nominal.type_names[t]!r}: nominal scores {_num(col[i])} and {_num(col[i + 1])} are "
+                f"closer than {_D} but not equal; ties are exact under uncertainty (formulations/robust.md): make them "
+                f"equal or round them"
+            )
+    return UncertainInstance(nominal=nominal, lower=bounds["lower"], upper=bounds["upper"], source=source)
+
+
+def _num(x) -> str:
+    return repr(float(x))
+
+
+def _where(nominal: Instance, source: str, j, key: str, t) -> str:
+    return f"{source}: models[{int(j)}] ({nominal.model_names[int(j)]!r}).{key}[{nominal.type_names[int(t)]!r}]"
+
+
+def uncertain_from_dict(data: Any, source: str = "<dict>") -> UncertainInstance:
+    """Parse an instance dict whose models may carry ``lower`` and ``upper`` beside ``scores``.
+
+    Each bound has the form of ``scores`` (a list in ``user_types`` order or an object keyed by
+    user-type name); a model without them has a zero-width interval. The nominal instance is
+    parsed by :func:`instance.instance_from_dict` (with the bounds removed).
+    """
+    if not isinstance(data, dict):
+        raise InstanceError(f"{source}: the top level must be a JSON object")
+    stripped = copy.copy(data)
+    models = data.get("models")
+    if isinstance(models, list):
+        stripped["models"] = [
+            {k: v for k, v in m.items() if k not in ("lower", "upper")} if isinstance(m, dict) else m for m in models
+        ]
+    nominal = instance_from_dict(stripped, source=source)
+    lower, upper = np.array(nominal.scores), np.array(nominal.scores)
+    for j, mdl in enumerate(models):
+        for key, B in (("lower", lower), ("upper", upper)):
+            if key in mdl:
+                B[j] = _bound_row(mdl[key], nominal.type_names, f"{source}: models[{j}] ({mdl['name']!r}).{key}")
+    return make_uncertain(nominal, lower, upper, source=source)
+
+
+def _bound_row(row, type_names, what) -> list[float]:
+    K = len(type_names)
+    if isinstance(row, list):
+        if len(row) != K:
+            raise InstanceError(f"{what}: {len(row)} bounds for {K} user types; give one per user type, in order")
+        items = [(f"{what}[{t}]", x) for t, x in enumerate(row)]
+    elif isinstance(row, dict):
+        unknown = [k for k in row if k not in type_names]
+        if unknown:
+            raise InstanceError(f"{what}: unknown user type {unknown[0]!r}; known: {', '.join(type_names)}")
+        missing = [t for t in type_names if t not in row]
+        if missing:
+            raise InstanceError(f"{what}: no bound for user type {missing[0]!r}")
+        items = [(f"{what}[{t!r}]", row[t]) for t in type_names]
+    else:
+        raise InstanceError(f"{what} must be a list (user_types order) or an object keyed by user-type name, like scores")
+    out = []
+    for label, x in items:
+        if isinstance(x, bool) or not isinstance(x, (int, float)):
+            raise InstanceError(f"{label} must be a number (got {x!r})")
+        try:
+            out.append(float(x))
+        except OverflowError:
+            raise InstanceError(f"{label} must be a finite number") from None
+    return out
+
+
+def load_uncertain_instance(path) -> UncertainInstance:
+    """Read an instance JSON file whose models may carry ``lower`` / ``upper`` (README, "robust")."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InstanceError(f"{path}: cannot read file ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InstanceError(f"{path}: not UTF-8 text (byte at offset {exc.start}); save the file as UTF-8") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InstanceError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise InstanceError(f"{path}: JSON nested too deeply; an instance needs only a few levels") from None
+    return uncertain_from_dict(data, source=str(path))
+
+
+def winprob(ratings, reference):
+    """The rating-to-score transform of the LMArena instances (scripts/build_instances.py):
+    the win probability against a reference rating, ``1 / (1 + 10 ** ((reference - rating) / 400))``.
+
+    Increasing in the rating, so a rating interval ``R +/- h`` maps to the score interval
+    ``[winprob(R - h), winprob(R + h)]``, which contains ``winprob(R)``.
+
+    Examples
+    --------
+    >>> float(winprob(1400.0, 1400.0)), round(float(winprob(1500.0, 1400.0)), 4)
+    (0.5, 0.6401)
+    """
+    return 1.0 / (1.0 + 10.0 ** ((np.asarray(reference, dtype=float) - np.asarray(ratings, dtype=float)) / 400.0))
+
+
+def score_intervals_from_ratings(ratings, halfwidths, reference, decimals: int = 6):
+    """(lower, nominal, upper) scores from ratings and 95% half-widths through :func:`winprob`.
+
+    Every array is rounded to ``decimals`` (as the shipped instances are); rounding is monotone,
+    so ``lower <= nominal <= upper`` holds after it.
+
+    Examples
+    --------
+    >>> lo, nom, up = score_intervals_from_ratings([[1450.0]], [[10.0]], [1400.0])
+    >>> lo.tolist(), nom.tolist(), up.tolist()
+    ([[0.557312]], [[0.571463]], [[0.585499]])
+    """
+    R = np.asarray(ratings, dtype=float)
+    H = np.asarray(halfwidths, dtype=float)
+    if np.any(~np.isfinite(H)) or np.any(H < 0):
+        raise InstanceError("half-widths must be finite numbers >= 0")
+    ref = np.asarray(reference, dtype=float)
+    return tuple(np.round(winprob(x, ref), decimals) for x in (R - H, R, R + H))
+
+
+# ----------------------------------------------------------------------------- per-type worst case
+
+
+@dataclass(frozen=True)
+class _Case:
+    """The worst case of one user type for one deviation (formulations/robust.md, Lemma 3).
+
+    ``value`` is the supremum of the type's gain term, reached with the opponents' top score at
+    ``top`` (``side`` 0) or on the open piece next to ``top`` on ``side`` (-1 below, +1 above),
+    where the term is linear in the top score with slope ``slope``; ``gap`` is the piece's length.
+    ``attained`` is False when the supremum is only a limit: the piece's slope is not 0, or the
+    deviator's current model must be strictly more than TIE_TOL above the top and its cheapest
+    such score is that limit (formulations/robust.md, "Suprema that are limits").
+    """
+
+    value: float
+    attained: bool
+    top: float
+    side: int
+    k_status: str
+    j_status: str
+    tied: tuple[int, ...]
+    gap: float
+    slope: float = 0.0
+
+    @property
+    def n_ties(self) -> int:
+        return (self.k_status == "tied") + (self.j_status == "tied") + len(self.tied)
+
+
+def _w(pi: float, score_share: bool, x: float) -> float:
+    return pi * x if score_share else pi
+
+
+def _type_worst_case(lo, hi, opp, U, j: int, k: int, pi: float, score_share: bool) -> _Case:
+    """Supremum over one user type's column in the box of the deviation gain term
+    ``pi_t [share_k w_k - share_j w_j]`` (formulations/robust.md, Lemma 3: the sweep over the top)."""
+    if not U:  # a single platform: it serves every type alone, whatever the scores
+        return _Case(_w(pi, score_share, hi[k]) - _w(pi, score_share, lo[j]), True, math.nan, 0, "alone", "alone", (), math.inf)
+    R = set(U) | {j, k}
+    pts = set()
+    for p in R:
+        pts.update((lo[p], hi[p], lo[p] + _D, hi[p] - _D))
+    pts.add(lo[j] - _D)  # where the cheapest "j above" value max(lo_j, v + D) bends
+    pts = sorted(pts)
+    best: _Case | None = None
+    for i, b in enumerate(pts):
+        for side in (0, -1, 1):
+            gap = (pts[i + 1] - b if i + 1 < len(pts) else math.inf) if side > 0 else (b - pts[i - 1] if i > 0 else math.inf)
+            case = _best_at(b, side, gap, lo, hi, opp, U, j, k, pi, score_share)
+            if case is not None and (best is None or _prefer(case, best)):
+                best = case
+    assert best is not None, "the nominal column is always feasible"
+    return best
+
+
+def _prefer(a: _Case, b: _Case) -> bool:
+    """Larger value first; then fewer ties (strict witnesses are preferred); then attained."""
+    if a.value != b.value:
+        return a.value > b.value
+    if a.n_ties != b.n_ties:
+        return a.n_ties < b.n_ties
+    return a.attained and not b.attained
+
+
+def _best_at(b, side, gap, lo, hi, opp, U, j, k, pi, score_share) -> _Case | None:
+    """The best structure when the opponents' top score is v = b (side 0) or v -> b from ``side``.
+
+    Predicates at v (formulations/robust.md, Lemma 2): p can be tied at v iff lo_p <= v <= hi_p;
+    strictly below iff lo_p < v - D; strictly above iff hi_p > v + D. At a one-sided limit a
+    predicate holds iff it holds on the open piece beside b.
+    """
+
+    def tie(p):
+        return (lo[p] < b or (lo[p] == b and side >= 0)) and (b < hi[p] or (b == hi[p] and side <= 0))
+
+    def below(p):
+        x = lo[p] + _D
+        return x < b or (x == b and side > 0)
+
+    def above(p):
+        x = hi[p] - _D
+        return x > b or (x == b and side < 0)
+
+    forced, optional = [], []
+    for q in U:
+        if q == j or q == k:
+            continue
+        tq, bq = tie(q), below(q)
+        if tq and not bq:
+            forced.append(q)
+        elif tq:
+            optional.append(q)
+        elif not bq:
+            return None  # q can be neither at the top nor below it: no column has this top
+    F = sum(opp[q] for q in forced)
+    O = sum(opp[q] for q in optional)
+    cheapest = min(optional, key=lambda q: (opp[q], q)) if optional else None
+
+    def options(x, in_use):
+        out = []
+        if not in_use and above(x):
+            out.append("above")
+        if tie(x):
+            out.append("tied")
+        if below(x):
+            out.append("below")
+        return out
+
+    k_in, j_in = opp[k] > 0, opp[j] > 0
+    wv = _w(pi, score_share, b)
+    best = None
+    for ks in options(k, k_in):
+        for js in options(j, j_in):
+            extra = (opp[k] if k_in and ks == "tied" else 0) + (opp[j] if j_in and js == "tied" else 0)
+            base = F + extra
+            if base == 0 and cheapest is None:
+                continue  # nobody of the opponents would be at the top
+            tied_lo = tuple(forced) if base > 0 else (cheapest,)
+            c_lo = base if base > 0 else opp[cheapest]
+            c_hi = base + O
+            if ks == "tied" and js != "tied":
+                c, tied = c_lo, tied_lo
+            elif js == "tied" and ks != "tied":
+                c, tied = c_hi, tuple(forced) + tuple(optional)
+            else:  # c does not matter (both tied: the two terms cancel exactly)
+                c, tied = c_lo, tied_lo
+            tied = tied + ((k,) if k_in and ks == "tied" else ()) + ((j,) if j_in and js == "tied" else ())
+            slope = 0.0
+            if ks == "above":
+                tk = _w(pi, score_share, hi[k])
+            elif ks == "tied":
+                tk = wv / (c + 1)
+                slope += pi / (c + 1) if score_share else 0.0
+            else:
+                tk = 0.0
+            j_limit = False
+            if js == "above":
+                s_j = max(lo[j], b + _D)
+                tj = _w(pi, score_share, s_j)
+                if score_share and not lo[j] > b + _D:
+                    j_limit = True  # j's score must be strictly more than D above the top
+                    slope -= pi
+            elif js == "tied":
+                tj = wv / (c + 1)
+                slope -= pi / (c + 1) if score_share else 0.0
+            else:
+                tj = 0.0
+            if ks == "tied" and js == "tied":
+                value, slope = 0.0, 0.0
+            else:
+                value = tk - tj
+            attained = not j_limit and (side == 0 or slope == 0.0)
+            case = _Case(value, attained, b, side, ks, js, tuple(sorted(tied)), gap, slope)
+            if best is None or _prefer(case, best):
+                best = case
+    return best
+
+
+# ----------------------------------------------------------------------------- deviations
+
+
+@dataclass(frozen=True)
+class _Deviation:
+    j: int
+    k: int
+    gain: float  # supremum over the box of the deviation gain
+    attained: bool
+    cases: tuple[_Case, ...]
+
+
+def _opponents(counts, j) -> np.ndarray:
+    o = np.array(counts, dtype=int)
+    o[j] -= 1
+    return o
+
+
+def worst_case_gain(unc: UncertainInstance, counts, j: int, k: int, fraction: float = 1.0) -> tuple[float, bool]:
+    """Supremum over the box (shrunk to ``fraction``) of the gain of a platform on model j that
+    switches to model k, and whether it is attained (formulations/robust.md, Lemma 1).
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> nominal = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2)
+    >>> unc = make_uncertain(nominal, upper=[[1.0, 0.5], [0.5, 1.0]])
+    >>> worst_case_gain(unc, (1, 1), 0, 1)    # joining B: at most 0.25 (0.5 + 1); staying: 0.5
+    (-0.125, True)
+    """
+    _require_hardmax(unc)
+    lo, hi = unc.box(fraction)
+    d = _deviation(unc.nominal, lo, hi, np.asarray(counts, dtype=int), j, k)
+    return d.gain, d.attained
+
+
+def _deviation(inst: Instance, lo, hi, counts, j, k) -> _Deviation:
+    opp = _opponents(counts, j).tolist()
+    U = [q for q in range(inst.n_models) if opp[q] > 0]
+    score_share = inst.utility == "score_share"
+    cases = tuple(
+        _type_worst_case(lo[:, t].tolist(), hi[:, t].tolist(), opp, U, j, k, float(inst.masses[t]), score_share)
+        for t in range(inst.n_types)
+    )
+    return _Deviation(j, k, math.fsum(c.value for c in cases), all(c.attained for c in cases), cases)
+
+
+def _scan(inst: Instance, lo, hi, counts, first=None, stop=True) -> _Deviation | None:
+    """The deviation with the largest worst-case gain (or, with ``stop``, the first one whose
+    worst case exceeds EQ_TOL; ``first`` is tried first). None when the profile uses no model."""
+    counts = np.asarray(counts, dtype=int)
+    pairs = [(int(j), k) for j in np.flatnonzero(counts > 0) for k in range(inst.n_models) if k != j]
+    if first is not None and first in pairs:
+        pairs.remove(first)
+        pairs.insert(0, first)
+    worst = None
+    for j, k in pairs:
+        d = _deviation(inst, lo, hi, counts, j, k)
+        if worst is None or d.gain > worst.gain:
+            worst = d
+        if stop and d.gain > EQ_TOL:
+            return d
+    return worst
+
+
+def is_robust(unc: UncertainInstance, counts, fraction: float = 1.0) -> bool:
+    """True when ``counts`` is an equilibrium for every score matrix of the box shrunk to ``fraction``.
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> nominal = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2)
+    >>> unc = make_uncertain(nominal, lower=[[0.2, 0.0], [0.0, 0.2]], upper=[[1.0, 0.9], [0.9, 1.0]])
+    >>> is_robust(unc, (1, 1)), is_robust(unc, (1, 1), 0.1)
+    (False, True)
+    """
+    _require_hardmax(unc)
+    counts = _check_counts(unc.nominal, counts)
+    lo, hi = unc.box(fraction)
+    d = _scan(unc.nominal, lo, hi, counts)
+    return d is None or d.gain <= EQ_TOL
+
+
+def _require_hardmax(unc: UncertainInstance) -> None:
+    if unc.nominal.choice != "hardmax":
+        raise InstanceError(
+            f"{unc.source}: robustness is implemented for hardmax choice only; this instance uses logit (softmax) choice"
+        )
+
+
+def _check_counts(inst: Instance, counts) -> np.ndarray:
+    n = np.asarray(counts)
+    if n.shape != (inst.n_models,) or np.any(n < 0) or int(n.sum()) != inst.platforms:
+        raise ValueError(f"a profile must count {inst.platforms} platforms over {inst.n_models} models")
+    return n.astype(int)
+
+
+# ----------------------------------------------------------------------------- witnesses
+
+
+@dataclass(frozen=True)
+class Witness:
+    """A score matrix inside the box under which a platform on ``platform_model`` gains ``gain``
+    (> EQ_TOL) by switching to ``deviation_to``, as computed by the exact evaluator."""
+
+    scores: np.ndarray
+    platform_model: int
+    deviation_to: int
+    gain: float
+
+    def to_dict(self, inst: Instance) -> dict:
+        return {
+            "scores": {inst.model_names[i]: [float(x) for x in row] for i, row in enumerate(self.scores)},
+            "platform_model": inst.model_names[self.platform_model],
+            "deviation_to": inst.model_names[self.deviation_to],
+            "gain": float(self.gain),
+        }
+
+
+def _valid_column(values) -> bool:
+    """instance.py's rule: no chain of near-ties (gaps <= TIE_TOL) wider than TIE_TOL."""
+    col = np.sort(np.asarray(values, dtype=float))
+    start = 0
+    for i in range(1, len(col)):
+        if col[i] - col[i - 1] > _D:
+            start = i
+        elif col[i] - col[start] > _D:
+            return False
+    return True
+
+
+def _place(fixed: dict, flexible: list, lo, hi, nominal) -> dict | None:
+    """Values for the ``flexible`` models (each a (model, low, high) range) beside the ``fixed``
+    ones, keeping the column valid; prefer exact equality or gaps > 2 TIE_TOL (exact ties)."""
+    vals = dict(fixed)
+    for p, a, z in flexible:
+        cands = [min(max(nominal[p], a), z), a, z, (a + z) / 2] + [x for x in vals.values() if a <= x <= z]
+        placed = vals.values()
+        pick = next((c for c in cands if all(c == x or abs(c - x) > 2 * _D for x in placed)), None)
+        if pick is None:
+            pick = next((c for c in cands if _valid_column([*placed, c])), None)
+        if pick is None:
+            return None
+        vals[p] = pick
+    return vals
+
+
+def _column_witness(case: _Case, lo, hi, nominal, U, j, k, budget, pi_weighted: bool) -> dict | None:
+    """A column of the box realizing ``case`` (within ``budget`` of its supremum when it is a limit)."""
+    M = len(lo)
+    if case.k_status == "alone":
+        fixed = {k: hi[k], j: lo[j]}
+        return _place(fixed, [(p, lo[p], hi[p]) for p in range(M) if p not in fixed], lo, hi, nominal)
+    eta = 0.0 if case.side == 0 else (case.gap / 2 if case.slope == 0.0 else min(case.gap / 3, budget))
+    v = case.top + case.side * eta
+    fixed = {q: v for q in case.tied}
+    flexible = []
+    roles = {k: case.k_status, j: case.j_status}
+    for x, st in roles.items():
+        if st == "tied":
+            fixed[x] = v
+        elif st == "above":
+            if x == k:
+                fixed[x] = hi[x]
+            else:
+                room = hi[x] - v - _D  # > 0: j can be strictly above
+                fixed[x] = lo[x] if lo[x] > v + _D else v + _D + (min(room / 3, budget) if pi_weighted else room / 2)
+    for q in list(U) + [x for x, st in roles.items() if st == "below"]:
+        if q not in fixed and all(q != f for f, _, _ in flexible):
+            top = min(hi[q], v - _D)
+            flexible.append((q, lo[q], lo[q] + (top - lo[q]) / 2 if top > lo[q] else lo[q]))
+    taken = set(fixed) | {f for f, _, _ in flexible}
+    flexible += [(p, lo[p], hi[p]) for p in range(M) if p not in taken]
+    return _place(fixed, flexible, lo, hi, nominal)
+
+
+def _witness(unc: UncertainInstance, lo, hi, counts, dev: _Deviation) -> Witness:
+    """Build a witness matrix from the worst case of ``dev`` and re-check it with the evaluator.
+
+    Raises RuntimeError if the evaluator does not confirm a gain > EQ_TOL (never observed; it
+    would mean the float evaluator disagrees with the exact model at the 1e-9 scale).
+    """
+    inst = unc.nominal
+    o = _opponents(counts, dev.j)
+    U = [q for q in range(inst.n_models) if o[q] > 0]
+    slack = dev.gain - EQ_TOL
+    for budget in (min(slack / 4, 1e-7), slack / 4, slack / 2):
+        S = np.empty(inst.scores.shape)
+        ok = True
+        for t, case in enumerate(dev.cases):
+            col = _column_witness(
+                case, lo[:, t], hi[:, t], inst.scores[:, t], U, dev.j, dev.k, budget, inst.utility == "score_share"
+            )
+            if col is None:
+                ok = False
+                break
+            S[:, t] = [col[p] for p in range(inst.n_models)]
+        if not ok or np.any(S < lo) or np.any(S > hi):
+            continue
+        try:
+            w_inst = unc.with_scores(S, name=f"{inst.name}-witness")
+        except InstanceError:
+            continue
+        pay = game.payoffs_against(w_inst, o)
+        gain = float(pay[dev.k] - pay[dev.j])
+        if gain > EQ_TOL and not game.is_equilibrium(w_inst, counts):
+            return Witness(S, dev.j, dev.k, gain)
+    raise RuntimeError(
+        f"no witness confirmed by the exact evaluator for {inst.model_names[dev.j]} -> {inst.model_names[dev.k]} "
+        f"(worst case {dev.gain:.3g}): the float evaluator disagrees with the exact model near TIE_TOL"
+    )
+
+
+# ----------------------------------------------------------------------------- certificates
+
+
+@dataclass(frozen=True)
+class RobustResult:
+    """The robustness certificate of one profile.
+
+    Attributes
+    ----------
+    counts : platforms per model.
+    robust : True when the profile is an equilibrium for every score matrix of the box.
+    worst_gain : the largest worst-case deviation gain over the box (<= EQ_TOL when robust), and
+        ``worst_deviation`` = (from model, to model) attaining it.
+    witness : None when robust; else a :class:`Witness` re-checked by the exact evaluator.
+    nominal_equilibrium : whether the profile is an equilibrium at the nominal scores.
+    robust_fraction : the largest f in [0, 1] (to ``FRACTION_PRECISION``) such that the profile
+        is robust for the intervals shrunk to f; None when it is not even a nominal equilibrium.
+    robust_fraction_bracket : (f robust, f not robust) around the threshold (equal ends at 1).
+    breaks_first : the deviation (from model, to model) that is profitable for some matrix of the
+        box shrunk to the bracket's upper end (the first to break the profile); None when robust.
+    """
+
+    counts: tuple[int, ...]
+    robust: bool
+    worst_gain: float
+    worst_deviation: tuple[int, int] | None
+    witness: Witness | None
+    nominal_equilibrium: bool
+    robust_fraction: float | None
+    robust_fraction_bracket: tuple[float, float] | None
+    breaks_first: tuple[int, int] | None = None
+    seconds: float = 0.0
+    label: str = ""
+
+    def proof(self, inst: Instance) -> str:
+        if self.robust:
+            if self.worst_deviation is None:
+                return "no deviation exists"
+            j, k = self.worst_deviation
+            return (
+                f"exact worst case over the box, every deviation: the largest gain is {self.worst_gain:.6g} <= {EQ_TOL:g} "
+                f"({inst.model_names[j]} -> {inst.model_names[k]}); per-type sweep, formulations/robust.md"
+            )
+        w = self.witness
+        return (
+            f"witness inside the box: a platform on {inst.model_names[w.platform_model]} gains {w.gain:.6g} by switching "
+            f"to {inst.model_names[w.deviation_to]} (exact evaluator); worst case over the box {self.worst_gain:.6g}"
+        )
+
+    def to_dict(self, inst: Instance) -> dict:
+        return {
+            "counts": inst.counts_dict(self.counts),
+            "label": self.label,
+            "robust": self.robust,
+            "robust_fraction": self.robust_fraction,
+            "robust_fraction_bracket": list(self.robust_fraction_bracket) if self.robust_fraction_bracket else None,
+            "nominal_equilibrium": self.nominal_equilibrium,
+            "worst_case_gain": self.worst_gain,
+            "worst_deviation": None
+            if self.worst_deviation is None
+            else {"platform_model": inst.model_names[self.worst_deviation[0]], "deviation_to": inst.model_names[self.worst_deviation[1]]},
+            "breaks_first": None
+            if self.breaks_first is None
+            else {"platform_model": inst.model_names[self.breaks_first[0]], "deviation_to": inst.model_names[self.breaks_first[1]]},
+            "witness": None if self.witness is None else self.witness.to_dict(inst),
+            "proof": self.proof(inst),
+            "seconds": round(self.seconds, 4),
+        }
+
+
+def robust_fraction(unc: UncertainInstance, counts, precision: float = FRACTION_PRECISION) -> tuple[float | None, tuple[float, float] | None]:
+    """The largest shrink factor f in [0, 1] for which ``counts`` stays robust, by bisection.
+
+    Robustness is monotone in f (a smaller box is a subset), so bisection is exact up to the
+    bracket width ``precision``. Returns (f, (f, f_not_robust)); (1.0, (1.0, 1.0)) when robust at
+    f = 1; (None, None) when the profile is not an equilibrium even at the nominal scores (f = 0).
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> nominal = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2)
+    >>> unc = make_uncertain(nominal, lower=[[0.2, 0.0], [0.0, 0.2]], upper=[[1.0, 0.9], [0.9, 1.0]])
+    >>> f, (a, b) = robust_fraction(unc, (1, 1))
+    >>> a <= 0.4 < b, b - a <= 1e-4
+    (True, True)
+
+    At shrink f, A's platform earns at least 0.5 (1 - 0.8 f) serving type a alone, and joining
+    B (half of both types, B's scores up to 0.9 f and 1) earns at most 0.25 (0.9 f + 1): the worst
+    case gain 0.625 f - 0.25 is <= 0 exactly for f <= 0.4.
+    """
+    _require_hardmax(unc)
+    f, bracket, _ = _bisect(unc, _check_counts(unc.nominal, counts), precision)
+    return f, bracket
+
+
+def _bisect(unc: UncertainInstance, counts, precision):
+    """(f, bracket, the deviation that breaks the profile at the bracket's upper end)."""
+    inst = unc.nominal
+    hint = None
+    breaks = {}
+
+    def robust(f):
+        nonlocal hint
+        lo, hi = unc.box(f)
+        d = _scan(inst, lo, hi, counts, first=hint)
+        if d is not None and d.gain > EQ_TOL:
+            hint = breaks[f] = (d.j, d.k)
+            return False
+        return True
+
+    if robust(1.0):
+        return 1.0, (1.0, 1.0), None
+    if not robust(0.0):
+        return None, None, breaks[0.0]
+    a, b = 0.0, 1.0
+    while b - a > precision:
+        mid = (a + b) / 2
+        if robust(mid):
+            a = mid
+        else:
+            b = mid
+    return a, (a, b), breaks[b]
+
+
+def certify(unc: UncertainInstance, counts, precision: float = FRACTION_PRECISION, label: str = "") -> RobustResult:
+    """Decide exactly whether ``counts`` is an equilibrium for every score matrix of the box; a
+    witness when not; and the robust fraction (see :func:`robust_fraction`).
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> nominal = make_instance([[1.0, 1.0], [0.1, 0.1]], [0.5, 0.5], 3, model_names=["A", "B"])
+    >>> unc = make_uncertain(nominal, lower=[[0.8, 0.8], [0.1, 0.1]], upper=[[1.0, 1.0], [0.3, 0.3]])
+    >>> res = certify(unc, (3, 0))       # A dominates B on the whole box
+    >>> res.robust, res.witness, res.robust_fraction
+    (True, None, 1.0)
+    """
+    t0 = time.perf_counter()
+    _require_hardmax(unc)
+    counts = _check_counts(unc.nominal, counts)
+    inst = unc.nominal
+    lo, hi = unc.box(1.0)
+    d = _scan(inst, lo, hi, counts, stop=False)
+    robust = d is None or d.gain <= EQ_TOL
+    witness = None if robust else _witness(unc, lo, hi, counts, d)
+    nominal_eq = game.is_equilibrium(inst, counts)
+    f, bracket, first = _bisect(unc, counts, precision) if not robust else (1.0, (1.0, 1.0), None)
+    return RobustResult(
+        counts=tuple(int(c) for c in counts),
+        robust=robust,
+        worst_gain=-math.inf if d is None else d.gain,
+        worst_deviation=None if d is None else (d.j, d.k),
+        witness=witness,
+        nominal_equilibrium=nominal_eq,
+        robust_fraction=f,
+        robust_fraction_bracket=bracket,
+        breaks_first=first,
+        seconds=time.perf_counter() - t0,
+        label=label,
+    )
+
+
+@dataclass(frozen=True)
+class RobustReport:
+    """Certificates for a list of profiles (default: the nominal best and worst equilibria)."""
+
+    instance: str
+    nominal_status: str
+    profiles: tuple[RobustResult, ...]
+    seconds: float
+
+    def to_dict(self, inst: Instance) -> dict:
+        return {
+            "instance": self.instance,
+            "nominal_status": self.nominal_status,
+            "tolerance": EQ_TOL,
+            "fraction_precision": FRACTION_PRECISION,
+            "profiles": [p.to_dict(inst) for p in self.profiles],
+            "seconds": round(self.seconds, 4),
+        }
+
+
+def robust_profiles(unc: UncertainInstance, profiles=None, precision: float = FRACTION_PRECISION) -> RobustReport:
+    """Certify each of ``profiles`` (count vectors), or by default the nominal best and worst
+    equilibria found by ``solve.solve_market(nominal, "auto")`` (none when it proves there is none).
+    """
+    t0 = time.perf_counter()
+    _require_hardmax(unc)
+    inst = unc.nominal
+    if profiles is None:
+        from .solve import solve_market
+
+        res = solve_market(inst, "auto")
+        status = res.status.value
+        todo = []
+        for key, ext in (("best", res.best), ("worst", res.worst)):
+            if ext is not None and ext.profile is not None:
+                c = tuple(ext.profile.counts)
+                if todo and todo[-1][0] == c:
+                    todo[-1] = (c, "best and worst equilibrium")
+                else:
+                    todo.append((c, f"{key} equilibrium"))
+    else:
+        status = "given"
+        todo = [(tuple(int(x) for x in c), "given") for c in profiles]
+    out = tuple(certify(unc, c, precision, label) for c, label in todo)
+    return RobustReport(inst.name, status, out, time.perf_counter() - t0)
