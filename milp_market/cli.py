@@ -10,9 +10,83 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
 from . import game
-from .instance import InstanceError, load_instance
+from .instance import InstanceError, load_instance, platforms_error
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with this CLI's convention for bad input: one line on stderr, exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
+def _positive_int(text: str) -> int:
+    if (v := _integer(text)) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (got {v})")
+    return v
+
+
+def _nonnegative_int(text: str) -> int:
+    if (v := _integer(text)) < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0 (got {v})")
+    return v
+
+
+def _platforms(text: str) -> int:
+    if (why := platforms_error(_integer(text))) is not None:
+        raise argparse.ArgumentTypeError(why)
+    return int(text)
+
+
+def _seconds(text: str, allow_zero: bool = False) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        need = "a finite number of seconds >= 0" if allow_zero else "a positive, finite number of seconds"
+        raise argparse.ArgumentTypeError(f"must be {need} (got {text})")
+    return v
+
+
+def _seconds_or_zero(text: str) -> float:
+    return _seconds(text, allow_zero=True)
+
+
+def _out_file(text: str) -> str:
+    """An output file path: not a folder, in a folder that exists (checked before any work)."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name inside it")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"folder {path.parent} does not exist; create it first")
+    return text
+
+
+def _strict(x):
+    """JSON-safe: a NaN (an unknown number) becomes null, an infinity the string "inf" or "-inf"."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    if isinstance(x, dict):
+        return {k: _strict(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_strict(v) for v in x]
+    return x
+
+
+def _print_json(out: dict) -> None:
+    """``--json``: exactly one strict JSON object (no NaN or Infinity tokens) on stdout."""
+    print(json.dumps(_strict(out), allow_nan=False))
 
 
 def _fmt_counts(counts: dict) -> str:
@@ -73,7 +147,7 @@ def cmd_solve(args) -> int:
         mr = min_regret(inst, time_limit=left, known_equilibrium=known)
         out["min_regret"] = mr.to_dict(inst)
     if args.json:
-        print(json.dumps(out))
+        _print_json(out)
         return 0
     print(_header(inst))
     checked = "; equilibria re-checked by the exact evaluator" if ("best" in out or "best_incumbent" in out) else ""
@@ -131,13 +205,17 @@ def cmd_enumerate(args) -> int:
         from .enumeration import enumerate_profiles
 
         res = enumerate_profiles(inst, max_seconds=args.time_limit, max_equilibria=args.max, progress=_progress_printer(args.verbose))
-        status = "complete" if res.complete else ("cap_reached" if args.max and len(res.equilibria) >= args.max else "time_limit")
-        eq_counts, seconds = res.equilibria, res.seconds
+        # The cap is checked between batches, so a batch may bring more than --max: list the
+        # best --max by welfare and say the cap was reached (there are more).
+        found = sorted(res.equilibria, key=lambda n: -game.welfare(inst, n))
+        capped = args.max is not None and (len(found) > args.max or (len(found) == args.max and not res.complete))
+        status = "cap_reached" if capped else ("complete" if res.complete else "time_limit")
+        eq_counts, seconds = (found[: args.max] if capped else found), res.seconds
         extra = {"profiles_checked": res.profiles_checked, "profiles_total": res.profiles_total}
     eqs = [game.summarize(inst, c).to_dict(inst) for c in eq_counts]
     out = {"instance": inst.name, "status": status, "equilibria": eqs, "count": len(eqs), **extra, "method": args.method, "seconds": round(seconds, 4)}
     if args.json:
-        print(json.dumps(out))
+        _print_json(out)
         return 0
     print(_header(inst))
     where = f"; {extra['profiles_checked']:,} of {extra['profiles_total']:,} profiles checked" if "profiles_checked" in extra else ""
@@ -152,7 +230,7 @@ def cmd_enumerate(args) -> int:
 
 
 def cmd_dynamics(args) -> int:
-    from .dynamics import best_response_dynamics
+    from .dynamics import best_response_dynamics, write_history
 
     inst = load_instance(args.instance)
     start = None
@@ -164,7 +242,7 @@ def cmd_dynamics(args) -> int:
         if len(names) != inst.platforms:
             raise InstanceError(f"--start: give one model per platform ({inst.platforms}), comma-separated")
         start = [inst.model_names.index(s) for s in names]
-    res = best_response_dynamics(inst, start, seed=args.seed, max_steps=args.max_steps)
+    res = best_response_dynamics(inst, start, seed=args.seed, max_steps=args.max_steps, record=args.history is not None)
     out = {
         "instance": inst.name,
         "status": res.status,
@@ -175,8 +253,13 @@ def cmd_dynamics(args) -> int:
     }
     if res.status == "converged":
         out["equilibrium"] = game.summarize(inst, res.counts(inst)).to_dict(inst)
+    if args.history is not None:
+        try:
+            out["history"] = {"file": args.history, "revisions": write_history(inst, res, args.history)}
+        except OSError as exc:
+            raise InstanceError(f"--history {args.history}: cannot write ({exc.strerror or exc})") from None
     if args.json:
-        print(json.dumps(out))
+        _print_json(out)
         return 0
     print(_header(inst))
     print(f"start: {', '.join(out['start'])}")
@@ -188,6 +271,8 @@ def cmd_dynamics(args) -> int:
             print(f"  {_fmt_counts(c)}")
     else:
         print(f"no convergence within {args.max_steps} revisions")
+    if "history" in out:
+        print(f"history: {out['history']['revisions']} revisions written to {args.history}")
     return 0
 
 
@@ -205,9 +290,37 @@ def cmd_import_csv(args) -> int:
 
     inst = load_csv_instance(args.scores, args.masses, mass_column=args.mass_row, platforms=args.platforms, name=args.name)
     tmp = args.out + ".tmp"
-    save_instance(inst, tmp)
-    os.replace(tmp, args.out)
+    try:
+        save_instance(inst, tmp)
+        os.replace(tmp, args.out)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InstanceError(f"--out {args.out}: cannot write ({exc.strerror or exc})") from None
     print(f"wrote {args.out}: {inst.n_models} models, {inst.n_types} user types, {inst.platforms} platforms")
+    return 0
+
+
+def cmd_import_seed(args) -> int:
+    import os
+    import secrets
+
+    from . import instance
+    from .seed_import import load_seed_dir
+
+    inst = load_seed_dir(args.folder, args.platforms, utility=args.utility, name=args.name)
+    out = Path(args.out)
+    # a temporary file beside --out (a fresh name: nobody's file), moved into place: --out is never half-written
+    tmp = out.parent / f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        instance.save_instance(inst, tmp)
+        os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InstanceError(f"--out {args.out}: cannot write ({exc.strerror or exc})") from None
+    print(
+        f"wrote {args.out}: {inst.n_models} models x {inst.n_types} user groups (S.npy transposed), "
+        f"{inst.platforms} platforms, {inst.utility}"
+    )
     return 0
 
 
@@ -238,7 +351,7 @@ def cmd_entry(args) -> int:
     if rows is not None:
         out["comparison"] = rows
     if args.json:
-        print(json.dumps(out))
+        _print_json(out)
         return 0
     print(_header(inst))
     print(f"entrant: {entrant.name}  (objective {entrant.objective}, {entrant.selection} selection)")
@@ -276,6 +389,55 @@ def cmd_analyze(args) -> int:
     return 0
 
 
+def cmd_robust(args) -> int:
+    from .robust import load_uncertain_instance, robust_profiles
+
+    unc = load_uncertain_instance(args.instance)
+    inst = unc.nominal
+    if inst.choice != "hardmax":
+        raise InstanceError(f"{args.instance}: robust supports hardmax choice only; this instance uses logit (softmax) choice")
+    profiles = None
+    if args.profile:
+        profiles = []
+        for text in args.profile:
+            names = [x.strip() for x in text.split(",")]
+            unknown = [x for x in names if x not in inst.model_names]
+            if unknown:
+                raise InstanceError(f"--profile: unknown model {unknown[0]!r}; known: {', '.join(inst.model_names)}")
+            if len(names) != inst.platforms:
+                raise InstanceError(f"--profile: give one model per platform ({inst.platforms}), comma-separated")
+            counts = [0] * inst.n_models
+            for x in names:
+                counts[inst.model_names.index(x)] += 1
+            profiles.append(counts)
+    rep = robust_profiles(unc, profiles)
+    out = rep.to_dict(inst)
+    if args.json:
+        _print_json(out)
+        return 0
+    print(_header(inst))
+    wide = int((unc.upper > unc.lower).sum())
+    print(f"box: {wide} of {unc.lower.size} scores uncertain; nominal status {rep.nominal_status}")
+    if not out["profiles"]:
+        print("no profile to certify (the nominal game has no pure equilibrium; give one with --profile)")
+    for p in out["profiles"]:
+        print(f"profile {_fmt_counts(p['counts'])}  ({p['label']})")
+        print(f"  robust: {'yes' if p['robust'] else 'no'}  ({p['proof']})")
+        if p["robust_fraction"] is None:
+            print("  not an equilibrium at the nominal scores: robust fraction n/a")
+        elif p["robust"]:
+            print("  robust fraction: 1 (the whole box)")
+        else:
+            a, b = p["robust_fraction_bracket"]
+            first = p["breaks_first"]
+            print(
+                f"  robust fraction: {a:.4f} of the intervals (robust at {a:.5f}, not at {b:.5f}, where a platform on "
+                f"{first['platform_model']} can gain by switching to {first['deviation_to']})"
+            )
+    print(f"{out['seconds']:.3f} s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="milp-market", description="Exact market games among generative-model platforms.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -292,7 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--confirm",
-        type=float,
+        type=_seconds,
         default=None,
         metavar="S",
         help="also confirm a search answer by the MILP, independently, within S seconds (a second certificate)",
@@ -304,8 +466,8 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("enumerate", help="all pure equilibria by enumeration")
     e.add_argument("instance")
     e.add_argument("--json", action="store_true")
-    e.add_argument("--time-limit", type=float, default=None, metavar="S")
-    e.add_argument("--max", type=int, default=None, help="stop after this many equilibria")
+    e.add_argument("--time-limit", type=_seconds, default=None, metavar="S")
+    e.add_argument("--max", type=_positive_int, default=None, help="stop after this many equilibria (a positive integer)")
     e.add_argument("--method", choices=["enumerate", "search", "milp"], default="enumerate", help="search: support search (hardmax)")
     e.add_argument("-v", "--verbose", action="store_true")
     e.set_defaults(func=cmd_enumerate)
@@ -316,6 +478,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--start", help="comma-separated model names, one per platform (default: random)")
     d.add_argument("--seed", type=_nonnegative_int, default=0)
     d.add_argument("--max-steps", type=_positive_int, default=100_000)
+    d.add_argument(
+        "--history",
+        type=_out_file,
+        default=None,
+        metavar="FILE.csv",
+        help="write the trajectory, one row per revision (the seed paper's history.csv), atomically",
+    )
     d.set_defaults(func=cmd_dynamics)
 
     n = sub.add_parser("entry", help="strategic entry: the new model's optimal score profile (hardmax)")
@@ -331,6 +500,15 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--set", default=None, metavar="A,B,C", help="N distinct models: is one platform on each an equilibrium? (default: the N T-leaders)")
     a.set_defaults(func=cmd_analyze)
 
+    u = sub.add_parser("robust", help="is a profile an equilibrium for every score in the intervals? (hardmax; formulations/robust.md)")
+    u.add_argument("instance", help="instance JSON whose models may carry \"lower\" and \"upper\" beside \"scores\"")
+    u.add_argument("--json", action="store_true", help="print one JSON object")
+    u.add_argument(
+        "--profile", action="append", default=None, metavar="A,B,C",
+        help="one model per platform, comma-separated (repeatable; default: the nominal best and worst equilibria)",
+    )
+    u.set_defaults(func=cmd_robust)
+
     c = sub.add_parser("import-csv", help="turn a CSV score table into an instance file")
     c.add_argument("scores", help="CSV: rows = models (first column = name), columns = user types")
     masses = c.add_mutually_exclusive_group()
@@ -341,6 +519,19 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", type=_out_file, required=True, help="instance JSON to write")
     c.set_defaults(func=cmd_import_csv)
 
+    g = sub.add_parser(
+        "import-seed",
+        help="turn the seed paper's S.npy, pi.npy, model_names.json, user_names.json into an instance file",
+        description="Read the folder the seed paper's RealData/build_S_from_models.py writes (S.npy: user groups x models, "
+        "transposed here; pi.npy; model_names.json; user_names.json) and write a hardmax instance JSON.",
+    )
+    g.add_argument("folder", metavar="DIR", help="the seed's output folder (build_S_from_models.py --outdir)")
+    g.add_argument("--platforms", type=_platforms, required=True, help="N, the number of platforms (the seed's --players)")
+    g.add_argument("--utility", choices=["score_share", "mass_share"], default="score_share", help="platform utility (default: the seed's score_share)")
+    g.add_argument("--name", default=None, help="instance name (default: the folder's name)")
+    g.add_argument("--out", type=_out_file, required=True, help="instance JSON to write (atomically)")
+    g.set_defaults(func=cmd_import_seed)
+
     w = sub.add_parser("sweep", help="solve a grid of instances on Dask; tidy CSV and plots")
     w.add_argument("spec", help="TOML or JSON sweep spec (see milp_market/sweep.py)")
     w.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
@@ -348,22 +539,29 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--no-progress", action="store_true")
     w.set_defaults(func=cmd_sweep)
 
-    r = sub.add_parser("report", help="Markdown report with figures per instance")
+    r = sub.add_parser(
+        "report",
+        help="Markdown report with figures per instance",
+        description="Solve each instance and write DIR/<name>.md with figures, and the index DIR/README.md. DIR must be new, "
+        "empty, or made by an earlier `report` (it keeps a manifest, .milp-market-report.json, of the files it wrote); any "
+        "other folder is refused, so no file of yours is overwritten. File names come from instance names reduced to "
+        "[A-Za-z0-9._-], with -2, -3, ... added on a collision; the index lists only the reports in the manifest.",
+    )
     r.add_argument("instances", nargs="+", metavar="INSTANCE")
-    r.add_argument("--out", required=True, help="output directory, e.g. reports/real-data/")
+    r.add_argument("--out", required=True, metavar="DIR", help="output folder: new, empty, or made by milp-market report")
     r.add_argument("--time-limit", type=float, default=None, metavar="S")
     r.set_defaults(func=cmd_report)
 
     b = sub.add_parser("bench", help="search vs MILP vs enumeration benchmark; writes reports/benchmarks.md")
-    b.add_argument("--out", default="reports/benchmarks.md")
+    b.add_argument("--out", type=_out_file, default="reports/benchmarks.md")
     b.add_argument("--sizes", default="all", help="'all', 'small' or a list like 10x20x3,20x40x5")
     b.add_argument("--families", default="uniform,ties,specialist", help="comma list; FAMILY@mass for the mass_share utility, FAMILY@logitB for logit choice with beta B")
     b.add_argument("--logit-sizes", default=None, help="sizes for FAMILY@logitB families (default: --sizes)")
     b.add_argument("--milp-sizes", default=None, help="run the full MILP only at these sizes (default: every size)")
-    b.add_argument("--seeds", type=int, default=2)
-    b.add_argument("--enum-cap", type=float, default=30.0, help="seconds before enumeration is stopped and extrapolated")
-    b.add_argument("--search-time-limit", type=float, default=300.0, metavar="S")
-    b.add_argument("--confirm-time-limit", type=float, default=60.0, metavar="S", help="MILP confirmation of the search (0: skip)")
+    b.add_argument("--seeds", type=_positive_int, default=2)
+    b.add_argument("--enum-cap", type=_seconds, default=30.0, help="seconds before enumeration is stopped and extrapolated")
+    b.add_argument("--search-time-limit", type=_seconds, default=300.0, metavar="S")
+    b.add_argument("--confirm-time-limit", type=_seconds_or_zero, default=60.0, metavar="S", help="MILP confirmation of the search (0: skip)")
     b.add_argument(
         "--milp-time-limit", default="120", help="seconds, or per family (and 'real'): specialist=300,uniform=120,ties=120,real=120"
     )
@@ -374,14 +572,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "time_limit", None) is not None and not args.time_limit > 0:
-        print("error: --time-limit must be positive", file=sys.stderr)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # bad arguments (one line on stderr, see _Parser) or --help
+        return exc.code if isinstance(exc.code, int) else 2
+    t = getattr(args, "time_limit", None)  # subcommands whose --time-limit is a plain float
+    if t is not None and not (math.isfinite(t) and t > 0):
+        print(f"error: --time-limit must be a positive, finite number of seconds (got {t})", file=sys.stderr)
         return 2
     try:
         return args.func(args)
     except InstanceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print("error: " + " ".join(str(exc).splitlines()), file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into e.g. `head`: not an error of ours
         sys.stderr.close()

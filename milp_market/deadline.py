@@ -67,7 +67,9 @@ def hard_deadline(deadline: float | None, slack: float = SLACK):
     handlers = list(logging.getLogger("pyomo").handlers) + list(logging.getLogger().handlers)
     for h in handlers:
         h.addFilter(_quiet_deadline)
-    signal.setitimer(signal.ITIMER_REAL, max(deadline + slack - time.perf_counter(), 1e-3))
+    # Repeating every 50 ms: an exception raised inside a garbage-collector callback or a
+    # __del__ is swallowed by Python ("Exception ignored in ..."), so one shot could be lost.
+    signal.setitimer(signal.ITIMER_REAL, max(deadline + slack - time.perf_counter(), 1e-3), 0.05)
     try:
         yield
     finally:

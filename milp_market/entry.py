@@ -26,7 +26,15 @@ from .deadline import DeadlineReached, hard_deadline
 from .enumeration import enumerate_profiles
 from .formulations import entry as ef
 from .formulations.highs import CONFIRM, PRIMARY, PersistentHighs
-from .instance import TIE_TOL, Instance, InstanceError, _number, _score_row, load_instance, make_instance
+from .instance import (
+    TIE_TOL,
+    Instance,
+    InstanceError,
+    _number,
+    _score_row,
+    load_instance,
+    make_instance,
+)
 from .results import SolveStatus
 
 OBJECTIVES = ef.OBJECTIVES

@@ -19,11 +19,11 @@ from typing import Callable
 import pyomo.environ as pyo
 
 from . import game
+from .deadline import DeadlineReached, hard_deadline
 from .enumeration import enumerate_profiles
 from .formulations import equilibrium as eqf
 from .formulations import logit as lgf
 from .formulations import social_optimum as sof
-from .deadline import DeadlineReached, hard_deadline
 from .formulations.highs import CONFIRM, PRIMARY, PersistentHighs
 from .instance import Instance
 from .results import Extreme, MarketResult, SolveStatus, Status

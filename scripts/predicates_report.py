@@ -40,7 +40,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from milp_market import __version__, analyze as A, game, load_instance  # noqa: E402
+from milp_market import __version__, game, load_instance  # noqa: E402
+from milp_market import analyze as A  # noqa: E402
 from milp_market.enumeration import enumerate_profiles  # noqa: E402
 from milp_market.generators import FAMILIES, generate  # noqa: E402
 

@@ -12,6 +12,7 @@ from milp_market.solve import all_equilibria_milp
 CASES = [(f, s) for f in ("uniform", "ties", "specialist", "dominant") for s in range(15)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family,seed", CASES)
 def test_all_equilibria_match_enumeration(family, seed):
     rng = np.random.default_rng(seed + 31)
@@ -30,3 +31,16 @@ def test_cap_is_reported():
     assert len(enumerate_profiles(inst).equilibria) >= 2
     res = all_equilibria_milp(inst, cap=1)
     assert res.status == "cap_reached" and len(res.equilibria) == 1
+
+
+@pytest.mark.parametrize("method", ["enumerate", "search", "milp"])
+def test_enumerate_max_lists_at_most_max_and_says_the_cap_was_reached(method, instances_dir, capsys):
+    # ties.json has three equilibria; the enumeration checks --max only between batches, so it
+    # used to list all three as "complete" under --max 1.
+    import json
+
+    from milp_market.cli import main
+
+    assert main(["enumerate", str(instances_dir / "ties.json"), "--method", method, "--max", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["count"] == 1 and out["status"] == "cap_reached"

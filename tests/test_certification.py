@@ -3,13 +3,17 @@ claims "infeasible" or returns a worse optimum is overruled by the other one."""
 
 import math
 
+import numpy as np
+import pytest
+
+import milp_market.solve as solve_mod
+from milp_market import make_instance
 from milp_market.enumeration import enumerate_profiles
 from milp_market.formulations import equilibrium as eqf
-from milp_market.formulations.highs import CONFIRM, SolveOutcome
-from milp_market.formulations.highs import PersistentHighs
+from milp_market.formulations.highs import CONFIRM, PersistentHighs, SolveOutcome
 from milp_market.generators import generate
 from milp_market.results import SolveStatus
-from milp_market.solve import certified_loop
+from milp_market.solve import certified_loop, solve_market
 
 
 class ClaimsInfeasible:
@@ -70,12 +74,7 @@ def test_a_wrong_optimum_is_overruled():
 
 # ---------------------------------------------------------------- social optimum (issue #12)
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
 
-import milp_market.solve as solve_mod  # noqa: E402
-from milp_market import make_instance  # noqa: E402
-from milp_market.solve import solve_market  # noqa: E402
 
 
 def test_a_near_tie_tiny_mass_game_is_certified_like_enumeration():

@@ -32,6 +32,7 @@ def _size(seed):
     return int(rng.integers(2, 7)), int(rng.integers(1, 6)), int(rng.integers(1, 5))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family,utility,seed", CASES)
 def test_milp_matches_enumeration(family, utility, seed):
     M, K, N = _size(seed)

@@ -9,7 +9,6 @@ import pytest
 
 from milp_market import game
 from milp_market.cli import main
-from milp_market.enumeration import enumerate_profiles
 from milp_market.entry import (
     Entrant,
     EntryStatus,
@@ -22,9 +21,10 @@ from milp_market.entry import (
     post_entry_instance,
     solve_entry,
 )
+from milp_market.enumeration import enumerate_profiles
 from milp_market.formulations.entry import DELTA, FeasibleSet
 from milp_market.generators import generate
-from milp_market.instance import InstanceError, instance_from_dict
+from milp_market.instance import instance_from_dict
 
 from .conftest import INSTANCES
 
@@ -91,6 +91,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=[f"{c[0]}-{c[1]}x{c[2]}x{c[3]}-{c[6]}" for c in CASES])
 def test_no_dense_search_profile_beats_the_milp_under_either_selection(case):
     family, M, K, N, seed, utility, objective, upper, limit = case

@@ -16,6 +16,7 @@ pytest.importorskip("pygambit", reason="pygambit not installed: pip install -e '
 CASES = [(f, s) for f in ("uniform", "ties", "specialist") for s in range(12)]  # 36 instances
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family,seed", CASES)
 def test_equilibrium_set_matches_gambit(family, seed):
     rng = np.random.default_rng(seed + 100)
@@ -32,6 +33,7 @@ def test_equilibrium_set_matches_gambit(family, seed):
 LOGIT_CASES = [(f, beta, s) for f in ("uniform", "ties", "specialist") for beta in (0.5, 5.0, 50.0) for s in range(4)]  # 36
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family,beta,seed", LOGIT_CASES)
 def test_logit_equilibrium_set_matches_gambit(family, beta, seed):
     rng = np.random.default_rng(seed + 200)

@@ -59,8 +59,9 @@ def test_deviation_payoff_equals_utility_in_the_deviated_profile():
 
 def test_no_equilibrium_three_types_cycle():
     # Rock-paper-scissors flavour found by search and verified by enumeration; see instances/no_equilibrium.json.
-    from milp_market.instance import load_instance
     from pathlib import Path
+
+    from milp_market.instance import load_instance
 
     inst = load_instance(Path(__file__).resolve().parents[1] / "instances" / "no_equilibrium.json")
     assert enumerate_profiles(inst).equilibria == ()

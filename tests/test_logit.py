@@ -34,6 +34,7 @@ def _instance(family, beta, seed):
     return generate(family, M, K, N, seed, utility=utility, choice="softmax", beta=beta)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family,beta,seed", CASES)
 def test_logit_milp_matches_enumeration(family, beta, seed):
     inst = _instance(family, beta, seed)
@@ -59,6 +60,7 @@ def test_logit_milp_matches_enumeration(family, beta, seed):
     assert set(every.equilibria) == set(enumerate_profiles(inst).equilibria)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("beta", BETAS)
 @pytest.mark.parametrize("seed", range(6))
 def test_logit_rows_are_valid_at_equilibria_and_exact_elsewhere(beta, seed):

@@ -16,6 +16,7 @@ from .conftest import INSTANCES
 CASES = [(f, u, s) for f in ("uniform", "ties", "specialist", "dominant") for u in ("score_share", "mass_share") for s in range(25)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family,utility,seed", CASES)
 def test_min_regret_matches_enumeration(family, utility, seed):
     rng = np.random.default_rng(seed + 7)

@@ -9,11 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from milp_market import InstanceError, game, load_instance, make_instance
+from milp_market import InstanceError, game, load_instance, make_instance, search
 from milp_market.enumeration import enumerate_profiles
 from milp_market.generators import FAMILIES, generate
 from milp_market.instance import TIE_TOL
-from milp_market import search
 from milp_market.search import SupportSearch, support_search
 
 UTILITIES = ("score_share", "mass_share")
@@ -65,6 +64,7 @@ GENERATED = [
 ]  # 4 * 2 * 9 * 8 = 576 instances
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family,utility,shape,seed", GENERATED)
 def test_search_matches_enumeration_on_generated_instances(family, utility, shape, seed):
     M, K, N = shape
@@ -101,6 +101,7 @@ def _rule_instances():
     return out  # 4 * 4 * 2 = 32
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(RULE_SETS))
 def test_each_pruning_rule_alone_matches_enumeration(name):
     rules = RULE_SETS[name]
@@ -212,6 +213,7 @@ ADVERSARIAL = {
 ADVERSARIAL_SEEDS = range(100)  # 6 * 100 = 600 instances
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", list(ADVERSARIAL))
 @pytest.mark.parametrize("seed", ADVERSARIAL_SEEDS)
 def test_search_matches_enumeration_on_adversarial_instances(family, seed):

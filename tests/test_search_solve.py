@@ -12,7 +12,14 @@ from milp_market.generators import generate
 from milp_market.instance import load_instance
 from milp_market.results import Status
 from milp_market.search import SearchResult, support_search
-from milp_market.solve import VerificationError, choose_method, confirm_by_milp, solve_enumerate, solve_market, solve_search
+from milp_market.solve import (
+    VerificationError,
+    choose_method,
+    confirm_by_milp,
+    solve_enumerate,
+    solve_market,
+    solve_search,
+)
 
 
 def _run(capsys, *argv):

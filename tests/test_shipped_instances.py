@@ -14,6 +14,7 @@ from .conftest import INSTANCES
 FILES = sorted(p.name for p in INSTANCES.glob("*.json"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", FILES)
 def test_shipped_instance_milp_agrees_with_an_exhaustive_method(name):
     inst = load_instance(INSTANCES / name)

@@ -63,6 +63,7 @@ def test_milp_method_on_softmax_solves_from_the_cli(tmp_path, capsys):
     assert out["best"]["counts"] == {"m0": 1, "m1": 1} and out["best"]["proven_optimal"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("beta", [0.5, 5.0, 50.0, 1e4])
 @pytest.mark.parametrize("family", ["uniform", "specialist", "ties", "dominant"])
 @pytest.mark.parametrize("utility", ["score_share", "mass_share"])
