@@ -32,6 +32,8 @@ _LAZY = {
     "support_search": ("search", "support_search"),
     "SupportSearch": ("search", "SupportSearch"),
     "enumerate_profiles": ("enumeration", "enumerate_profiles"),
+    "enumerate_equilibria": ("solve", "enumerate_equilibria"),
+    "solve_entry": ("entry", "solve_entry"),
     "min_regret": ("regret", "min_regret"),
     "generate": ("generators", "generate"),
     "best_response_dynamics": ("dynamics", "best_response_dynamics"),

@@ -184,34 +184,13 @@ def cmd_solve(args) -> int:
 
 
 def cmd_enumerate(args) -> int:
+    from .solve import enumerate_equilibria
+
     inst = load_instance(args.instance)
-    if args.method == "milp":
-        from .solve import all_equilibria_milp
-
-        res = all_equilibria_milp(inst, cap=args.max, time_limit=args.time_limit)
-        eq_counts, status, seconds, extra = res.equilibria, res.status, res.seconds, {}
-    elif args.method == "search":
-        from .search import support_search
-
+    if args.method == "search":
         _require_hardmax(inst, args.instance)
-        res = support_search(inst, time_limit=args.time_limit, max_equilibria=args.max, social_optimum=False)
-        found = res.equilibria
-        capped = args.max is not None and (len(found) > args.max or (len(found) == args.max and not res.complete))
-        status = "cap_reached" if capped else ("complete" if res.complete else "time_limit")
-        # The search stops between slices, so it may have found more than --max: list the best.
-        eq_counts, seconds = (found[: args.max] if capped else found), res.seconds
-        extra = {"supports_visited": res.nodes}
-    else:
-        from .enumeration import enumerate_profiles
-
-        res = enumerate_profiles(inst, max_seconds=args.time_limit, max_equilibria=args.max, progress=_progress_printer(args.verbose))
-        # The cap is checked between batches, so a batch may bring more than --max: list the
-        # best --max by welfare and say the cap was reached (there are more).
-        found = sorted(res.equilibria, key=lambda n: -game.welfare(inst, n))
-        capped = args.max is not None and (len(found) > args.max or (len(found) == args.max and not res.complete))
-        status = "cap_reached" if capped else ("complete" if res.complete else "time_limit")
-        eq_counts, seconds = (found[: args.max] if capped else found), res.seconds
-        extra = {"profiles_checked": res.profiles_checked, "profiles_total": res.profiles_total}
+    res = enumerate_equilibria(inst, args.method, args.max, args.time_limit, progress=_progress_printer(args.verbose))
+    eq_counts, status, seconds, extra = res.equilibria, res.status, res.seconds, res.stats
     eqs = [game.summarize(inst, c).to_dict(inst) for c in eq_counts]
     out = {"instance": inst.name, "status": status, "equilibria": eqs, "count": len(eqs), **extra, "method": args.method, "seconds": round(seconds, 4)}
     if args.json:

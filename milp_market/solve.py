@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import pyomo.environ as pyo
@@ -639,9 +639,74 @@ def solve_market(
 
 @dataclass(frozen=True)
 class AllEquilibria:
+    """Every pure equilibrium found, best welfare first. ``status``: ``"complete"`` (the list
+    is proven complete), ``"cap_reached"`` (the ``max_equilibria`` best of a longer list) or
+    ``"time_limit"`` (the ones found before the limit)."""
+
     status: str  # "complete", "cap_reached" or "time_limit"
     equilibria: tuple[tuple[int, ...], ...]  # in order of decreasing welfare
     seconds: float
+    method: str = "milp"
+    stats: dict = field(default_factory=dict, repr=False)
+    instance: Instance | None = field(default=None, repr=False, compare=False)
+
+    def to_frame(self):
+        """One row per equilibrium: a column per model in use (platforms), welfare, HHI,
+        Shannon, structure. Needs the instance (set by :func:`enumerate_equilibria`)."""
+        import pandas as pd
+
+        if self.instance is None:
+            raise ValueError("to_frame needs the instance; use enumerate_equilibria")
+        rows = []
+        for n in self.equilibria:
+            p = game.summarize(self.instance, n)
+            rows.append({**self.instance.counts_dict(n), "welfare": p.welfare, "hhi": p.hhi, "shannon": p.shannon, "structure": p.structure})
+        cols = [m for m in self.instance.model_names if any(m in r for r in rows)]
+        df = pd.DataFrame(rows, columns=cols + ["welfare", "hhi", "shannon", "structure"])
+        return df.fillna({m: 0 for m in cols}).astype({m: int for m in cols})
+
+
+def enumerate_equilibria(
+    inst: Instance, method: str = "auto", max_equilibria: int | None = None, time_limit: float | None = None, progress=None,
+) -> AllEquilibria:
+    """Every pure equilibrium, best welfare first, by ``method``: ``search`` (hardmax,
+    formulations/search.md), ``enumerate`` (count vectors), ``milp`` (certified rounds with
+    no-good cuts), or ``auto`` (the search under hardmax, enumeration under logit).
+
+    At most ``max_equilibria`` are listed: the search and the enumeration check the cap between
+    slices and batches, so they may find more; the best ``max_equilibria`` are then kept and the
+    status says ``cap_reached``.
+
+    Examples
+    --------
+    >>> import milp_market as mm
+    >>> inst = mm.load_instance("instances/ties.json")
+    >>> res = mm.enumerate_equilibria(inst)
+    >>> res.status, len(res.equilibria)
+    ('complete', 3)
+    >>> mm.enumerate_equilibria(inst, max_equilibria=1).status
+    'cap_reached'
+    """
+    if method == "auto":
+        method = "search" if inst.choice == "hardmax" else "enumerate"
+    if method == "milp":
+        res = all_equilibria_milp(inst, cap=max_equilibria, time_limit=time_limit)
+        return dataclasses.replace(res, method="milp", instance=inst)
+    if method == "search":
+        from .search import support_search
+
+        r = support_search(inst, time_limit=time_limit, max_equilibria=max_equilibria, social_optimum=False)
+        found, complete, seconds, stats = list(r.equilibria), r.complete, r.seconds, {"supports_visited": r.nodes}
+    elif method == "enumerate":
+        r = enumerate_profiles(inst, max_seconds=time_limit, max_equilibria=max_equilibria, progress=progress)
+        found, complete, seconds = list(r.equilibria), r.complete, r.seconds
+        stats = {"profiles_checked": r.profiles_checked, "profiles_total": r.profiles_total}
+    else:
+        raise ValueError(f"method must be one of auto, search, enumerate, milp (got {method!r})")
+    found.sort(key=lambda n: (-game.welfare(inst, n), n))
+    capped = max_equilibria is not None and (len(found) > max_equilibria or (len(found) == max_equilibria and not complete))
+    status = "cap_reached" if capped else ("complete" if complete else "time_limit")
+    return AllEquilibria(status, tuple(found[:max_equilibria] if capped else found), seconds, method, stats, inst)
 
 
 def all_equilibria_milp(inst: Instance, cap: int | None = None, time_limit: float | None = None, log=None) -> AllEquilibria:

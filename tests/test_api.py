@@ -85,3 +85,13 @@ def test_top_level_exports_resolve():
         assert getattr(mm, name) is not None
     with pytest.raises(AttributeError):
         mm.no_such_thing  # noqa: B018
+
+
+@pytest.mark.parametrize("method", ["auto", "search", "enumerate", "milp"])
+def test_enumerate_equilibria_and_its_table(method, instances_dir):
+    inst = mm.load_instance(instances_dir / "ties.json")
+    res = mm.enumerate_equilibria(inst, method=method)
+    assert res.status == "complete" and len(res.equilibria) == 3
+    df = res.to_frame()
+    assert list(df["welfare"]) == sorted(df["welfare"], reverse=True)
+    assert (df[[m for m in inst.model_names if m in df.columns]].sum(axis=1) == inst.platforms).all()
