@@ -110,6 +110,15 @@ def enumerate_profiles(
     """Enumerate all count vectors; return every pure equilibrium and the social optimum.
 
     Stops early (``complete=False``) when ``max_seconds`` elapse or ``max_equilibria`` are found.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[1.0, 0.9], [0.5, 0.5]]), np.array([0.5, 0.5]), 3)
+    >>> res = enumerate_profiles(inst)
+    >>> res.equilibria, res.complete, res.social_optimum
+    (((3, 0),), True, (3, 0))
     """
     t0 = time.perf_counter()
     M, N = inst.n_models, inst.platforms

@@ -21,7 +21,14 @@ def generate(
     family: str, M: int, K: int, N: int, seed: int, utility: str = "score_share", choice: str = "hardmax", beta: float = 1.0
 ) -> Instance:
     """A seeded instance of ``family``; ``choice``/``beta`` set the user choice rule (the scores
-    do not depend on them, so a family's hardmax and logit instances share their scores)."""
+    do not depend on them, so a family's hardmax and logit instances share their scores).
+
+    Examples
+    --------
+    >>> inst = generate("uniform", 5, 4, 3, seed=0)
+    >>> inst.name, inst.scores.shape, inst.platforms
+    ('uniform-M5-K4-N3-s0', (5, 4), 3)
+    """
     rng = np.random.default_rng([FAMILIES.index(family), M, K, N, seed])
     if family == "uniform":
         S = rng.random((M, K))

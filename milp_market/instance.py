@@ -250,7 +250,14 @@ def make_instance(
     source: str = "<arrays>",
     extra: dict | None = None,
 ) -> Instance:
-    """Validate arrays and build an :class:`Instance` (masses are normalized to sum 1)."""
+    """Validate arrays and build an :class:`Instance` (masses are normalized to sum 1).
+
+    Examples
+    --------
+    >>> inst = make_instance([[1.0, 0.0], [0.0, 1.0]], [1, 3], 2, model_names=["a", "b"])
+    >>> inst.masses.tolist(), inst.model_names
+    ([0.25, 0.75], ('a', 'b'))
+    """
     where = source
     try:
         S = np.array(scores, dtype=float)
@@ -336,7 +343,14 @@ def _check_unambiguous_ties(S: np.ndarray, type_names, where) -> None:
 
 
 def load_instance(path) -> Instance:
-    """Read an instance JSON file (see README, "Instance format")."""
+    """Read an instance JSON file (see README, "Instance format").
+
+    Examples
+    --------
+    >>> inst = load_instance("instances/homogenized.json")
+    >>> inst.n_models, inst.platforms, inst.choice
+    (2, 3, 'hardmax')
+    """
     path = Path(path)
     text = _read_text(path)
     try:

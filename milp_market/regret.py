@@ -76,6 +76,13 @@ def min_regret(inst: Instance, time_limit: float | None = None, method: str = "m
     ``known_equilibrium``: a profile already known to be an equilibrium (re-checked here); it is
     then the answer, with its exact regret. Without one, the MILP's answer is optimal to within
     ``tol`` below, so a game with an equilibrium may get a profile of regret up to ``tol``.
+
+    Examples
+    --------
+    >>> from milp_market import load_instance
+    >>> res = min_regret(load_instance("instances/no_equilibrium.json"))
+    >>> res.status, res.counts, round(res.epsilon, 4)
+    ('optimal', (0, 0, 2), 0.1956)
     """
     t0 = time.perf_counter()
     if known_equilibrium is not None and game.is_equilibrium(inst, known_equilibrium):
