@@ -163,3 +163,15 @@ def test_a_race_that_ends_at_the_limit_merges_what_each_side_proved():
     assert set(out.stats["race"]) == {"milp", "enumerate"}
     assert "both" in out.proof
     json.loads(json.dumps(out.to_dict(inst)), parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+
+
+def test_only_a_proven_infeasible_is_infeasible():
+    # Pyomo documents locallyInfeasible as no proof; only provenInfeasible may end a loop with
+    # "no equilibrium". Every unmapped condition is an error (unknown), never a proof.
+    from pyomo.contrib.solver.common.results import TerminationCondition
+
+    from milp_market.formulations.highs import _TERMINATION
+
+    proofs = [tc for tc, st in _TERMINATION.items() if st is SolveStatus.INFEASIBLE]
+    assert proofs == [TerminationCondition.provenInfeasible]
+    assert _TERMINATION[TerminationCondition.locallyInfeasible] is SolveStatus.ERROR

@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 _TERMINATION = {
     TerminationCondition.convergenceCriteriaSatisfied: SolveStatus.OPTIMAL,
     TerminationCondition.provenInfeasible: SolveStatus.INFEASIBLE,
-    TerminationCondition.locallyInfeasible: SolveStatus.INFEASIBLE,
+    # locallyInfeasible is documented by Pyomo as NOT a proof of infeasibility: it must never
+    # end a loop as "no equilibrium". Unmapped conditions become ERROR (unknown) below.
+    TerminationCondition.locallyInfeasible: SolveStatus.ERROR,
     TerminationCondition.maxTimeLimit: SolveStatus.TIME_LIMIT,
     TerminationCondition.iterationLimit: SolveStatus.TIME_LIMIT,
     TerminationCondition.interrupted: SolveStatus.TIME_LIMIT,
