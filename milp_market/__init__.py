@@ -26,7 +26,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "solve_market": ("solve", "solve_market"),
-    "VerificationError": ("solve", "VerificationError"),
+    "VerificationError": ("certify", "VerificationError"),
     "MarketResult": ("results", "MarketResult"),
     "Status": ("results", "Status"),
     "support_search": ("search", "support_search"),

@@ -22,6 +22,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from . import game
+from .certify import CUTOFF_DELTA, VerificationError, solver_pair, time_left
 from .deadline import DeadlineReached, hard_deadline
 from .enumeration import enumerate_profiles
 from .formulations import entry as ef
@@ -41,8 +42,6 @@ OBJECTIVES = ef.OBJECTIVES
 SELECTIONS = ef.SELECTIONS
 #: Feasibility tolerance of the exact re-check of a profile against the feasible set.
 FEAS_TOL = 1e-9
-#: Objective units (Phi, largest value 1) by which a confirming run must beat the incumbent.
-CUTOFF_DELTA = 1e-6
 #: The polish step re-solves with the positions and witness fixed and these tolerances.
 POLISH_OPTIONS = {"mip_feasibility_tolerance": 1e-9, "primal_feasibility_tolerance": 1e-9}
 
@@ -51,10 +50,6 @@ class EntryStatus(str, Enum):
     OPTIMAL = "optimal"
     INFEASIBLE = "infeasible"
     UNKNOWN = "unknown"
-
-
-class VerificationError(RuntimeError):
-    """An answer failed the exact re-check: an error, never an output."""
 
 
 @dataclass(frozen=True)
@@ -307,10 +302,6 @@ class _Run:
     iterations: int = 0
 
 
-def _left(deadline):
-    return None if deadline is None else deadline - time.perf_counter()
-
-
 def _polish(m, pairs, deadline):
     """Fix positions and witness, set the witness slack to 0, re-solve with tight tolerances under
     every configuration until one succeeds. Returns the polished decode, or None when every
@@ -321,7 +312,7 @@ def _polish(m, pairs, deadline):
     try:
         infeasible = 0
         for _, polisher in pairs:
-            out = polisher.solve(m, time_limit=_left(deadline))
+            out = polisher.solve(m, time_limit=time_left(deadline))
             if out.has_solution and out.status is SolveStatus.OPTIMAL:
                 return ef.decode(m)
             if out.status is SolveStatus.INFEASIBLE:
@@ -344,7 +335,7 @@ def _run(inst, entrant, m, pairs, i_first, deadline, log) -> _Run:
     it = 0
     tol = 1e-6 * d.obj_scale
     while True:
-        left = _left(deadline)
+        left = time_left(deadline)
         if left is not None and left <= 0:
             return _Run(SolveStatus.TIME_LIMIT, iterations=it)
         out = solver.solve(m, time_limit=left)
@@ -441,8 +432,8 @@ def solve_entry(inst: Instance, entrant: Entrant, time_limit: float | None = Non
     d = m.data
     stats = {"post_entry_profiles": len(d.profiles), "eligible_candidates": len(m.Q), "build_seconds": round(time.perf_counter() - t0, 4)}
     pairs = [
-        (PersistentHighs(PRIMARY, name="primary"), PersistentHighs({**PRIMARY, **POLISH_OPTIONS}, name="primary-polish")),
-        (PersistentHighs(CONFIRM, name="confirm"), PersistentHighs({**CONFIRM, **POLISH_OPTIONS}, name="confirm-polish")),
+        # each configuration of the certifying pair with its polishing twin (certify.solver_pair)
+        *zip(solver_pair(), solver_pair(POLISH_OPTIONS, "-polish")),
     ]
     inc: Evaluation | None = None
     agree = runs = iterations = 0

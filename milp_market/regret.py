@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import game
+from .certify import solver_pair
 from .deadline import DeadlineReached, hard_deadline
 from .enumeration import count_vectors
-from .formulations.highs import CONFIRM, PRIMARY, PersistentHighs
 from .instance import Instance
 from .results import SolveStatus, _json_num
 from .solve import build_equilibrium, formulation
@@ -119,7 +119,7 @@ def _min_regret_loop(inst: Instance, deadline, state: dict) -> None:
     # configuration that calls the model infeasible before any incumbent exists is wrong (every
     # profile fits the rows with epsilon = its own regret): HiGHS has done so under PRIMARY, so
     # the other configuration takes its turn and the failed one gets a second one after it.
-    primary, confirm = PersistentHighs(PRIMARY, name="primary"), PersistentHighs(CONFIRM, name="confirm")
+    primary, confirm = solver_pair()
     for solver in (primary, confirm, primary, confirm):
         if len(closed) == 2:
             break

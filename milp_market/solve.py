@@ -19,6 +19,7 @@ from typing import Callable
 import pyomo.environ as pyo
 
 from . import game
+from .certify import CUTOFF_DELTA, VerificationError, solver_pair, time_left
 from .deadline import DeadlineReached, hard_deadline
 from .enumeration import enumerate_profiles
 from .formulations import equilibrium as eqf
@@ -41,10 +42,6 @@ AUTO_ENUMERATION_WORK = 5e7
 #: instance beyond that (reports/benchmarks.md); its compiled kernels cost about 0.6 s to load
 #: once per process.
 AUTO_SEARCH_WORK = 2e6
-
-
-class VerificationError(RuntimeError):
-    """A solver answer failed the exact re-check: an error, never an output."""
 
 
 @dataclass(frozen=True)
@@ -71,10 +68,6 @@ def build_equilibrium(inst: Instance, sense: str = "max", regret: bool = False):
     return eqf.build_equilibrium_model(inst, sense, regret)
 
 
-def _deadline_left(deadline):
-    return None if deadline is None else deadline - time.perf_counter()
-
-
 def row_generation(inst: Instance, m, solver: PersistentHighs, deadline=None, log=None, label="", accept=None) -> LoopOutcome:
     """Solve, verify, cut, re-solve until the optimum is a verified equilibrium (or proof of none).
 
@@ -86,7 +79,7 @@ def row_generation(inst: Instance, m, solver: PersistentHighs, deadline=None, lo
     it = rows = goods = 0
     solve_s = 0.0
     while True:
-        left = _deadline_left(deadline)
+        left = time_left(deadline)
         if left is not None and left <= 0:
             return LoopOutcome(SolveStatus.TIME_LIMIT, None, math.nan, it, rows, goods, solve_s)
         t0 = time.perf_counter()
@@ -121,9 +114,6 @@ def row_generation(inst: Instance, m, solver: PersistentHighs, deadline=None, lo
             log(f"{label} iteration {it}: candidate {n} not an equilibrium; +{added} deviation rows, {goods} no-goods")
 
 
-#: Welfare (scaled units) by which a confirming solve must beat the incumbent; answers are
-#: certified optimal to within this (times the instance's scale).
-CUTOFF_DELTA = 1e-6
 
 
 def welfare_tolerance(inst: Instance) -> float:
@@ -210,12 +200,12 @@ def _certified_social_optimum(inst, so_model, decode, deadline, log):
     more than welfare_tolerance are settled exactly by the max-coverage search.
     """
     if inst.choice == "softmax":
-        solvers = (PersistentHighs(PRIMARY, name="primary"), PersistentHighs(CONFIRM, name="confirm"))
+        solvers = solver_pair()
         out = certified_loop(inst, so_model, solvers, deadline, log, "social optimum", accept=lambda n: True)
         return out.counts, out.status is SolveStatus.OPTIMAL
     found = []
     for opts, name in ((PRIMARY, "primary"), (CONFIRM, "confirm")):
-        out = PersistentHighs(opts, name=name).solve(so_model, time_limit=_deadline_left(deadline))
+        out = PersistentHighs(opts, name=name).solve(so_model, time_limit=time_left(deadline))
         if not out.has_solution:
             continue
         counts = decode(so_model)
@@ -244,7 +234,7 @@ def _resolve_social_optimum(inst, found, deadline, log):
     the better of both. Proven only when the search completes within the deadline."""
     from .search import max_coverage
 
-    mc_counts, mc_w, complete = max_coverage(inst, time_limit=_deadline_left(deadline))
+    mc_counts, mc_w, complete = max_coverage(inst, time_limit=time_left(deadline))
     best = max(found, key=lambda f: f[1]) if found else None
     if best is not None and best[1] > mc_w + welfare_tolerance(inst) and complete:
         raise VerificationError(f"social optimum: MILP profile {best[2]} has welfare {best[1]} above the exact max-coverage optimum {mc_w}")
@@ -295,7 +285,7 @@ def _solve_milp(inst, deadline, log, t_start, known) -> MarketResult:
     t0 = time.perf_counter()
     m = build_equilibrium(inst, "max")
     build_s = time.perf_counter() - t0 + so_build
-    solvers = (PersistentHighs(PRIMARY, name="primary"), PersistentHighs(CONFIRM, name="confirm"))
+    solvers = solver_pair()
     best = certified_loop(inst, m, solvers, deadline, log, "best")
     stats = {
         "variables": m.nvariables(),
@@ -484,7 +474,7 @@ def confirm_by_milp(inst: Instance, res, time_limit: float | None = None, log=No
             return stopped
     if res.social_optimum is not None and res.social_complete:
         so_model, decode = build_social_optimum(inst)
-        left = _deadline_left(deadline)
+        left = time_left(deadline)
         if left is not None and left <= 0:
             return SolveStatus.TIME_LIMIT.value
         out = solver.solve(so_model, time_limit=left)
@@ -734,7 +724,7 @@ def all_equilibria_milp(inst: Instance, cap: int | None = None, time_limit: floa
 
 def _all_equilibria_rounds(inst, cap, deadline, log, found, done) -> AllEquilibria:
     m = build_equilibrium(inst, "max")
-    solvers = (PersistentHighs(PRIMARY, name="primary"), PersistentHighs(CONFIRM, name="confirm"))
+    solvers = solver_pair()
     while True:
         if cap is not None and len(found) >= cap:
             return done("cap_reached")
