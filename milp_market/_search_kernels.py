@@ -425,10 +425,11 @@ def _cap(j, lev, w, top, m_t, lam_eff, N, joining):
 
 
 @njit(cache=True)
-def check_support(d, inc_models, top, lev, w, N, eqtol, fp, out, n_out, in_support, opts, lam_in):
+def check_support(d, inc_models, top, lev, w, N, eqtol, fp, out, n_out, in_support, opts, lam_in, vec_budget):
     """Screen every count vector on exactly U = inc_models[:d] (search.md, Lemma 6): caps from
     Lemma 4, then u_min >= max entry payoff - EQ_TOL. Survivors are written to out[n_out:].
-    Returns (new n_out, count vectors screened); n_out == -1 signals that out is full."""
+    Returns (new n_out, count vectors screened); n_out == -1 signals that out is full, -2 that
+    ``vec_budget[0]`` (count vectors this slice may still screen) ran out."""
     M, K = lev.shape
     s = d
     tied = np.zeros((s, K), dtype=np.bool_)
@@ -514,6 +515,11 @@ def check_support(d, inc_models, top, lev, w, N, eqtol, fp, out, n_out, in_suppo
         if 1 <= last <= caps[s - 1]:
             cur[s - 1] = last
             screened += 1
+            # count vectors grow like N^(|U|-1): past the slice's budget, give up this support
+            # (the caller redoes it with a larger budget, or stops at the deadline)
+            vec_budget[0] -= 1
+            if vec_budget[0] < 0:
+                return -2, screened
             for t in range(K):
                 c_t[t] = 0.0
             for a in range(s):
@@ -624,13 +630,14 @@ def _push_fixed(f, lam_c, r_to, inherit, perm, status, fx, fxbeg, nfx, lamf):
 
 
 @njit(cache=True)
-def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_support, lev, w, N, eqtol, fp, ncand, budget, out, opts, fx, fxbeg, nfx, lamf):
+def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_support, lev, w, N, eqtol, fp, ncand, budget, out, opts, fx, fxbeg, nfx, lamf, vec_budget):
     """The support search with binary branching (search.md, "Search order"): at each node the
     undecided model that would earn most by entering against the included ones is branched on,
     first included, then excluded. Runs at most ``budget`` nodes from the saved stack and returns
-    (finished, nodes, pruned, supports, screened, n_out, full): ``n_out`` survivors are in
-    ``out``; ``full`` means a support's survivors did not fit, so that node was undone and will
-    be redone from scratch after the caller has drained (or grown) ``out``.
+    (finished, nodes, pruned, supports, screened, n_out, full, starved): ``n_out`` survivors are
+    in ``out``; ``full`` means a support's survivors did not fit, ``starved`` that its count
+    vectors exceeded ``vec_budget``: either way that node was undone and will be redone from
+    scratch after the caller has drained (or grown) ``out`` or granted a larger budget.
 
     ``state`` = [frame depth (-1 before the start), included count d].
     With opts & 16 a node passes its lower bound on lambda (lamf[frame]) to its children and
@@ -659,9 +666,9 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
     while True:
         f = state[0]
         if f < 0:
-            return True, nodes, pruned, supports, screened, n_out, False
+            return True, nodes, pruned, supports, screened, n_out, False, False
         if nodes >= budget:
-            return False, nodes, pruned, supports, screened, n_out, False
+            return False, nodes, pruned, supports, screened, n_out, False, False
         d = state[1]
         ph = frame_phase[f]
         lam_in = lamf[f] if inherit else -np.inf
@@ -700,14 +707,15 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
             in_support[k] = True
             nodes += 1
             supports += 1
-            n_new, sc = check_support(d + 1, inc_models, tops[d + 1], lev, w, N, eqtol, fp, out, n_out, in_support, opts, lam_c if inherit else -np.inf)
+            n_new, sc = check_support(d + 1, inc_models, tops[d + 1], lev, w, N, eqtol, fp, out, n_out, in_support, opts, lam_c if inherit else -np.inf, vec_budget)
             screened += sc
             if n_new < 0:
-                # out is full: undo and revisit this frame from phase 0 after the drain
+                # out is full (-1) or the vector budget ran out (-2): undo and revisit this frame
+                # from phase 0 after the caller has drained out / granted a larger budget
                 in_support[k] = False
                 status[k] = 0
                 frame_phase[f] = 0
-                return False, nodes, pruned, supports, screened, n_out, True
+                return False, nodes, pruned, supports, screened, n_out, n_new == -1, n_new == -2
             n_out = n_new
             state[1] = d + 1
             state[0] = f + 1

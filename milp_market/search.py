@@ -37,6 +37,10 @@ ENTRY_CANDIDATES = 8
 #: start at 64 nodes and double while a slice takes under 0.05 s).
 NODES_PER_SLICE = 2000
 
+#: Count vectors one slice may screen when there is a deadline (about 0.1-0.5 s of work); a
+#: support that needs more is redone with twice the budget (Search order, search.md).
+VECTORS_PER_SLICE = 200_000
+
 #: Pruning rules beyond Lemmas 2-4, as bits (search.md, "Rules 7-13"; `_search_kernels.fails`
 #: reads them). Each is valid alone; tests/test_search.py checks each alone against enumeration.
 RULE_TIE_SHARE = 1  #: Rule 7: a tie is shared only with the platforms not held below the top
@@ -122,10 +126,11 @@ class SupportSearch:
         ``NODES_PER_SLICE`` nodes so that the deadline and progress are honoured; the count
         vectors it lets through are decided here by :func:`game.is_equilibrium`.
         """
-        from . import _search_kernels as ker
-
         t0 = time.perf_counter()
         deadline = None if time_limit is None else t0 + time_limit
+        # loading the compiled kernels' cache (0.3-0.6 s, seconds on a loaded machine) counts
+        from . import _search_kernels as ker
+
         M, K, N = self.M, self.K, self.N
         lev = np.ascontiguousarray(self.lev, dtype=np.int64)
         w = np.ascontiguousarray(self.w, dtype=np.float64)
@@ -148,19 +153,42 @@ class SupportSearch:
         # nodes per slice: from 1 (a node costs O(M K) and more: 0.2 s at M = 20,000), doubled
         # while slices take under 0.05 s, so the limit is honoured on any pool size
         budget = 1
+        # count vectors one slice may screen: a support of s models has up to C(N-1, s-1) of
+        # them (1.6e8 at N = 1,000, s = 4), and the compiled screen cannot look at the clock.
+        # With a deadline a slice gets VECTORS_PER_SLICE, doubled each time a support needs
+        # more (that support is redone: at most twice its work), so the limit is honoured at
+        # any N; without one the budget is unbounded.
+        vec_slice = VECTORS_PER_SLICE if deadline is not None else np.iinfo(np.int64).max // 2
+        vec_budget = np.zeros(1, dtype=np.int64)
         while True:
             t_slice = time.perf_counter()
-            finished, nodes, pruned, supports, screened, n_out, full = ker.dfs_binary(
+            vec_budget[0] = vec_slice
+            finished, nodes, pruned, supports, screened, n_out, full, starved = ker.dfs_binary(
                 state, frame_k, frame_phase, tops, maxws, inc_models, status, in_support, lev, w,
                 N, game.EQ_TOL, self.fp, ENTRY_CANDIDATES, budget, out, self.rules, fx, fxbeg, nfx, lamf,
+                vec_budget,
             )
-            if time.perf_counter() - t_slice < 0.05:
+            dt = time.perf_counter() - t_slice
+            if starved:
+                vec_slice *= 2
+            if deadline is not None and screened > 10_000:
+                # never grant more vectors than the time left can screen at the measured rate
+                left = deadline - time.perf_counter()
+                vec_slice = int(min(vec_slice, max(VECTORS_PER_SLICE, screened / max(dt, 1e-6) * left / 2)))
+            if dt < 0.05:
                 budget = min(2 * budget, NODES_PER_SLICE)
             for key, v in zip(("nodes", "pruned", "supports", "profiles"), (nodes, pruned, supports, screened)):
                 totals[key] += int(v)
-            for row in out[:n_out]:
+            for i_row, row in enumerate(out[:n_out]):
+                if deadline is not None and i_row % 256 == 255 and time.perf_counter() > deadline:
+                    break  # survivors left unchecked: the search is incomplete (below)
                 if game.is_equilibrium(self.inst, row):
                     eqs.append(tuple(int(x) for x in row))
+            else:
+                i_row = None
+            if i_row is not None:
+                complete = False
+                break
             if full and n_out == 0:
                 out = np.zeros((2 * out.shape[0], M), dtype=np.int64)  # one support's survivors
             if finished:
