@@ -24,6 +24,12 @@ are sets of equal scores (formulations/robust.md, "Ties"). Hence nominal scores 
 stays robust when every interval is shrunk around its nominal score to f times its width on each
 side. Logit choice is not supported (an :class:`InstanceError`).
 
+Two more questions about the same box: :func:`possible_equilibrium` / :func:`possible_market_equilibrium`
+decide whether SOME matrix of the box makes a profile (any profile) an equilibrium, by a disjunctive
+MILP over per-type top structures (formulations/robust.md, "Possible equilibria"); and
+:func:`sample_outcomes` draws matrices inside the box (seeded, uniform or truncated normal) and
+solves each exactly, locally or on Dask ("Outcome distribution").
+
 Examples
 --------
 >>> import numpy as np
@@ -44,8 +50,10 @@ True
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -891,3 +899,695 @@ def robust_profiles(unc: UncertainInstance, profiles=None, precision: float = FR
         todo = [(tuple(int(x) for x in c), "given") for c in profiles]
     out = tuple(certify(unc, c, precision, label) for c, label in todo)
     return RobustReport(inst.name, status, out, time.perf_counter() - t0)
+
+
+# ----------------------------------------------------------------------------- outcome distribution
+
+#: ``--distribution`` choices (formulations/robust.md, "Outcome distribution").
+DISTRIBUTIONS = ("uniform", "normal")
+#: The half-width of an interval is this many standard deviations under ``normal`` (a 95% interval).
+Z95 = 1.96
+#: Without a scheduler, samples run on an embedded local Dask cluster from this many draws on.
+DASK_MIN_SAMPLES = 200
+#: A column with two unequal scores closer than TIE_TOL is redrawn at most this many times.
+MAX_REDRAWS = 1000
+QUANTILES = (0.05, 0.5, 0.95)
+
+DISTRIBUTION_STATEMENT = {
+    "uniform": "uniform in the box: every score independently uniform on [lower, upper]",
+    "normal": (
+        "normal around the nominal score with the half-width as 1.96 sigma, truncated to the box: every score "
+        "independently nominal + z * (upper - nominal) / 1.96 for z >= 0 and nominal + z * (nominal - lower) / 1.96 "
+        "for z < 0, z standard normal conditioned on |z| <= 1.96 (a two-piece normal when the interval is not "
+        "symmetric; its median is the nominal score)"
+    ),
+}
+TIE_RULE = (
+    "a user type's column with two unequal scores closer than 1e-9 (a near-tie the evaluator would reject or merge) "
+    "is redrawn from the same stream, so every draw has exact ties only (formulations/robust.md, 'Ties')"
+)
+
+
+def _omega_column(col) -> bool:
+    """Every two scores of the column are equal or more than TIE_TOL apart (the set Omega)."""
+    return bool(np.all(np.diff(np.unique(col)) > _D))
+
+
+def _draw_column(rng, lo, hi, nominal, distribution: str) -> np.ndarray:
+    if distribution == "uniform":
+        x = lo + (hi - lo) * rng.random(len(lo))
+    else:
+        z = rng.standard_normal(len(lo))
+        bad = np.abs(z) > Z95
+        while bad.any():  # rejection: z conditioned on |z| <= 1.96 (accepts 95% of the time)
+            z[bad] = rng.standard_normal(int(bad.sum()))
+            bad = np.abs(z) > Z95
+        x = nominal + np.where(z >= 0, z * (hi - nominal), z * (nominal - lo)) / Z95
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+def draw_scores(unc: UncertainInstance, seed: int, index: int, distribution: str = "uniform") -> tuple[np.ndarray, int]:
+    """Draw ``index`` of the sample with ``seed``: a score matrix inside the box, and the number of
+    columns redrawn because of a near-tie.
+
+    Each draw has its own stream ``numpy.random.default_rng([seed, index])``, so a draw does not
+    depend on the others, on their order or on where it runs (local loop or Dask worker). A
+    zero-width interval always gives its nominal score.
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> nominal = make_instance([[0.5, 0.2], [0.4, 0.3]], [1, 1], 2)
+    >>> unc = make_uncertain(nominal, lower=[[0.4, 0.2], [0.3, 0.3]], upper=[[0.6, 0.2], [0.5, 0.3]])
+    >>> S, redraws = draw_scores(unc, 7, 0)
+    >>> bool(np.all((unc.lower <= S) & (S <= unc.upper))), S[:, 1].tolist(), redraws
+    (True, [0.2, 0.3], 0)
+    >>> bool(np.array_equal(S, draw_scores(unc, 7, 0)[0]))
+    True
+    """
+    if distribution not in DISTRIBUTIONS:
+        raise ValueError(f"distribution must be one of {', '.join(DISTRIBUTIONS)}")
+    rng = np.random.default_rng([int(seed), int(index)])
+    lo, hi, S0 = unc.lower, unc.upper, unc.nominal.scores
+    out = np.empty(S0.shape)
+    redraws = 0
+    for t in range(S0.shape[1]):
+        for _ in range(MAX_REDRAWS):
+            col = _draw_column(rng, lo[:, t], hi[:, t], S0[:, t], distribution)
+            if _omega_column(col):
+                break
+            redraws += 1
+        else:
+            raise InstanceError(
+                f"{unc.source}: user type {unc.nominal.type_names[t]!r}: {MAX_REDRAWS} draws in a row had unequal scores "
+                f"closer than {_D}; some intervals are narrower than {_D} beside other scores: widen or pin them"
+            )
+        out[:, t] = col
+    return out, redraws
+
+
+def _finite(x):
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def solve_draw(unc: UncertainInstance, seed: int, index: int, distribution: str = "uniform", time_limit: float | None = None) -> dict:
+    """Draw ``index`` (:func:`draw_scores`) solved exactly by ``solve.solve_market(..., "auto")``.
+
+    Returns a small dict (what a Dask worker sends back): ``index``, ``status``, ``redraws``,
+    ``best`` and ``worst`` (count tuples or None), their ``welfare``, ``hhi`` and ``structure``,
+    ``poa``, ``pos``, ``method``, ``seconds``.
+    """
+    from .solve import solve_market
+
+    S, redraws = draw_scores(unc, seed, index, distribution)
+    inst = unc.with_scores(S, name=f"{unc.nominal.name}-draw{index}")
+    res = solve_market(inst, "auto", time_limit)
+    row = {"index": int(index), "status": res.status.value, "redraws": redraws, "method": res.method, "seconds": res.seconds}
+    for key in ("best", "worst"):
+        ext = getattr(res, key)
+        p = ext.profile if (ext is not None and res.status.value == "equilibrium") else None
+        row[key] = None if p is None else tuple(int(c) for c in p.counts)
+        row[f"{key}_welfare"] = None if p is None else float(p.welfare)
+        row[f"{key}_hhi"] = None if p is None else float(p.hhi)
+        row[f"{key}_structure"] = None if p is None else p.structure
+    eq = res.status.value == "equilibrium"
+    row["poa"] = _finite(res.price_of_anarchy) if eq else None
+    row["pos"] = _finite(res.price_of_stability) if eq else None
+    return row
+
+
+@dataclass(frozen=True)
+class SampleReport:
+    """The outcome distribution of R exact solves on score matrices drawn inside the box.
+
+    ``rows`` holds one :func:`solve_draw` dict per draw, in draw order; everything else is
+    computed from them (so the same seed gives the same report, wherever the draws ran).
+    """
+
+    instance: str
+    samples: int
+    seed: int
+    distribution: str
+    rows: tuple[dict, ...]
+    backend: str
+    seconds: float
+
+    def count(self, status: str) -> int:
+        return sum(r["status"] == status for r in self.rows)
+
+    def frequencies(self, key: str) -> list[tuple[Any, int]]:
+        """(value, draws) of ``key`` over the draws with an equilibrium, most frequent first
+        (ties: in order of first appearance)."""
+        seen: dict = {}
+        for r in self.rows:
+            if r["status"] == "equilibrium":
+                seen[r[key]] = seen.get(r[key], 0) + 1
+        return sorted(seen.items(), key=lambda kv: -kv[1])
+
+    def quantiles(self, key: str) -> dict | None:
+        vals = [r[key] for r in self.rows if r["status"] == "equilibrium" and r[key] is not None]
+        if not vals:
+            return None
+        q = np.quantile(np.array(vals, dtype=float), QUANTILES)  # numpy's default (linear) rule
+        return {f"q{int(round(100 * p)):02d}": float(x) for p, x in zip(QUANTILES, q)}
+
+    def to_dict(self, inst: Instance) -> dict:
+        n_eq = self.count("equilibrium")
+
+        def profiles(key):
+            return [
+                {"counts": inst.counts_dict(c), "draws": n, "frequency": n / self.samples} for c, n in self.frequencies(key)
+            ]
+
+        def structures(key):
+            return {s: n for s, n in self.frequencies(f"{key}_structure")}
+
+        return {
+            "instance": self.instance,
+            "samples": self.samples,
+            "seed": self.seed,
+            "distribution": self.distribution,
+            "distribution_statement": DISTRIBUTION_STATEMENT[self.distribution],
+            "near_ties": TIE_RULE,
+            "redrawn_columns": sum(r["redraws"] for r in self.rows),
+            "equilibrium": n_eq,
+            "no_equilibrium": self.count("no_equilibrium"),
+            "unknown": self.count("unknown"),
+            "share_with_equilibrium": n_eq / self.samples if self.samples else None,
+            "best_profiles": profiles("best"),
+            "worst_profiles": profiles("worst"),
+            "structure_best": structures("best"),
+            "structure_worst": structures("worst"),
+            "quantiles": {
+                "price_of_anarchy": self.quantiles("poa"),
+                "price_of_stability": self.quantiles("pos"),
+                "hhi_best": self.quantiles("best_hhi"),
+                "hhi_worst": self.quantiles("worst_hhi"),
+            },
+            "quantile_rule": "numpy.quantile (linear interpolation) over the draws with an equilibrium",
+            "backend": self.backend,
+            "seconds": round(self.seconds, 4),
+        }
+
+
+def sample_outcomes(
+    unc: UncertainInstance,
+    samples: int,
+    seed: int = 0,
+    distribution: str = "uniform",
+    scheduler: str | None = None,
+    workers: int = 2,
+    time_limit: float | None = None,
+    progress: bool = False,
+    use_dask: bool | None = None,
+) -> SampleReport:
+    """Draw ``samples`` score matrices inside the box and solve each exactly (hardmax).
+
+    Runs on Dask when ``scheduler`` is given, or on an embedded local cluster of ``workers``
+    processes (``sweep.py``'s, Ctrl-C safe) when ``samples >= DASK_MIN_SAMPLES`` or ``use_dask``;
+    otherwise in a local loop. The answer does not depend on where the draws ran.
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> nominal = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2, model_names=["A", "B"])
+    >>> unc = make_uncertain(nominal)                      # zero width: one outcome
+    >>> rep = sample_outcomes(unc, 5, seed=1)
+    >>> out = rep.to_dict(nominal)
+    >>> out["share_with_equilibrium"], out["best_profiles"]
+    (1.0, [{'counts': {'A': 1, 'B': 1}, 'draws': 5, 'frequency': 1.0}])
+    """
+    _require_hardmax(unc)
+    if distribution not in DISTRIBUTIONS:
+        raise InstanceError(f"distribution must be one of {', '.join(DISTRIBUTIONS)}")
+    if samples < 1:
+        raise InstanceError("the number of samples must be a positive integer")
+    t0 = time.perf_counter()
+    dask = scheduler is not None or (use_dask if use_dask is not None else samples >= DASK_MIN_SAMPLES)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=samples, desc=f"robust {unc.nominal.name}", unit="draw", file=sys.stderr)
+    try:
+        if dask:
+            rows, backend = _sample_dask(unc, samples, seed, distribution, time_limit, scheduler, workers, bar)
+        else:
+            rows, backend = [], "local loop"
+            for i in range(samples):
+                rows.append(solve_draw(unc, seed, i, distribution, time_limit))
+                if bar:
+                    bar.update(1)
+    finally:
+        if bar:
+            bar.close()
+    rows.sort(key=lambda r: r["index"])
+    return SampleReport(unc.nominal.name, samples, int(seed), distribution, tuple(rows), backend, time.perf_counter() - t0)
+
+
+def _sample_dask(unc, samples, seed, distribution, time_limit, scheduler, workers, bar):
+    from dask.distributed import Client, as_completed
+
+    from .sweep import _LocalCluster
+
+    cluster = client = None
+    interrupted = False
+    rows = []
+    try:
+        if scheduler:
+            client = Client(scheduler)
+            backend = f"dask scheduler {scheduler}"
+        else:
+            cluster = _LocalCluster(workers)
+            client = Client(cluster.address())
+            backend = f"dask local cluster, {workers} worker process(es)"
+        [data] = client.scatter([unc], broadcast=True)
+        futures = [client.submit(solve_draw, data, seed, i, distribution, time_limit, pure=False) for i in range(samples)]
+        for fut in as_completed(futures):
+            rows.append(fut.result())
+            if bar:
+                bar.update(1)
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close(interrupted)
+    return rows, backend
+
+
+# ----------------------------------------------------------------------------- possible equilibria
+#
+# formulations/robust.md, "Possible equilibria": does SOME score matrix of the box make a profile an
+# equilibrium? Per type only the used models' top level (and, when one platform is alone on top,
+# the level below it) and the unused models' lower bounds matter (Lemmas 4-5); each type picks one
+# option (who is on top, which cell of the unused lower bounds the top score is in), and the
+# deviation rows are linear in the top scores given the options: a disjunctive MILP, solved in the
+# convex-hull form, every answer re-checked (witness) or reproduced by a second HiGHS configuration
+# (none).
+
+#: Loosening of the deviation rows in the relaxation (a "none" must survive it) and tightening in
+#: the restriction (a witness must have room for the solver's feasibility tolerance 1e-7).
+POSSIBLE_SLACK = 1e-6
+#: In the restriction, strict relations ("below the top", "inside an open cell") keep this gap.
+POSSIBLE_MARGIN = 1e-6
+
+
+@dataclass(frozen=True)
+class _Option:
+    """One type's structure: ``top`` (used models at the top score v), ``second`` (when the top is
+    one platform alone: the used models at the level v2 below it), the cells of v and v2 as
+    (lo, hi, lo_open, hi_open), and ``coef[(j, k)] = (alpha, beta, gamma)``: the type's term of the
+    gain of j -> k is alpha + beta v + gamma v2."""
+
+    top: tuple[int, ...]
+    second: tuple[int, ...]
+    v: tuple[float, float, bool, bool]
+    v2: tuple[float, float, bool, bool] | None
+    coef: dict
+
+
+def _cells(a: float, b: float, a_open: bool, L: list[float]) -> list[tuple[float, float, bool, bool]]:
+    """The cells of [a, b] (open at a when ``a_open``) cut by the points L: each point of L inside,
+    and the open pieces between (closed at a range end that is no point of L)."""
+    if a > b or (a_open and a == b):
+        return []
+    inside = [x for x in L if (a < x or (a == x and not a_open)) and x <= b]
+    out = [(x, x, False, False) for x in inside]
+    Q = sorted({a, b, *inside})
+    if len(Q) == 1 and Q[0] not in L and not a_open:
+        out.append((a, a, False, False))
+    for p, q in zip(Q, Q[1:]):
+        out.append((p, q, p in L or (p == a and a_open), q in L))
+    return out
+
+
+def _options(inst: Instance, lo, hi, counts, t: int) -> list[_Option]:
+    """Every structure of type t for profile ``counts`` with its linear gain terms (Lemma 5)."""
+    M = inst.n_models
+    n = counts
+    P = [q for q in range(M) if n[q] > 0]
+    unused = [k for k in range(M) if n[k] == 0]
+    L = sorted({lo[k, t] for k in unused})
+    pi = float(inst.masses[t])
+    ss = inst.utility == "score_share"
+    pairs = [(j, k) for j in P for k in range(M) if k != j]
+
+    def share_term(var, c):  # w(V) / (c + 1) as (alpha, beta, gamma)
+        if not ss:
+            return (pi / (c + 1), 0.0, 0.0)
+        return (0.0, pi / (c + 1), 0.0) if var == "v" else (0.0, 0.0, pi / (c + 1))
+
+    def unused_term(k, cell, var, c):
+        x_lo, x_hi = cell[0], cell[1]
+        lk = lo[k, t]
+        if x_lo == x_hi:  # a point cell
+            if lk > x_lo:
+                return (pi * lk if ss else pi, 0.0, 0.0)
+            return share_term(var, c) if lk == x_lo else (0.0, 0.0, 0.0)
+        return (pi * lk if ss else pi, 0.0, 0.0) if lk >= x_hi else (0.0, 0.0, 0.0)
+
+    def coefs(top, second, vcell, v2cell):
+        C = sum(n[q] for q in top)
+        sole = bool(second)
+        out = {}
+        for j, k in pairs:
+            in_top = j in top
+            stay = (0.0, 0.0, 0.0)
+            if in_top:
+                stay = (pi / C, 0.0, 0.0) if not ss else (0.0, pi / C, 0.0)
+            if sole and j == top[0]:
+                var, S_top, c, cell = "v2", second, sum(n[q] for q in second), v2cell
+            else:
+                var, S_top, c, cell = "v", top, C - (1 if in_top else 0), vcell
+            if n[k] > 0:
+                dev = share_term(var, c) if k in S_top else (0.0, 0.0, 0.0)
+            else:
+                dev = unused_term(k, cell, var, c)
+            out[(j, k)] = tuple(d - s for d, s in zip(dev, stay))
+        return out
+
+    opts = []
+    for r in range(1, len(P) + 1):
+        for top in itertools.combinations(P, r):
+            a = max(lo[q, t] for q in top)
+            b = min(hi[q, t] for q in top)
+            rest = [q for q in P if q not in top]
+            sole = len(top) == 1 and n[top[0]] == 1 and rest
+            if not sole:
+                # every other used model strictly below: v > l_q
+                floor = max((lo[q, t] for q in rest), default=-math.inf)
+                a_open = floor >= a
+                for cell in _cells(max(a, floor), b, a_open, L):
+                    opts.append(_Option(top, (), cell, None, coefs(top, (), cell, None)))
+                continue
+            for r2 in range(1, len(rest) + 1):
+                for second in itertools.combinations(rest, r2):
+                    a2 = max(lo[q, t] for q in second)
+                    b2 = min(hi[q, t] for q in second)
+                    below = [q for q in rest if q not in second]
+                    floor2 = max((lo[q, t] for q in below), default=-math.inf)
+                    v2cells = _cells(max(a2, floor2), b2, floor2 >= a2, L)
+                    vcells = _cells(a, b, False, L)
+                    for vc in vcells:
+                        for v2c in v2cells:
+                            if v2c[0] >= vc[1]:  # need v2 < v
+                                continue
+                            opts.append(_Option(top, second, vc, v2c, coefs(top, second, vc, v2c)))
+    return opts
+
+
+def build_possible_equilibrium(inst: Instance, options: list[list[_Option]], counts, restrict: bool, rhs: float | None = None):
+    """The disjunctive MILP of formulations/robust.md, "Possible equilibria" (convex-hull form).
+
+    ``restrict`` False: the closure of every option and rows loosened by POSSIBLE_SLACK (a
+    relaxation: infeasible proves that no matrix of the box makes ``counts`` an equilibrium);
+    True: strict relations kept by POSSIBLE_MARGIN and rows tightened by POSSIBLE_SLACK (or
+    bounded by ``rhs``): every solution is an equilibrium candidate, re-checked exactly.
+    """
+    import pyomo.environ as pyo
+
+    m = pyo.ConcreteModel(name="possible_equilibrium")
+    idx = [(t, o) for t in range(len(options)) for o in range(len(options[t]))]
+    m.z = pyo.Var(idx, domain=pyo.Binary, doc="z[t, o] = 1: type t has structure (option) o")
+    m.v = pyo.Var(idx, domain=pyo.Reals, doc="v[t, o]: the top score of type t, times z[t, o]")
+    m.v2 = pyo.Var(idx, domain=pyo.Reals, doc="v2[t, o]: the level below a lone top platform, times z[t, o]")
+    mu = POSSIBLE_MARGIN if restrict else 0.0
+    m.one = pyo.Constraint(range(len(options)), rule=lambda m, t: sum(m.z[t, o] for o in range(len(options[t]))) == 1)
+    m.cell = pyo.ConstraintList(doc="v and v2 in their option's cell (open ends keep mu)")
+    for t, o in idx:
+        op = options[t][o]
+        for var, cell in ((m.v, op.v), (m.v2, op.v2)):
+            if cell is None:
+                m.cell.add(var[t, o] == 0)
+                continue
+            c_lo, c_hi, lo_open, hi_open = cell
+            a = c_lo + (mu if lo_open else 0.0)
+            b = c_hi - (mu if hi_open else 0.0)
+            if c_lo == c_hi:
+                a = b = c_lo
+            m.cell.add(var[t, o] >= a * m.z[t, o])
+            m.cell.add(var[t, o] <= b * m.z[t, o])
+        if op.v2 is not None:
+            m.cell.add(m.v2[t, o] <= m.v[t, o] - mu * m.z[t, o])
+    P = [j for j in range(inst.n_models) if counts[j] > 0]
+    pairs = [(j, k) for j in P for k in range(inst.n_models) if k != j]
+    if rhs is None:
+        rhs = EQ_TOL + POSSIBLE_SLACK if not restrict else -POSSIBLE_SLACK
+    m.no_gain = pyo.Constraint(
+        pairs,
+        rule=lambda m, j, k: sum(
+            options[t][o].coef[(j, k)][0] * m.z[t, o] + options[t][o].coef[(j, k)][1] * m.v[t, o]
+            + options[t][o].coef[(j, k)][2] * m.v2[t, o]
+            for t, o in idx
+        )
+        <= rhs,
+        doc="no platform on j gains by switching to k: the sum over types of the options' terms",
+    )
+    m.obj = pyo.Objective(expr=0.0)
+    return m
+
+
+def _decode_possible(unc: UncertainInstance, options, counts, m, inward: float = 0.0) -> np.ndarray:
+    """The score matrix of a solution: unused models at their lower bounds, the top at v, the level
+    below a lone top at v2, every other used model at its lower bound. ``inward`` > 0 moves a value
+    at an open end of its cell (a point of the closure only) that far into the cell (at most to
+    the cell's middle), and v2 below v; candidates are re-checked anyway."""
+    S = np.array(unc.lower, dtype=float)
+
+    def value(x, cell):
+        lo_, hi_, lo_open, hi_open = cell
+        if lo_ == hi_:
+            return lo_
+        x = min(max(x, lo_), hi_)
+        eta = min(inward, (hi_ - lo_) / 2)
+        if lo_open:
+            x = max(x, lo_ + eta)
+        if hi_open:
+            x = min(x, hi_ - eta)
+        return x
+
+    for t in range(len(options)):
+        o = max(range(len(options[t])), key=lambda o: m.z[t, o].value or 0.0)
+        op = options[t][o]
+        z = m.z[t, o].value or 1.0
+        v = value(m.v[t, o].value / z, op.v)
+        for q in op.top:
+            S[q, t] = v
+        if op.v2 is not None:
+            v2 = value(m.v2[t, o].value / z, op.v2)
+            if inward and v2 >= v - inward and op.v2[0] < v:
+                v2 = max(op.v2[0], min(v2, (op.v2[0] + v) / 2 if op.v2[2] else v - inward))
+            for q in op.second:
+                S[q, t] = v2
+    return np.minimum(np.maximum(S, unc.lower), unc.upper)
+
+
+def _decodings(unc, options, counts, m) -> list[np.ndarray]:
+    return [_decode_possible(unc, options, counts, m, eta) for eta in (0.0, 1e-7, 1e-5, math.inf)]
+
+
+@dataclass(frozen=True)
+class PossibleResult:
+    """Whether some score matrix of the box makes ``counts`` an equilibrium.
+
+    ``status``: ``possible`` (``witness`` is such a matrix, re-checked by game.is_equilibrium),
+    ``impossible`` (the relaxation is infeasible under two HiGHS configurations), or ``unknown``
+    (the relaxation is feasible but no candidate survived the re-check).
+    """
+
+    counts: tuple[int, ...]
+    status: str
+    witness: np.ndarray | None
+    options: int
+    binaries: int
+    rows: int
+    seconds: float
+
+    def to_dict(self, inst: Instance) -> dict:
+        return {
+            "counts": inst.counts_dict(self.counts),
+            "status": self.status,
+            "witness": None
+            if self.witness is None
+            else {inst.model_names[i]: [float(x) for x in row] for i, row in enumerate(self.witness)},
+            "milp": {"options": self.options, "binaries": self.binaries, "deviation_rows": self.rows},
+            "seconds": round(self.seconds, 4),
+        }
+
+
+def possible_equilibrium(unc: UncertainInstance, counts, fraction: float = 1.0, time_limit: float | None = None) -> PossibleResult:
+    """Decide whether some score matrix of the box (shrunk to ``fraction``) makes ``counts`` a pure
+    equilibrium (hardmax; formulations/robust.md, "Possible equilibria").
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> nominal = make_instance([[1.0, 1.0], [0.5, 0.5]], [0.5, 0.5], 2, model_names=["A", "B"])
+    >>> unc = make_uncertain(nominal, upper=[[1.0, 1.0], [0.9, 0.9]])
+    >>> possible_equilibrium(unc, (1, 1)).status     # B never reaches A: joining A pays 0.5 > 0.45
+    'impossible'
+    >>> wide = make_uncertain(nominal, upper=[[1.0, 1.0], [1.0, 1.0]])
+    >>> r = possible_equilibrium(wide, (1, 1))     # B can tie A... and then B's platform is indifferent
+    >>> r.status, r.witness[1].tolist()
+    ('possible', [1.0, 1.0])
+    """
+    from .formulations.highs import CONFIRM, PersistentHighs
+    from .results import SolveStatus
+
+    t0 = time.perf_counter()
+    _require_hardmax(unc)
+    inst = unc.nominal
+    n = _check_counts(inst, counts)
+    lo, hi = unc.box(fraction)
+    if fraction < 1.0:  # decode and re-check inside the shrunk box
+        unc = UncertainInstance(nominal=inst, lower=lo, upper=hi, source=unc.source)
+    if inst.platforms == 1:  # alone: the best own scores against the worst rival scores (Lemma 4)
+        j = int(np.flatnonzero(n)[0])
+        S = np.array(lo)
+        S[j] = hi[j]
+        try:
+            unc.with_scores(S)
+        except InstanceError:  # a near-tie among the bounds: the extreme matrix is no valid instance
+            return _possible_answer(unc, n, [], 0, 0, 0, t0, proven_none=False)
+        return _possible_answer(unc, n, [S], 0, 0, 0, t0, proven_none=True)
+    if _best_case_excludes(inst, lo, hi, n):
+        return _possible_answer(unc, n, [], 0, 0, 0, t0, proven_none=True)
+    options = [_options(inst, lo, hi, n, t) for t in range(inst.n_types)]
+    sizes = (sum(len(o) for o in options), sum(len(o) for o in options), int((n > 0).sum()) * (inst.n_models - 1))
+    candidates = []
+    relax = build_possible_equilibrium(inst, options, n, restrict=False)
+    out = PersistentHighs().solve(relax, time_limit)
+    if out.status == SolveStatus.INFEASIBLE:  # a "none" must be reproduced (formulations/highs.py)
+        second = build_possible_equilibrium(inst, options, n, restrict=False)
+        again = PersistentHighs(CONFIRM, name="confirm").solve(second, time_limit)
+        if again.status == SolveStatus.INFEASIBLE:
+            return _possible_answer(unc, n, [], *sizes, t0, proven_none=True)
+        if again.has_solution:
+            candidates += _decodings(unc, options, n, second)
+    elif out.has_solution:
+        candidates += _decodings(unc, options, n, relax)
+    found = _first_equilibrium(unc, n, candidates)
+    for rhs in (-POSSIBLE_SLACK, 0.0):
+        if found is not None:
+            break
+        strict = build_possible_equilibrium(inst, options, n, restrict=True, rhs=rhs)
+        res = PersistentHighs().solve(strict, time_limit)
+        if res.has_solution:
+            found = _first_equilibrium(unc, n, _decodings(unc, options, n, strict))
+    return _possible_answer(unc, n, [] if found is None else [found], *sizes, t0, proven_none=False)
+
+
+def _best_case_excludes(inst: Instance, lo, hi, counts) -> bool:
+    """A quick exact sufficient condition for "impossible" (formulations/robust.md, Lemma 6): some
+    deviation j -> k gains more than EQ_TOL even at its best case over the box, the sum over types
+    of per-type infima, each minus the per-type worst case of the reverse term (Lemma 3's sweep)."""
+    score_share = inst.utility == "score_share"
+    for j in np.flatnonzero(counts > 0):
+        opp = _opponents(counts, int(j)).tolist()
+        U = [q for q in range(inst.n_models) if opp[q] > 0]
+        if not U:
+            continue
+        for k in range(inst.n_models):
+            if k == j:
+                continue
+            best = -math.fsum(
+                _type_worst_case(lo[:, t].tolist(), hi[:, t].tolist(), opp, U, k, int(j), float(inst.masses[t]), score_share).value
+                for t in range(inst.n_types)
+            )
+            if best > EQ_TOL:
+                return True
+    return False
+
+
+def _first_equilibrium(unc: UncertainInstance, counts, candidates) -> np.ndarray | None:
+    for S in candidates:
+        if np.any(S < unc.lower) or np.any(S > unc.upper):
+            continue
+        try:
+            w = unc.with_scores(S, name=f"{unc.nominal.name}-possible")
+        except InstanceError:
+            continue
+        if game.is_equilibrium(w, counts):
+            return S
+    return None
+
+
+def _possible_answer(unc, n, candidates, options, binaries, rows, t0, proven_none) -> PossibleResult:
+    found = _first_equilibrium(unc, n, candidates) if candidates else None
+    if found is not None:
+        status = "possible"
+    elif proven_none:
+        status = "impossible"
+    else:
+        status = "unknown"
+    return PossibleResult(tuple(int(c) for c in n), status, found, options, binaries, rows, time.perf_counter() - t0)
+
+
+@dataclass(frozen=True)
+class MarketPossibleResult:
+    """Is "no pure equilibrium" robust over the box? ``status``: ``fragile`` (``witness`` is a
+    matrix of the box under which ``equilibrium`` is a pure equilibrium, re-checked), ``robust``
+    (no profile is a possible equilibrium: every one proven impossible), ``unknown`` (some profile
+    undecided, or the profile limit reached)."""
+
+    status: str
+    equilibrium: tuple[int, ...] | None
+    witness: np.ndarray | None
+    profiles_checked: int
+    profiles_total: int
+    undecided: int
+    largest_milp: tuple[int, int]  # (binaries, deviation rows)
+    seconds: float
+
+    def to_dict(self, inst: Instance) -> dict:
+        return {
+            "status": self.status,
+            "equilibrium": None if self.equilibrium is None else inst.counts_dict(self.equilibrium),
+            "witness": None
+            if self.witness is None
+            else {inst.model_names[i]: [float(x) for x in row] for i, row in enumerate(self.witness)},
+            "profiles_checked": self.profiles_checked,
+            "profiles_total": self.profiles_total,
+            "undecided": self.undecided,
+            "largest_milp": {"binaries": self.largest_milp[0], "deviation_rows": self.largest_milp[1]},
+            "seconds": round(self.seconds, 4),
+        }
+
+
+def possible_market_equilibrium(
+    unc: UncertainInstance, fraction: float = 1.0, max_profiles: int | None = None, time_limit: float | None = None
+) -> MarketPossibleResult:
+    """Does some matrix of the box (shrunk to ``fraction``) admit a pure equilibrium? Asks
+    :func:`possible_equilibrium` of every count vector (C(M+N-1, N) of them), the profiles with the
+    smallest nominal regret first, and stops at the first witness.
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> nominal = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2)
+    >>> possible_market_equilibrium(make_uncertain(nominal)).status
+    'fragile'
+    """
+    t0 = time.perf_counter()
+    _require_hardmax(unc)
+    inst = unc.nominal
+    M, N = inst.n_models, inst.platforms
+    profs = [np.bincount(c, minlength=M) for c in itertools.combinations_with_replacement(range(M), N)]
+    profs.sort(key=lambda n: game.max_regret(inst, n))
+    total = len(profs)
+    undecided = checked = 0
+    largest = (0, 0)
+    for n in profs:
+        if max_profiles is not None and checked >= max_profiles:
+            break
+        r = possible_equilibrium(unc, n, fraction, time_limit)
+        checked += 1
+        largest = max(largest, (r.binaries, r.rows))
+        if r.status == "possible":
+            return MarketPossibleResult("fragile", r.counts, r.witness, checked, total, undecided, largest, time.perf_counter() - t0)
+        undecided += r.status == "unknown"
+    status = "robust" if (checked == total and undecided == 0) else "unknown"
+    return MarketPossibleResult(status, None, None, checked, total, undecided, largest, time.perf_counter() - t0)

@@ -31,6 +31,8 @@ from milp_market.robust import (
     is_robust,
     load_uncertain_instance,
     make_uncertain,
+    possible_equilibrium,
+    possible_market_equilibrium,
     robust_fraction,
     robust_profiles,
     score_intervals_from_ratings,
@@ -555,3 +557,99 @@ def test_real_lmarena_equilibrium_is_fragile_with_a_verified_witness():
     _verify_witness(unc, np.array(res.counts), res)
     assert is_robust(unc, res.counts, res.robust_fraction_bracket[0])
     assert not is_robust(unc, res.counts, res.robust_fraction_bracket[1])
+
+
+# ----------------------------------------------------------------------------- possible equilibria
+
+
+def _grid_in_box(unc: UncertainInstance, rng, n_random=250):
+    """Every vertex (when few) and random points of a 0.05 grid inside the box (many exact ties)."""
+    out = _box_samples(unc, rng, n_random=0)
+    lo, hi = unc.lower, unc.upper
+    for _ in range(n_random):
+        steps = np.floor((hi - lo) / 0.05 + 1e-9).astype(int)
+        out.append(np.round(lo + 0.05 * rng.integers(0, steps + 1), 10))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_possible_equilibria_agree_with_dense_grid_sampling(seed):
+    rng = np.random.default_rng(100 + seed)
+    answers = {"possible": 0, "impossible": 0, "unknown": 0}
+    for _ in range(30):
+        M, K, N = int(rng.integers(2, 4)), int(rng.integers(1, 3)), int(rng.integers(1, 4))
+        unc = _grid_box(rng, M, K, N, utility=str(rng.choice(["score_share", "mass_share"])))
+        insts = []
+        for S in _grid_in_box(unc, rng):
+            try:
+                insts.append(unc.with_scores(S))
+            except InstanceError:
+                pass
+        for n in _profiles(M, N):
+            r = possible_equilibrium(unc, n)
+            answers[r.status] += 1
+            on_grid = any(game.is_equilibrium(i, n) for i in insts)
+            if r.status == "possible":
+                W = r.witness
+                assert np.all(unc.lower <= W) and np.all(W <= unc.upper)
+                assert game.is_equilibrium(unc.with_scores(W), n)
+            elif r.status == "impossible":
+                assert not on_grid, (n, unc)
+            if game.is_equilibrium(unc.nominal, n):
+                assert r.status == "possible"  # the nominal matrix is in the box
+    assert answers["possible"] > 20 and answers["impossible"] > 20
+    assert answers["unknown"] <= 0.02 * sum(answers.values())
+
+
+@pytest.mark.parametrize("family", ["uniform", "specialist", "ties", "dominant"])
+def test_zero_width_possible_equilibrium_is_the_nominal_check(family):
+    inst = generate(family, 4, 3, 3, 5)
+    unc = make_uncertain(inst)
+    for n in _profiles(4, 3):
+        r = possible_equilibrium(unc, n)
+        assert r.status == ("possible" if game.is_equilibrium(inst, n) else "impossible")
+    market = possible_market_equilibrium(unc)
+    exists = any(game.is_equilibrium(inst, n) for n in _profiles(4, 3))
+    assert market.status == ("fragile" if exists else "robust")
+    if exists:
+        assert game.is_equilibrium(unc.with_scores(market.witness), market.equilibrium)
+
+
+def test_no_equilibrium_is_robust_in_a_small_box_and_fragile_in_a_wide_one():
+    inst = generate("uniform", 3, 3, 2, 43)  # no pure equilibrium (complete enumeration)
+    assert not any(game.is_equilibrium(inst, n) for n in _profiles(3, 2))
+    S = inst.scores
+    small = make_uncertain(inst, np.maximum(S - 1e-3, 0), S + 1e-3)
+    res = possible_market_equilibrium(small)
+    assert res.status == "robust" and res.profiles_checked == res.profiles_total == 6
+    rng = np.random.default_rng(0)
+    for i in range(300):  # confirmed by sampling the small box
+        W = small.lower + (small.upper - small.lower) * rng.random(S.shape)
+        assert not any(game.is_equilibrium(small.with_scores(W), n) for n in _profiles(3, 2))
+    wide = make_uncertain(inst, np.zeros_like(S), np.maximum(S, 1.0))
+    fragile = possible_market_equilibrium(wide)  # e.g. all scores equal
+    assert fragile.status == "fragile"
+    assert game.is_equilibrium(wide.with_scores(fragile.witness), fragile.equilibrium)
+    # monotone in the shrink factor: fragile at f implies fragile at every larger f
+    assert possible_market_equilibrium(wide, fraction=0.0).status == "robust"
+    for f in (0.5, 0.9):  # a witness at a shrink factor lies inside the shrunk box
+        r = possible_market_equilibrium(wide, fraction=f)
+        if r.status == "fragile":
+            lo, hi = wide.box(f)
+            assert np.all(lo <= r.witness) and np.all(r.witness <= hi)
+            assert game.is_equilibrium(wide.with_scores(r.witness), r.equilibrium)
+
+
+def test_cli_possible_json_is_strict_with_checkable_witnesses(tmp_path, capsys):
+    path = tmp_path / "u.json"
+    path.write_text(json.dumps(GOOD))
+    assert main(["robust", str(path), "--possible", "--profile", "A,B", "--profile", "A,A", "--json"]) == 0
+    out = _strict_loads(capsys.readouterr().out)
+    by = {tuple(sorted(p["counts"].items())): p for p in out["profiles"]}
+    p = by[(("A", 1), ("B", 1))]
+    assert p["status"] == "possible"
+    inst = make_instance([p["witness"]["A"], p["witness"]["B"]], [0.5, 0.5], 2, model_names=["A", "B"])
+    assert game.is_equilibrium(inst, (1, 1))
+    assert main(["robust", str(path), "--possible", "--json"]) == 0
+    assert _strict_loads(capsys.readouterr().out)["market"]["status"] == "fragile"
+    assert main(["robust", str(path), "--possible", "--samples", "3"]) == 2
