@@ -303,6 +303,39 @@ def cmd_import_seed(args) -> int:
     return 0
 
 
+def cmd_synthetic(args) -> int:
+    import os
+    import secrets
+
+    from . import instance, synthetic
+
+    spec = synthetic.load_spec(args.spec)
+    inst = synthetic.build_instance(spec, where=args.spec)
+    out = Path(args.out)
+    tmp = out.parent / f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        instance.save_instance(inst, tmp)
+        os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InstanceError(f"--out {args.out}: cannot write ({exc.strerror or exc})") from None
+    print(
+        f"wrote {args.out}: {inst.n_models} models x {inst.n_types} user types ({spec['users']['placement']}), "
+        f"{inst.platforms} platforms, {inst.choice}, {inst.utility}"
+    )
+    if args.map:
+        from .solve import solve_market
+
+        res = solve_market(inst, time_limit=args.time_limit)
+        try:
+            synthetic.map_figure(spec, inst, synthetic.answer_panels(inst, res), args.map,
+                                 title=f"{inst.name}: {res.status.value} (N = {inst.platforms}, {res.method})")
+        except OSError as exc:
+            raise InstanceError(f"--map {args.map}: cannot write ({exc.strerror or exc})") from None
+        print(f"wrote {args.map}: best and worst equilibrium and social optimum ({res.status.value})")
+    return 0
+
+
 def cmd_sweep(args) -> int:
     from .sweep import run_sweep
 
@@ -375,20 +408,15 @@ def cmd_robust(args) -> int:
     inst = unc.nominal
     if inst.choice != "hardmax":
         raise InstanceError(f"{args.instance}: robust supports hardmax choice only; this instance uses logit (softmax) choice")
-    profiles = None
-    if args.profile:
-        profiles = []
-        for text in args.profile:
-            names = [x.strip() for x in text.split(",")]
-            unknown = [x for x in names if x not in inst.model_names]
-            if unknown:
-                raise InstanceError(f"--profile: unknown model {unknown[0]!r}; known: {', '.join(inst.model_names)}")
-            if len(names) != inst.platforms:
-                raise InstanceError(f"--profile: give one model per platform ({inst.platforms}), comma-separated")
-            counts = [0] * inst.n_models
-            for x in names:
-                counts[inst.model_names.index(x)] += 1
-            profiles.append(counts)
+    if args.samples is not None:
+        if args.profile or args.possible:
+            raise InstanceError("--samples excludes --profile and --possible: it solves every draw for its best and worst equilibria")
+        return _robust_samples(args, unc)
+    if args.seed is not None or args.distribution is not None or args.scheduler is not None:
+        raise InstanceError("--seed, --distribution and --scheduler need --samples R")
+    if args.possible:
+        return _robust_possible(args, unc)
+    profiles = _robust_profiles_arg(args, inst)
     rep = robust_profiles(unc, profiles)
     out = rep.to_dict(inst)
     if args.json:
@@ -414,6 +442,101 @@ def cmd_robust(args) -> int:
                 f"{first['platform_model']} can gain by switching to {first['deviation_to']})"
             )
     print(f"{out['seconds']:.3f} s")
+    return 0
+
+
+def _robust_profiles_arg(args, inst) -> list | None:
+    if not args.profile:
+        return None
+    profiles = []
+    for text in args.profile:
+        names = [x.strip() for x in text.split(",")]
+        unknown = [x for x in names if x not in inst.model_names]
+        if unknown:
+            raise InstanceError(f"--profile: unknown model {unknown[0]!r}; known: {', '.join(inst.model_names)}")
+        if len(names) != inst.platforms:
+            raise InstanceError(f"--profile: give one model per platform ({inst.platforms}), comma-separated")
+        counts = [0] * inst.n_models
+        for x in names:
+            counts[inst.model_names.index(x)] += 1
+        profiles.append(counts)
+    return profiles
+
+
+def _robust_possible(args, unc) -> int:
+    from .robust import possible_equilibrium, possible_market_equilibrium
+
+    inst = unc.nominal
+    profiles = _robust_profiles_arg(args, inst)
+    if profiles:
+        res = [possible_equilibrium(unc, c, time_limit=args.time_limit) for c in profiles]
+        out = {"instance": inst.name, "question": "possible equilibrium", "profiles": [r.to_dict(inst) for r in res]}
+    else:
+        r = possible_market_equilibrium(unc, time_limit=args.time_limit)
+        out = {"instance": inst.name, "question": "does some matrix of the box admit a pure equilibrium", "market": r.to_dict(inst)}
+    if args.json:
+        _print_json(out)
+        return 0
+    print(_header(inst))
+    for p in out.get("profiles", []):
+        verdict = {
+            "possible": "yes: an equilibrium for the witness matrix below (re-checked by the exact evaluator)",
+            "impossible": "no: an equilibrium for no matrix of the box (proof: formulations/robust.md, Possible equilibria)",
+            "unknown": "undecided (no candidate survived the exact re-check)",
+        }[p["status"]]
+        print(f"profile {_fmt_counts(p['counts'])}: {verdict}")
+        if p["witness"]:
+            for name, row in p["witness"].items():
+                print(f"  {name}: {', '.join(f'{x:.6g}' for x in row)}")
+    if "market" in out:
+        m = out["market"]
+        if m["status"] == "fragile":
+            print(f"some matrix of the box has a pure equilibrium: {_fmt_counts(m['equilibrium'])} (witness with --json)")
+        elif m["status"] == "robust":
+            print(f"no matrix of the box has a pure equilibrium: all {m['profiles_total']} profiles proven impossible")
+        else:
+            print(f"undecided: {m['undecided']} of {m['profiles_checked']} profiles undecided")
+    return 0
+
+
+def _robust_samples(args, unc) -> int:
+    from .robust import sample_outcomes
+
+    inst = unc.nominal
+    rep = sample_outcomes(
+        unc,
+        args.samples,
+        seed=0 if args.seed is None else args.seed,
+        distribution=args.distribution or "uniform",
+        scheduler=args.scheduler,
+        workers=args.workers,
+        time_limit=args.time_limit,
+        progress=not args.no_progress,
+    )
+    out = rep.to_dict(inst)
+    if args.json:
+        _print_json(out)
+        return 0
+    print(_header(inst))
+    print(f"{out['samples']} draws, seed {out['seed']}, {out['distribution_statement']}")
+    print(f"near-ties: {out['near_ties']} ({out['redrawn_columns']} column(s) redrawn)")
+    line = f"pure equilibrium in {out['equilibrium']} of {out['samples']} draws ({100 * out['share_with_equilibrium']:.1f}%)"
+    line += f"; proven none in {out['no_equilibrium']}"
+    if out["unknown"]:
+        line += f"; unknown (time limit) in {out['unknown']}"
+    print(line)
+    for key, title in (("best_profiles", "best equilibrium"), ("worst_profiles", "worst equilibrium")):
+        print(f"{title} (profile: share of draws):")
+        for p in out[key][:10]:
+            print(f"  {_fmt_counts(p['counts'])}: {100 * p['frequency']:.1f}%")
+        if len(out[key]) > 10:
+            print(f"  ... {len(out[key]) - 10} more (--json lists all)")
+    for key in ("structure_best", "structure_worst"):
+        print(f"{key.replace('_', ' of the ')} equilibrium: " + ", ".join(f"{k} {v}" for k, v in out[key].items()))
+    for key, q in out["quantiles"].items():
+        if q is not None:
+            print(f"{key}: 5% {q['q05']:.4g}, median {q['q50']:.4g}, 95% {q['q95']:.4g}")
+    print(f"{out['backend']}; {out['seconds']:.2f} s")
     return 0
 
 
@@ -486,6 +609,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile", action="append", default=None, metavar="A,B,C",
         help="one model per platform, comma-separated (repeatable; default: the nominal best and worst equilibria)",
     )
+    u.add_argument(
+        "--samples", type=_positive_int, default=None, metavar="R",
+        help="instead: draw R score matrices inside the intervals and solve each exactly (outcome distribution)",
+    )
+    u.add_argument("--seed", type=_nonnegative_int, default=None, help="with --samples: the seed of the draws (default 0)")
+    u.add_argument(
+        "--distribution", choices=["uniform", "normal"], default=None,
+        help="with --samples: uniform in the box (default), or normal with the half-width as 1.96 sigma, truncated to the box",
+    )
+    u.add_argument("--scheduler", default=None, metavar="ADDRESS", help="with --samples: an existing Dask scheduler")
+    u.add_argument(
+        "--workers", type=_positive_int, default=2,
+        help="with --samples: local Dask worker processes (a local cluster is used from 200 draws on)",
+    )
+    u.add_argument("--time-limit", type=_seconds, default=None, metavar="S", help="with --samples: seconds per draw")
+    u.add_argument("--no-progress", action="store_true", help="with --samples: no progress bar on stderr")
+    u.add_argument(
+        "--possible", action="store_true",
+        help="instead: does SOME matrix of the box make each --profile an equilibrium (without --profile: any profile)?",
+    )
     u.set_defaults(func=cmd_robust)
 
     c = sub.add_parser("import-csv", help="turn a CSV score table into an instance file")
@@ -510,6 +653,20 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--name", default=None, help="instance name (default: the folder's name)")
     g.add_argument("--out", type=_out_file, required=True, help="instance JSON to write (atomically)")
     g.set_defaults(func=cmd_import_seed)
+
+    y = sub.add_parser(
+        "synthetic",
+        help="the seed paper's synthetic setting: a 2-D Gaussian-mixture spec -> an instance file (and maps)",
+        description="Turn a spec (JSON, or TOML for .toml: mixture components, user types sampled with a seed or on a "
+        "grid, models as bias plus Gaussian bumps, platforms, choice, utility; milp_market/synthetic.py) into a "
+        "validated instance JSON. --map also solves it and draws which model serves each region of the plane at the "
+        "best and worst equilibrium and the social optimum.",
+    )
+    y.add_argument("spec", metavar="SPEC", help="synthetic spec (.json or .toml)")
+    y.add_argument("--out", type=_out_file, required=True, help="instance JSON to write (atomically)")
+    y.add_argument("--map", type=_out_file, default=None, metavar="FILE.png", help="also solve and write the 2-D maps here")
+    y.add_argument("--time-limit", type=_seconds, default=None, help="seconds for the solve behind --map")
+    y.set_defaults(func=cmd_synthetic)
 
     w = sub.add_parser("sweep", help="solve a grid of instances on Dask; tidy CSV and plots")
     w.add_argument("spec", help="TOML or JSON sweep spec (see milp_market/sweep.py)")
