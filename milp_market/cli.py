@@ -268,15 +268,68 @@ def cmd_import_csv(args) -> int:
     from .instance import load_csv_instance, save_instance
 
     inst = load_csv_instance(args.scores, args.masses, mass_column=args.mass_row, platforms=args.platforms, name=args.name)
+    inst, doc, payload = _ratings_and_intervals(inst, args)
     tmp = args.out + ".tmp"
     try:
-        save_instance(inst, tmp)
+        if payload is None:
+            save_instance(inst, tmp)
+        else:
+            Path(tmp).write_text(json.dumps(payload, indent=2) + "\n")
         os.replace(tmp, args.out)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise InstanceError(f"--out {args.out}: cannot write ({exc.strerror or exc})") from None
     print(f"wrote {args.out}: {inst.n_models} models, {inst.n_types} user types, {inst.platforms} platforms")
+    for line in doc:
+        print(line)
     return 0
+
+
+def _ratings_and_intervals(inst, args):
+    """import-csv's --ratings (cells are arena ratings, turned into scores) and --half-widths
+    (a table of the same rows and columns, turned into score intervals for `robust`).
+    Returns (nominal instance, lines stating the transforms, JSON payload or None)."""
+    import dataclasses
+
+    import numpy as np
+
+    from .instance import make_instance, read_csv_table
+
+    doc, H = [], None
+    if args.half_widths is not None:
+        rows, cols, H = read_csv_table(args.half_widths)
+        if rows != list(inst.model_names) or cols != list(inst.type_names):
+            raise InstanceError(
+                f"--half-widths {args.half_widths}: rows and columns must be those of {args.scores} in the same order"
+            )
+    if not args.ratings:
+        if H is None:
+            return inst, doc, None
+        from .robust import make_uncertain
+
+        S = inst.scores
+        unc = make_uncertain(inst, np.maximum(S - H, 0.0), S + H, source=str(args.half_widths))
+        doc.append("intervals: [max(0, score - half-width), score + half-width], half-widths in score units")
+        return inst, doc, unc.to_json_dict()
+    from .robust import make_uncertain, score_intervals_from_ratings, winprob
+
+    R = inst.scores
+    ref = np.median(R, axis=0)  # over every row of the file, as the shipped LMArena instances
+    S = np.round(winprob(R, ref), 6)
+    nominal = make_instance(
+        S, inst.masses, inst.platforms, name=inst.name, model_names=inst.model_names, type_names=inst.type_names,
+        utility=inst.utility, description=inst.description, source=str(args.scores),
+    )
+    nominal = dataclasses.replace(nominal, description=(inst.description + " " if inst.description else "") + (
+        "Scores = win probability against the column median rating R_ref over all rows of the file, "
+        "1/(1+10^((R_ref-R)/400)), rounded to 6 decimals (milp-market import-csv --ratings)."))
+    doc.append("scores: win probability against the column median rating, 1/(1+10^((R_ref-R)/400)), 6 decimals")
+    if H is None:
+        return nominal, doc, nominal.to_json_dict()
+    lo, _, up = score_intervals_from_ratings(R, H, ref)
+    unc = make_uncertain(nominal, lo, up, source=str(args.half_widths))
+    doc.append("intervals: the same transform of rating - half-width and rating + half-width")
+    return nominal, doc, unc.to_json_dict()
 
 
 def cmd_import_seed(args) -> int:
@@ -639,6 +692,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--platforms", type=_platforms, required=True)
     c.add_argument("--name", default=None)
     c.add_argument("--out", type=_out_file, required=True, help="instance JSON to write")
+    c.add_argument("--ratings", action="store_true",
+                   help="cells are arena (Elo) ratings: score = win probability against the column median rating")
+    c.add_argument("--half-widths", default=None, metavar="HW.csv",
+                   help="confidence half-widths, same rows and columns: writes score intervals (lower/upper) for `robust`")
     c.set_defaults(func=cmd_import_csv)
 
     g = sub.add_parser(
