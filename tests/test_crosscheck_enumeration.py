@@ -56,6 +56,7 @@ grid = st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0])
     N=st.integers(1, 4),
     data=st.data(),
 )
+@pytest.mark.slow
 def test_milp_matches_enumeration_on_tie_heavy_grids(scores, N, data):
     K = len(scores[0])
     masses = data.draw(st.lists(st.sampled_from([1.0, 2.0, 3.0]), min_size=K, max_size=K))

@@ -11,6 +11,7 @@ import sys
 import time
 
 import pandas as pd
+import pytest
 
 from milp_market.cli import main
 from milp_market.report import safe_stem
@@ -125,6 +126,7 @@ def _old_style_lines(spec_path):
     return pd.DataFrame(rows, columns=COLUMNS).to_csv(index=False, lineterminator="\n").splitlines(keepends=True)
 
 
+@pytest.mark.slow
 def test_sweep_writes_whole_lines_and_drops_torn_rows_on_resume(tmp_path, capsys, monkeypatch):
     spec, out = _spec(tmp_path)
     lines = _old_style_lines(spec)  # header + 4 rows
@@ -184,6 +186,7 @@ def test_sweep_resumes_from_an_empty_results_file(tmp_path, capsys):
     assert list(table.columns) == COLUMNS and len(table) == 2
 
 
+@pytest.mark.slow
 def test_sweep_interrupted_by_ctrl_c_prints_one_line_and_exits_130(tmp_path):
     import psutil
 

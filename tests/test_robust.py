@@ -572,6 +572,7 @@ def _grid_in_box(unc: UncertainInstance, rng, n_random=250):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(3))
 def test_possible_equilibria_agree_with_dense_grid_sampling(seed):
     rng = np.random.default_rng(100 + seed)

@@ -118,6 +118,7 @@ def test_statistics_match_a_direct_count_over_the_draws():
     assert sum(out["structure_best"].values()) == n_eq
 
 
+@pytest.mark.slow
 def test_same_seed_same_answers_and_dask_agrees_with_the_local_loop():
     unc = load_uncertain_instance(WEIGHTED)
 

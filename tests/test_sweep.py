@@ -2,12 +2,14 @@
 and plots, and a re-run skips the points already solved."""
 
 import pandas as pd
+import pytest
 
 from milp_market.cli import main
 
 from .conftest import INSTANCES
 
 
+@pytest.mark.slow
 def test_sweep_records_failures_and_resumes(tmp_path, capsys):
     spec = tmp_path / "spec.toml"
     out = tmp_path / "out"

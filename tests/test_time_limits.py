@@ -51,6 +51,7 @@ def test_min_regret_stops_at_the_limit(slow_logit):
     assert mr.status == "unknown"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["milp", "auto", "enumerate"])
 def test_solve_approximate_shares_one_deadline(method, slow_logit, tmp_path, capsys):
     path = tmp_path / "slow.json"
