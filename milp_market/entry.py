@@ -120,6 +120,12 @@ def parse_entrant(inst: Instance, where: str | None = None) -> Entrant:
         limit = _number(b["limit"], f"{what}.limit")
         if not math.isfinite(limit):
             raise InstanceError(f"{what}.limit must be finite")
+        # The same row scaled to a largest weight of 1: an equivalent constraint, and one the
+        # MILP can hold to its tolerances (weights of 5.8e16 made HiGHS's answer fail the
+        # exact re-check).
+        scale = float(np.abs(wts).max())
+        if scale > 0:
+            wts, limit = wts / scale, limit / scale
         budgets.append((wts, limit))
     mixture = None
     if "mixture" in feas:

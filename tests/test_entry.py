@@ -296,3 +296,17 @@ def test_bounds_inside_the_margin_of_a_level_are_reported_infeasible():
     res = solve_entry(inst, ent)
     assert res.status is EntryStatus.INFEASIBLE
     assert "margin" in res.reason
+
+
+@pytest.mark.parametrize("scale", [5.8e16, 1e-300])
+def test_a_scaled_budget_row_gives_the_same_answer(scale, tmp_path):
+    # Weights of 5.8e16 (found by fuzzing) made HiGHS's answer fail the exact re-check ("internal
+    # error"); the row is now scaled to a largest weight of 1 when it is read.
+    d = json.loads((INSTANCES / "entry_two_types.json").read_text())
+    ref = solve_entry(*load_entry_instance(INSTANCES / "entry_two_types.json"))
+    d["entrant"]["feasible"]["budgets"] = [{"weights": [scale, scale], "limit": 1.2 * scale}]
+    path = tmp_path / "e.json"
+    path.write_text(json.dumps(d))
+    res = solve_entry(*load_entry_instance(path))
+    assert res.status is ref.status and res.evaluation.objective == pytest.approx(ref.evaluation.objective)
+    assert main(["entry", str(path), "--json"]) == 0
