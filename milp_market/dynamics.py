@@ -24,6 +24,7 @@ import numpy as np
 
 from . import game
 from .instance import Instance
+from .results import DynamicsStatus
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class DynamicsResult:
     history : the trajectory, start first (empty unless the run was asked to ``record``).
     """
 
-    status: str
+    status: DynamicsStatus
     start: tuple[int, ...]
     final: tuple[int, ...]
     steps: int
@@ -116,7 +117,7 @@ def best_response_dynamics(
     >>> inst = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2, model_names=["A", "B"])
     >>> res = best_response_dynamics(inst, start=[0, 0], record=True)
     >>> res.status, res.final, res.steps
-    ('converged', (1, 0), 1)
+    (<DynamicsStatus.CONVERGED: 'converged'>, (1, 0), 1)
     >>> [(r.step, r.platform, r.old, r.new, r.welfare) for r in res.history]
     [(0, -1, -1, -1, 0.5), (1, 0, 0, 1, 1.0), (2, 1, 0, 0, 1.0), (3, 0, 1, 1, 1.0)]
     """
@@ -136,12 +137,12 @@ def best_response_dynamics(
     quiet = 0  # consecutive revisions without a switch
     steps = 0
     i = 0
-    status = "max_steps"
+    status = DynamicsStatus.MAX_STEPS
     for r in range(1, max_steps + 1):
         state = (tuple(f), i)
         if state in seen:
             loop = states[seen[state]:]
-            return DynamicsResult("cycle", start_t, tuple(f), steps, tuple(_counts(a, M) for a in loop), tuple(rows))
+            return DynamicsResult(DynamicsStatus.CYCLE, start_t, tuple(f), steps, tuple(_counts(a, M) for a in loop), tuple(rows))
         seen[state] = len(states)
         states.append(tuple(f))
         others = np.bincount(f, minlength=M)
@@ -160,7 +161,7 @@ def best_response_dynamics(
         if record:
             rows.append(Revision(r, (r - 1) // N + 1, i, old, f[i], gain, tuple(f), *metrics))
         if quiet >= N:
-            status = "converged"
+            status = DynamicsStatus.CONVERGED
             break
         i = (i + 1) % N
     return DynamicsResult(status, start_t, tuple(f), steps, (), tuple(rows))

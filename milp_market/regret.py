@@ -23,13 +23,13 @@ from .certify import solver_pair
 from .deadline import DeadlineReached, hard_deadline
 from .enumeration import count_vectors
 from .instance import Instance
-from .results import SolveStatus, _json_num
+from .results import RegretStatus, SolveStatus, _json_num
 from .solve import build_equilibrium, formulation
 
 
 @dataclass(frozen=True)
 class MinRegretResult:
-    status: str  # "optimal" or "unknown"
+    status: RegretStatus
     counts: tuple[int, ...] | None
     epsilon: float  # exact max regret of `counts` (verified by game.max_regret)
     bound: float  # proven lower bound on the minimum regret
@@ -67,7 +67,7 @@ def min_regret_enumerate(inst: Instance) -> MinRegretResult:
             r = game.max_regret(inst, n)
             if r < best_r - 1e-12:
                 best, best_r = tuple(int(c) for c in n), r
-    return MinRegretResult("optimal", best, best_r, best_r, _mean_utility(inst, best), "enumerate", time.perf_counter() - t0)
+    return MinRegretResult(RegretStatus.OPTIMAL, best, best_r, best_r, _mean_utility(inst, best), "enumerate", time.perf_counter() - t0)
 
 
 def min_regret(inst: Instance, time_limit: float | None = None, method: str = "milp", known_equilibrium=None) -> MinRegretResult:
@@ -82,13 +82,13 @@ def min_regret(inst: Instance, time_limit: float | None = None, method: str = "m
     >>> from milp_market import load_instance
     >>> res = min_regret(load_instance("instances/no_equilibrium.json"))
     >>> res.status, res.counts, round(res.epsilon, 4)
-    ('optimal', (0, 0, 2), 0.1956)
+    (<RegretStatus.OPTIMAL: 'optimal'>, (0, 0, 2), 0.1956)
     """
     t0 = time.perf_counter()
     if known_equilibrium is not None and game.is_equilibrium(inst, known_equilibrium):
         n = tuple(int(c) for c in known_equilibrium)
         r = game.max_regret(inst, n)
-        return MinRegretResult("optimal", n, r, 0.0, _mean_utility(inst, n), "equilibrium", time.perf_counter() - t0)
+        return MinRegretResult(RegretStatus.OPTIMAL, n, r, 0.0, _mean_utility(inst, n), "equilibrium", time.perf_counter() - t0)
     if method == "enumerate":
         return min_regret_enumerate(inst)
     deadline = None if time_limit is None else t0 + time_limit
@@ -100,7 +100,7 @@ def min_regret(inst: Instance, time_limit: float | None = None, method: str = "m
         pass  # unknown, with the incumbent found so far
     inc, inc_r, closed = state["inc"], state["inc_r"], state["closed"]
     bound = min(closed.values()) if closed else 0.0
-    status = "optimal" if inc is not None and len(closed) == 2 else "unknown"
+    status = RegretStatus.OPTIMAL if inc is not None and len(closed) == 2 else RegretStatus.UNKNOWN
     return MinRegretResult(
         status, inc, inc_r, bound, _mean_utility(inst, inc) if inc is not None else math.nan, "milp", time.perf_counter() - t0
     )

@@ -18,6 +18,43 @@ class Status(str, Enum):
     UNKNOWN = "unknown"  # a limit was reached before a proof; see incumbent and bound
 
 
+class _Named(str, Enum):
+    """A status that prints as its value (in f-strings and JSON alike) and compares by identity
+    or with its value."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    def __hash__(self) -> int:  # as its value, so that it and its value are one dict key
+        return hash(self.value)
+
+
+class RegretStatus(_Named):
+    """How a minimum-regret search ended (``regret.min_regret``)."""
+
+    OPTIMAL = "optimal"  # the profile's regret is the smallest (both configurations closed the gap)
+    UNKNOWN = "unknown"  # a limit: the incumbent's regret is an upper bound, ``bound`` a lower one
+
+
+class ListStatus(_Named):
+    """How a listing of every equilibrium ended (``solve.enumerate_equilibria``)."""
+
+    COMPLETE = "complete"  # proven: there are no others
+    CAP_REACHED = "cap_reached"  # the best ``max_equilibria`` of a longer list
+    TIME_LIMIT = "time_limit"  # the ones found before the limit; there may be more
+
+
+class DynamicsStatus(_Named):
+    """How best-response dynamics ended (``dynamics.best_response_dynamics``)."""
+
+    CONVERGED = "converged"  # a round without a switch: a pure equilibrium
+    CYCLE = "cycle"  # a state came back: no convergence from this start
+    MAX_STEPS = "max_steps"  # stopped at the revision cap, undecided
+
+
 class SolveStatus(str, Enum):
     """How one MILP solve ended (the solver's answer, mapped through one table in highs.py)."""
 

@@ -27,7 +27,7 @@ from .formulations import logit as lgf
 from .formulations import social_optimum as sof
 from .formulations.highs import CONFIRM, PRIMARY, PersistentHighs
 from .instance import Instance
-from .results import Extreme, MarketResult, SolveStatus, Status
+from .results import Extreme, ListStatus, MarketResult, SolveStatus, Status
 
 METHODS = ("search", "milp", "enumerate", "auto")
 
@@ -633,7 +633,7 @@ class AllEquilibria:
     is proven complete), ``"cap_reached"`` (the ``max_equilibria`` best of a longer list) or
     ``"time_limit"`` (the ones found before the limit)."""
 
-    status: str  # "complete", "cap_reached" or "time_limit"
+    status: ListStatus
     equilibria: tuple[tuple[int, ...], ...]  # in order of decreasing welfare
     seconds: float
     method: str = "milp"
@@ -673,9 +673,9 @@ def enumerate_equilibria(
     >>> inst = mm.load_instance("instances/ties.json")
     >>> res = mm.enumerate_equilibria(inst)
     >>> res.status, len(res.equilibria)
-    ('complete', 3)
-    >>> mm.enumerate_equilibria(inst, max_equilibria=1).status
-    'cap_reached'
+    (<ListStatus.COMPLETE: 'complete'>, 3)
+    >>> mm.enumerate_equilibria(inst, max_equilibria=1).status is mm.ListStatus.CAP_REACHED
+    True
     """
     if method == "auto":
         method = "search" if inst.choice == "hardmax" else "enumerate"
@@ -695,7 +695,7 @@ def enumerate_equilibria(
         raise ValueError(f"method must be one of auto, search, enumerate, milp (got {method!r})")
     found.sort(key=lambda n: (-game.welfare(inst, n), n))
     capped = max_equilibria is not None and (len(found) > max_equilibria or (len(found) == max_equilibria and not complete))
-    status = "cap_reached" if capped else ("complete" if complete else "time_limit")
+    status = ListStatus.CAP_REACHED if capped else (ListStatus.COMPLETE if complete else ListStatus.TIME_LIMIT)
     return AllEquilibria(status, tuple(found[:max_equilibria] if capped else found), seconds, method, stats, inst)
 
 
@@ -719,7 +719,7 @@ def all_equilibria_milp(inst: Instance, cap: int | None = None, time_limit: floa
         with hard_deadline(deadline):  # the model build counts (milp_market.deadline)
             return _all_equilibria_rounds(inst, cap, deadline, log, found, done)
     except DeadlineReached:
-        return done("time_limit")
+        return done(ListStatus.TIME_LIMIT)
 
 
 def _all_equilibria_rounds(inst, cap, deadline, log, found, done) -> AllEquilibria:
@@ -727,12 +727,12 @@ def _all_equilibria_rounds(inst, cap, deadline, log, found, done) -> AllEquilibr
     solvers = solver_pair()
     while True:
         if cap is not None and len(found) >= cap:
-            return done("cap_reached")
+            return done(ListStatus.CAP_REACHED)
         out = certified_loop(inst, m, solvers, deadline, log, f"equilibrium {len(found) + 1}")
         if out.status is SolveStatus.INFEASIBLE:
-            return done("complete")
+            return done(ListStatus.COMPLETE)
         if out.status is not SolveStatus.OPTIMAL:
-            return done("time_limit")
+            return done(ListStatus.TIME_LIMIT)
         if not game.is_equilibrium(inst, out.counts):
             raise VerificationError(f"listed profile {out.counts} is not an equilibrium")
         found.append(out.counts)
