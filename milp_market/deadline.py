@@ -16,6 +16,7 @@ platforms without ``setitimer`` the guard does nothing and the limits are the so
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -60,7 +61,11 @@ def hard_deadline(deadline: float | None, slack: float = SLACK):
         return
 
     def _raise(signum, frame):
-        raise DeadlineReached()
+        # Never inside a garbage-collector callback, a __del__ or an unraisable-exception hook:
+        # Python swallows an exception raised there (and pytest's hook then fails the test);
+        # the timer fires again in 50 ms, by when that code has returned.
+        if not _unsafe(frame):
+            raise DeadlineReached()
 
     previous = signal.signal(signal.SIGALRM, _raise)
     # handler filters see the records of every pyomo.* logger (a logger's own filters do not)
@@ -77,6 +82,20 @@ def hard_deadline(deadline: float | None, slack: float = SLACK):
         signal.signal(signal.SIGALRM, previous)
         for h in handlers:
             h.removeFilter(_quiet_deadline)
+
+
+_UNSAFE_NAMES = frozenset({"__del__", "unraisablehook", "_unraisablehook", "gc_callback", "collect_unraisable"})
+
+
+def _unsafe(frame) -> bool:
+    """Whether the interrupted code runs inside a gc callback, a finalizer or an
+    unraisable-exception hook (anywhere up its stack)."""
+    codes = {getattr(cb, "__code__", None) for cb in gc.callbacks}
+    while frame is not None:
+        if frame.f_code in codes or frame.f_code.co_name in _UNSAFE_NAMES or "unraisable" in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _quiet_deadline(record: logging.LogRecord) -> bool:
