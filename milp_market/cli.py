@@ -262,23 +262,31 @@ def cmd_bench(args) -> int:
     return 0
 
 
-def cmd_import_csv(args) -> int:
+def _write_out(out: str, write) -> None:
+    """``write(tmp)`` to a fresh temporary file beside ``out``, then move it into place: --out is
+    never half-written, and a failure is one line (exit 2) with the temporary file removed."""
     import os
+    import secrets
 
+    dest = Path(out)
+    tmp = dest.parent / f".{dest.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        write(tmp)
+        os.replace(tmp, dest)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InstanceError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
+
+
+def cmd_import_csv(args) -> int:
     from .instance import load_csv_instance, save_instance
 
     inst = load_csv_instance(args.scores, args.masses, mass_column=args.mass_row, platforms=args.platforms, name=args.name)
     inst, doc, payload = _ratings_and_intervals(inst, args)
-    tmp = args.out + ".tmp"
-    try:
-        if payload is None:
-            save_instance(inst, tmp)
-        else:
-            Path(tmp).write_text(json.dumps(payload, indent=2) + "\n")
-        os.replace(tmp, args.out)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InstanceError(f"--out {args.out}: cannot write ({exc.strerror or exc})") from None
+    if payload is None:
+        _write_out(args.out, lambda tmp: save_instance(inst, tmp))
+    else:
+        _write_out(args.out, lambda tmp: Path(tmp).write_text(json.dumps(payload, indent=2) + "\n"))
     print(f"wrote {args.out}: {inst.n_models} models, {inst.n_types} user types, {inst.platforms} platforms")
     for line in doc:
         print(line)
@@ -333,22 +341,11 @@ def _ratings_and_intervals(inst, args):
 
 
 def cmd_import_seed(args) -> int:
-    import os
-    import secrets
-
     from . import instance
     from .seed_import import load_seed_dir
 
     inst = load_seed_dir(args.folder, args.platforms, utility=args.utility, name=args.name)
-    out = Path(args.out)
-    # a temporary file beside --out (a fresh name: nobody's file), moved into place: --out is never half-written
-    tmp = out.parent / f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    try:
-        instance.save_instance(inst, tmp)
-        os.replace(tmp, out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise InstanceError(f"--out {args.out}: cannot write ({exc.strerror or exc})") from None
+    _write_out(args.out, lambda tmp: instance.save_instance(inst, tmp))
     print(
         f"wrote {args.out}: {inst.n_models} models x {inst.n_types} user groups (S.npy transposed), "
         f"{inst.platforms} platforms, {inst.utility}"
@@ -357,21 +354,11 @@ def cmd_import_seed(args) -> int:
 
 
 def cmd_synthetic(args) -> int:
-    import os
-    import secrets
-
     from . import instance, synthetic
 
     spec = synthetic.load_spec(args.spec)
     inst = synthetic.build_instance(spec, where=args.spec)
-    out = Path(args.out)
-    tmp = out.parent / f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    try:
-        instance.save_instance(inst, tmp)
-        os.replace(tmp, out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise InstanceError(f"--out {args.out}: cannot write ({exc.strerror or exc})") from None
+    _write_out(args.out, lambda tmp: instance.save_instance(inst, tmp))
     print(
         f"wrote {args.out}: {inst.n_models} models x {inst.n_types} user types ({spec['users']['placement']}), "
         f"{inst.platforms} platforms, {inst.choice}, {inst.utility}"

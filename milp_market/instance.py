@@ -352,14 +352,18 @@ def load_instance(path) -> Instance:
     (2, 3, 'hardmax')
     """
     path = Path(path)
-    text = _read_text(path)
+    return instance_from_dict(read_json(path), source=str(path))
+
+
+def read_json(path, expected: str = "an instance needs only a few levels") -> Any:
+    """A JSON file's data, with one-line errors (unreadable, not UTF-8, malformed, nested too
+    deeply; ``expected`` completes the last message). The one reader of every JSON input."""
     try:
-        data = json.loads(text)
+        return json.loads(_read_text(path))
     except json.JSONDecodeError as exc:
         raise InstanceError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except RecursionError:
-        raise InstanceError(f"{path}: JSON nested too deeply; an instance needs only a few levels") from None
-    return instance_from_dict(data, source=str(path))
+        raise InstanceError(f"{path}: JSON nested too deeply; {expected}") from None
 
 
 def instance_from_dict(data: Any, source: str = "<dict>") -> Instance:
@@ -434,11 +438,13 @@ def _number(value, what) -> float:
         raise InstanceError(f"{what} must be a finite number (got an integer of {len(str(value))} digits)") from None
 
 
-def _score_row(scores, type_names, what) -> list[float]:
+def _score_row(scores, type_names, what, noun: str = "score") -> list[float]:
+    """One number per user type, from a list in user_types order or an object keyed by name
+    (scores; and, with ``noun="bound"``, robust's lower/upper bounds)."""
     K = len(type_names)
     if isinstance(scores, list):
         if len(scores) != K:
-            raise InstanceError(f"{what}: {len(scores)} scores for {K} user types; give one per user type, in order")
+            raise InstanceError(f"{what}: {len(scores)} {noun}s for {K} user types; give one per user type, in order")
         return [_number(s, f"{what}[{t}]") for t, s in enumerate(scores)]
     if isinstance(scores, dict):
         unknown = [k for k in scores if k not in type_names]
@@ -446,7 +452,7 @@ def _score_row(scores, type_names, what) -> list[float]:
             raise InstanceError(f"{what}: unknown user type {_show(unknown[0])}; known: {', '.join(type_names)}")
         missing = [t for t in type_names if t not in scores]
         if missing:
-            raise InstanceError(f"{what}: no score for user type {missing[0]!r}")
+            raise InstanceError(f"{what}: no {noun} for user type {missing[0]!r}")
         return [_number(scores[t], f"{what}[{t!r}]") for t in type_names]
     raise InstanceError(f"{what} must be a list (user_types order) or an object keyed by user-type name")
 

@@ -51,19 +51,25 @@ from __future__ import annotations
 
 import copy
 import itertools
-import json
 import math
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import game
 from .game import EQ_TOL
-from .instance import TIE_TOL, Instance, InstanceError, instance_from_dict, make_instance
+from .instance import (
+    TIE_TOL,
+    Instance,
+    InstanceError,
+    _score_row,
+    instance_from_dict,
+    make_instance,
+    read_json,
+)
 
 #: Bisection stops when the bracket of the robust fraction is at most this wide (14 halvings).
 FRACTION_PRECISION = 1e-4
@@ -234,55 +240,13 @@ def uncertain_from_dict(data: Any, source: str = "<dict>") -> UncertainInstance:
     for j, mdl in enumerate(models):
         for key, B in (("lower", lower), ("upper", upper)):
             if key in mdl:
-                B[j] = _bound_row(mdl[key], nominal.type_names, f"{source}: models[{j}] ({mdl['name']!r}).{key}")
+                B[j] = _score_row(mdl[key], nominal.type_names, f"{source}: models[{j}] ({mdl['name']!r}).{key}", noun="bound")
     return make_uncertain(nominal, lower, upper, source=source)
-
-
-def _bound_row(row, type_names, what) -> list[float]:
-    K = len(type_names)
-    if isinstance(row, list):
-        if len(row) != K:
-            raise InstanceError(f"{what}: {len(row)} bounds for {K} user types; give one per user type, in order")
-        items = [(f"{what}[{t}]", x) for t, x in enumerate(row)]
-    elif isinstance(row, dict):
-        unknown = [k for k in row if k not in type_names]
-        if unknown:
-            raise InstanceError(f"{what}: unknown user type {unknown[0]!r}; known: {', '.join(type_names)}")
-        missing = [t for t in type_names if t not in row]
-        if missing:
-            raise InstanceError(f"{what}: no bound for user type {missing[0]!r}")
-        items = [(f"{what}[{t!r}]", row[t]) for t in type_names]
-    else:
-        raise InstanceError(f"{what} must be a list (user_types order) or an object keyed by user-type name, like scores")
-    out = []
-    for label, x in items:
-        if isinstance(x, bool) or not isinstance(x, (int, float)):
-            raise InstanceError(f"{label} must be a number (got {x!r})")
-        try:
-            out.append(float(x))
-        except OverflowError:
-            raise InstanceError(f"{label} must be a finite number") from None
-    return out
 
 
 def load_uncertain_instance(path) -> UncertainInstance:
     """Read an instance JSON file whose models may carry ``lower`` / ``upper`` (README, "robust")."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InstanceError(f"{path}: cannot read file ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InstanceError(f"{path}: not UTF-8 text (byte at offset {exc.start}); save the file as UTF-8") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InstanceError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-    except RecursionError:
-        raise InstanceError(f"{path}: JSON nested too deeply; an instance needs only a few levels") from None
-    return uncertain_from_dict(data, source=str(path))
+    return uncertain_from_dict(read_json(path), source=str(path))
 
 
 def winprob(ratings, reference):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .instance import Instance, InstanceError, make_instance
+from .instance import Instance, InstanceError, make_instance, read_json
 
 #: The files the seed's build script writes, and what each holds.
 SEED_FILES = {
@@ -156,18 +156,7 @@ def _load_array(path: Path, ndim: int, shape: str) -> np.ndarray:
 
 def _load_names(path: Path) -> tuple[str, ...]:
     """A JSON list of non-empty, unique strings; one-line errors."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise InstanceError(f"{path}: cannot read file ({exc.strerror or exc})") from None
-    except UnicodeDecodeError as exc:
-        raise InstanceError(f"{path}: not UTF-8 text (offset {exc.start}); save the file as UTF-8") from None
-    try:
-        names = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InstanceError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-    except RecursionError:
-        raise InstanceError(f"{path}: JSON nested too deeply; expected a list of names") from None
+    names = read_json(path, "expected a list of names")
     if not isinstance(names, list) or not names:
         raise InstanceError(f"{path}: expected a non-empty JSON list of names (strings)")
     for i, nm in enumerate(names):
