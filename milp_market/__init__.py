@@ -25,7 +25,8 @@ from .instance import Instance, InstanceError, load_instance, make_instance
 __version__ = "0.1.0"
 
 _LAZY = {
-    "solve_market": ("solve", "solve_market"),
+    "solve": ("orchestrate", "solve"),
+    "solve_market": ("orchestrate", "solve_market"),
     "VerificationError": ("certify", "VerificationError"),
     "MarketResult": ("results", "MarketResult"),
     "Status": ("results", "Status"),
@@ -35,7 +36,7 @@ _LAZY = {
     "support_search": ("search", "support_search"),
     "SupportSearch": ("search", "SupportSearch"),
     "enumerate_profiles": ("enumeration", "enumerate_profiles"),
-    "enumerate_equilibria": ("solve", "enumerate_equilibria"),
+    "enumerate_equilibria": ("orchestrate", "enumerate_equilibria"),
     "solve_entry": ("entry", "solve_entry"),
     "min_regret": ("regret", "min_regret"),
     "generate": ("generators", "generate"),

@@ -25,7 +25,7 @@ from .enumeration import enumerate_profiles
 from .generators import FAMILIES, generate
 from .instance import InstanceError
 from .results import Status
-from .solve import choose_method, solve_enumerate, solve_market, solve_milp, solve_search
+from .orchestrate import choose_method, solve_enumerate, solve_market, solve_milp, solve_search
 
 #: ``solve --method auto`` is timed on instances where the faster method needs at most this long.
 AUTO_TIMED_UP_TO = 60.0

@@ -6,7 +6,7 @@ The agreement rule (formulations/README.md, "Solver safeguards"): a claim that e
 ("infeasible", or "nothing better than the incumbent by CUTOFF_DELTA") stands only when both
 configurations of :func:`solver_pair` reproduce it, because HiGHS has returned false
 "infeasible" and wrong optima in ways that depend on its configuration. The loops that apply it:
-``solve.certified_loop`` (equilibria, social optimum under logit, all equilibria),
+``orchestrate.certified_loop`` (equilibria, social optimum under logit, all equilibria),
 ``regret.min_regret`` (each configuration must close the gap) and ``entry.solve_entry``
 (configurations take turns, each with a polishing twin).
 """

@@ -126,7 +126,7 @@ def _require_hardmax(inst, path) -> None:
 
 
 def cmd_solve(args) -> int:
-    from .solve import solve_market
+    from .orchestrate import solve_market
 
     inst = load_instance(args.instance)
     if args.method == "search":
@@ -184,7 +184,7 @@ def cmd_solve(args) -> int:
 
 
 def cmd_enumerate(args) -> int:
-    from .solve import enumerate_equilibria
+    from .orchestrate import enumerate_equilibria
 
     inst = load_instance(args.instance)
     if args.method == "search":
@@ -364,7 +364,7 @@ def cmd_synthetic(args) -> int:
         f"{inst.platforms} platforms, {inst.choice}, {inst.utility}"
     )
     if args.map:
-        from .solve import solve_market
+        from .orchestrate import solve_market
 
         res = solve_market(inst, time_limit=args.time_limit)
         try:

@@ -409,7 +409,7 @@ def solve_entry(inst: Instance, entrant: Entrant, time_limit: float | None = Non
                 log: Callable[[str], None] | None = None) -> EntryResult:
     """The provider's optimal profile under the stated objective and selection (formulations/entry.md).
 
-    Two solver configurations take turns (as solve.certified_loop): each run is restricted by the
+    Two solver configurations take turns (as orchestrate.certified_loop): each run is restricted by the
     cutoff row to answers better than the best verified one by CUTOFF_DELTA; the answer stands when
     two consecutive runs by different configurations agree that nothing better exists.
 

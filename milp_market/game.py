@@ -16,7 +16,7 @@ Softmax (logit) choice: a platform on model j receives the share
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -214,6 +214,14 @@ class ProfileSummary:
     shannon: float
     structure: str
     utilities: tuple[float, ...]
+    #: the pool's model names (for :attr:`model_counts`); not part of equality
+    model_names: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def model_counts(self) -> dict:
+        """{model name: platforms} for the models in use, pool order (indices without names)."""
+        names = self.model_names
+        return {(names[j] if names else j): c for j, c in enumerate(self.counts) if c > 0}
 
     def to_dict(self, inst: Instance) -> dict:
         return {
@@ -237,6 +245,7 @@ def summarize(inst: Instance, counts) -> ProfileSummary:
         shannon=shannon(inst, n),
         structure=structure(n),
         utilities=tuple(float(u) for u in platform_utilities(inst, n)),
+        model_names=tuple(inst.model_names),
     )
 
 

@@ -24,7 +24,7 @@ from .deadline import DeadlineReached, hard_deadline
 from .enumeration import count_vectors
 from .instance import Instance
 from .results import RegretStatus, SolveStatus, _json_num
-from .solve import build_equilibrium, formulation
+from .orchestrate import build_equilibrium, formulation
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def _min_regret_loop(inst: Instance, deadline, state: dict) -> None:
     tol = max(game.EQ_TOL, 2e-6 * d.scale)  # the rows' slack makes epsilon* up to this optimistic
     inc, inc_r = None, math.inf
     closed = state["closed"]  # configuration -> the lower bound with which it closed the gap
-    # Both solver configurations must close the gap on their own (see solve.certified_loop). A
+    # Both solver configurations must close the gap on their own (see orchestrate.certified_loop). A
     # configuration that calls the model infeasible before any incumbent exists is wrong (every
     # profile fits the rows with epsilon = its own regret): HiGHS has done so under PRIMARY, so
     # the other configuration takes its turn and the failed one gets a second one after it.

@@ -28,7 +28,7 @@ import numpy as np
 from . import __version__, game
 from .instance import Instance, InstanceError, load_instance
 from .regret import min_regret
-from .solve import solve_market
+from .orchestrate import solve_market
 from .sweep import replace_file
 
 

@@ -40,7 +40,7 @@ class RegretStatus(_Named):
 
 
 class ListStatus(_Named):
-    """How a listing of every equilibrium ended (``solve.enumerate_equilibria``)."""
+    """How a listing of every equilibrium ended (``orchestrate.enumerate_equilibria``)."""
 
     COMPLETE = "complete"  # proven: there are no others
     CAP_REACHED = "cap_reached"  # the best ``max_equilibria`` of a longer list
@@ -71,6 +71,26 @@ class Extreme:
     profile: ProfileSummary | None  # verified equilibrium (incumbent when not proven)
     bound: float  # proven bound on the welfare of the extreme equilibrium
     proven: bool  # True when profile is a certified optimum
+
+    @property
+    def counts(self) -> dict | None:
+        """The profile as {model name: platforms} (models in use), None when there is none.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import milp_market as mm
+        >>> inst = mm.make_instance(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0.5, 0.5]), 2, model_names=["a", "b"])
+        >>> res = mm.solve(inst)
+        >>> res.best.counts, res.best.welfare
+        ({'a': 1, 'b': 1}, 1.0)
+        """
+        return None if self.profile is None else self.profile.model_counts
+
+    @property
+    def welfare(self) -> float | None:
+        """The profile's exact welfare (None when there is none)."""
+        return None if self.profile is None else self.profile.welfare
 
 
 @dataclass(frozen=True)

@@ -840,13 +840,13 @@ class RobustReport:
 
 def robust_profiles(unc: UncertainInstance, profiles=None, precision: float = FRACTION_PRECISION) -> RobustReport:
     """Certify each of ``profiles`` (count vectors), or by default the nominal best and worst
-    equilibria found by ``solve.solve_market(nominal, "auto")`` (none when it proves there is none).
+    equilibria found by ``orchestrate.solve_market(nominal, "auto")`` (none when it proves there is none).
     """
     t0 = time.perf_counter()
     _require_hardmax(unc)
     inst = unc.nominal
     if profiles is None:
-        from .solve import solve_market
+        from .orchestrate import solve_market
 
         res = solve_market(inst, "auto")
         status = res.status.value
@@ -955,13 +955,13 @@ def _finite(x):
 
 
 def solve_draw(unc: UncertainInstance, seed: int, index: int, distribution: str = "uniform", time_limit: float | None = None) -> dict:
-    """Draw ``index`` (:func:`draw_scores`) solved exactly by ``solve.solve_market(..., "auto")``.
+    """Draw ``index`` (:func:`draw_scores`) solved exactly by ``orchestrate.solve_market(..., "auto")``.
 
     Returns a small dict (what a Dask worker sends back): ``index``, ``status``, ``redraws``,
     ``best`` and ``worst`` (count tuples or None), their ``welfare``, ``hhi`` and ``structure``,
     ``poa``, ``pos``, ``method``, ``seconds``.
     """
-    from .solve import solve_market
+    from .orchestrate import solve_market
 
     S, redraws = draw_scores(unc, seed, index, distribution)
     inst = unc.with_scores(S, name=f"{unc.nominal.name}-draw{index}")

@@ -124,7 +124,7 @@ def build_point_instance(spec: dict, p: dict):
 
 def solve_point(spec: dict, p: dict) -> dict:
     """Solve one point; never raises (a failure becomes a row with status 'error')."""
-    from .solve import solve_market
+    from .orchestrate import solve_market
 
     row = {c: None for c in COLUMNS}
     row.update({k: p.get(k) for k in ("point", *AXES)})

@@ -43,7 +43,7 @@ from milp_market.analyze import global_average, localized_attraction  # noqa: E4
 from milp_market.enumeration import enumerate_profiles  # noqa: E402
 from milp_market.instance import load_instance  # noqa: E402
 from milp_market.results import Status  # noqa: E402
-from milp_market.solve import solve_market  # noqa: E402
+from milp_market.orchestrate import solve_market  # noqa: E402
 from milp_market.sweep import replace_file  # noqa: E402
 from milp_market.synthetic import CIFAR_CLASSES, cifar_profiles  # noqa: E402
 

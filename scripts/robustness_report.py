@@ -37,7 +37,7 @@ from milp_market.robust import (
     robust_profiles,
     sample_outcomes,
 )
-from milp_market.solve import solve_market
+from milp_market.orchestrate import solve_market
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "reports" / "robustness.md"

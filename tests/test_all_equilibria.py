@@ -7,7 +7,7 @@ import pytest
 from milp_market import game
 from milp_market.enumeration import enumerate_profiles
 from milp_market.generators import generate
-from milp_market.solve import all_equilibria_milp
+from milp_market.orchestrate import all_equilibria_milp
 
 CASES = [(f, s) for f in ("uniform", "ties", "specialist", "dominant") for s in range(15)]
 

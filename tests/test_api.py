@@ -95,3 +95,16 @@ def test_enumerate_equilibria_and_its_table(method, instances_dir):
     df = res.to_frame()
     assert list(df["welfare"]) == sorted(df["welfare"], reverse=True)
     assert (df[[m for m in inst.model_names if m in df.columns]].sum(axis=1) == inst.platforms).all()
+
+
+def test_pinned_notebook_api_solve_and_named_counts(instances_dir):
+    import milp_market.orchestrate  # noqa: F401  importing the orchestration must not shadow mm.solve
+
+    assert callable(mm.solve) and mm.solve.__module__ == "milp_market.orchestrate"
+    inst = mm.load_instance(instances_dir / "differentiated.json")
+    res = mm.solve(inst, method="enumerate")
+    assert res.status is mm.Status.EQUILIBRIUM
+    assert res.best.counts == {"A": 1, "B": 1} and res.worst.counts == {"A": 1, "B": 1}
+    assert res.best.welfare == res.best.profile.welfare
+    assert res.to_dict()["best"]["counts"] == res.best.counts
+    assert len(repr(res)) < 200

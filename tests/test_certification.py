@@ -6,14 +6,14 @@ import math
 import numpy as np
 import pytest
 
-import milp_market.solve as solve_mod
+import milp_market.orchestrate as solve_mod
 from milp_market import make_instance
 from milp_market.enumeration import enumerate_profiles
 from milp_market.formulations import equilibrium as eqf
 from milp_market.formulations.highs import CONFIRM, PersistentHighs, SolveOutcome
 from milp_market.generators import generate
 from milp_market.results import SolveStatus
-from milp_market.solve import certified_loop, solve_market
+from milp_market.orchestrate import certified_loop, solve_market
 
 
 class ClaimsInfeasible:
@@ -141,7 +141,7 @@ def test_a_race_that_ends_at_the_limit_merges_what_each_side_proved():
 
     from milp_market import game
     from milp_market.results import Extreme, MarketResult, Status
-    from milp_market.solve import _merge_unknown
+    from milp_market.orchestrate import _merge_unknown
 
     inst, eqs = _instance_with_equilibria()
     lo, hi = (eqs.equilibria[i] for i in sorted(range(2), key=lambda i: eqs.welfare[i]))

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from milp_market import make_instance
 from milp_market.generators import generate
-from milp_market.solve import solve_market
+from milp_market.orchestrate import solve_market
 
 CASES = [
     (family, utility, seed)

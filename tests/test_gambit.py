@@ -9,7 +9,7 @@ from milp_market import game
 from milp_market.bench import gambit_pure_equilibria
 from milp_market.enumeration import enumerate_profiles
 from milp_market.generators import generate
-from milp_market.solve import all_equilibria_milp, solve_market
+from milp_market.orchestrate import all_equilibria_milp, solve_market
 
 pytest.importorskip("pygambit", reason="pygambit not installed: pip install -e '.[test]'")
 

@@ -5,7 +5,7 @@ import pytest
 
 from milp_market import game, make_instance
 from milp_market.enumeration import enumerate_profiles
-from milp_market.solve import solve_market
+from milp_market.orchestrate import solve_market
 
 
 def test_differentiated_market_two_specialists_split_the_users():

@@ -12,7 +12,7 @@ from milp_market.generators import generate
 from milp_market.instance import load_instance
 from milp_market.results import Status
 from milp_market.search import SearchResult, support_search
-from milp_market.solve import (
+from milp_market.orchestrate import (
     VerificationError,
     choose_method,
     confirm_by_milp,

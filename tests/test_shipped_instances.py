@@ -7,7 +7,7 @@ import pytest
 
 from milp_market.cli import main
 from milp_market.instance import load_instance
-from milp_market.solve import enumeration_work, solve_market
+from milp_market.orchestrate import enumeration_work, solve_market
 
 from .conftest import INSTANCES
 

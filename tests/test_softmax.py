@@ -8,7 +8,7 @@ import pytest
 from milp_market import game, make_instance
 from milp_market.cli import main
 from milp_market.dynamics import best_response_dynamics
-from milp_market.solve import solve_market
+from milp_market.orchestrate import solve_market
 
 
 def test_softmax_shares_follow_the_logit_formula():

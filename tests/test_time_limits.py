@@ -13,7 +13,7 @@ from milp_market.generators import generate
 from milp_market.instance import save_instance
 from milp_market.regret import min_regret
 from milp_market.results import Status
-from milp_market.solve import solve_market
+from milp_market.orchestrate import solve_market
 
 LIMIT = 1.0
 SLACK = 5.0
@@ -75,7 +75,7 @@ def test_text_output_when_min_regret_found_nothing(slow_logit, tmp_path, capsys)
 
 
 def test_listing_every_equilibrium_by_milp_stops_at_the_limit(slow_logit):
-    from milp_market.solve import all_equilibria_milp
+    from milp_market.orchestrate import all_equilibria_milp
 
     t0 = time.perf_counter()
     res = all_equilibria_milp(slow_logit, time_limit=LIMIT)

@@ -2,7 +2,7 @@
 
 Implements formulations/equilibrium.md; component names follow the symbols on that page.
 :func:`build_equilibrium_model` only builds; :func:`add_deviation_rows` and :func:`add_no_good`
-add the rows of the row-generation loop (run by milp_market.solve); :func:`decode_counts` reads a
+add the rows of the row-generation loop (run by milp_market.orchestrate); :func:`decode_counts` reads a
 solution. The model is a *relaxation* of the equilibrium set until every profitable deviation of
 its optimum has been cut off, which is why every candidate is verified exactly before it is used.
 """

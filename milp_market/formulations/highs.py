@@ -43,14 +43,14 @@ CERTIFY_OPTIONS = {
 #: wrong optima, in ways that depend on its configuration: presolve (probing, aggregator, parallel
 #: rows) in one case, the cut pool with presolve off in another (formulations/README.md, "Solver
 #: safeguards"). No exact check can catch a wrong "infeasible", so every claim that ends a
-#: row-generation loop must be reproduced by a second configuration (solve.certified_loop).
+#: row-generation loop must be reproduced by a second configuration (orchestrate.certified_loop).
 #: PRIMARY is the fast one (presolve without the probing rule that 1.16 gets wrong); CONFIRM runs
 #: without presolve.
 PRIMARY = {"presolve_rule_off": 1 << 15}
 CONFIRM = {"presolve_rule_off": (1 << 12) | (1 << 13) | (1 << 15) | (1 << 16), "random_seed": 1}
 
 
-#: HiGHS threads when a PersistentHighs is not given any; None lets HiGHS choose. solve.race sets
+#: HiGHS threads when a PersistentHighs is not given any; None lets HiGHS choose. orchestrate.race sets
 #: 1 in its MILP process so that HiGHS and the racing enumeration get one core each.
 DEFAULT_THREADS: int | None = None
 

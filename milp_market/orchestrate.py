@@ -627,6 +627,42 @@ def solve_market(
     return dataclasses.replace(res, **changes)
 
 
+def solve(instance: Instance, method: str = "auto", time_limit: float | None = None) -> MarketResult:
+    """Solve a market exactly: does a pure equilibrium exist, which are the welfare-best and
+    -worst equilibria, the social optimum, the price of anarchy and of stability.
+
+    The notebook entry point (``mm.solve``); :func:`solve_market` takes the CLI's extra knobs
+    (a log, progress, a MILP confirmation).
+
+    Parameters
+    ----------
+    instance : Instance
+        The market (``mm.load_instance``, ``mm.Instance.from_dataframe`` or ``mm.make_instance``).
+    method : {"auto", "search", "milp", "enumerate"}
+        ``auto`` picks from the instance's shape (:func:`choose_method`).
+    time_limit : float, optional
+        Wall-clock seconds. At the limit the status is ``Status.UNKNOWN`` with the incumbents
+        (verified equilibria) and proven bounds; never a guess.
+
+    Returns
+    -------
+    MarketResult
+        ``status`` (``Status``), ``best`` / ``worst`` (``Extreme``: ``counts`` as {model:
+        platforms}, ``welfare``, ``proven``), ``social_optimum``, ``price_of_anarchy``,
+        ``price_of_stability``, ``proof``; ``to_dict()`` is the CLI's ``--json`` object.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import milp_market as mm
+    >>> scores = pd.DataFrame({"code": [0.9, 0.6], "chat": [0.5, 0.8]}, index=["big", "small"])
+    >>> res = mm.solve(mm.Instance.from_dataframe(scores, platforms=3))
+    >>> res.status is mm.Status.EQUILIBRIUM, res.best.counts, res.price_of_anarchy
+    (True, {'big': 2, 'small': 1}, 1.0)
+    """
+    return solve_market(instance, method=method, time_limit=time_limit)
+
+
 @dataclass(frozen=True)
 class AllEquilibria:
     """Every pure equilibrium found, best welfare first. ``status``: ``"complete"`` (the list
