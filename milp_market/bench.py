@@ -24,8 +24,8 @@ from . import __version__, game
 from .enumeration import enumerate_profiles
 from .generators import FAMILIES, generate
 from .instance import InstanceError
-from .results import Status
 from .orchestrate import choose_method, solve_enumerate, solve_market, solve_milp, solve_search
+from .results import Status
 
 #: ``solve --method auto`` is timed on instances where the faster method needs at most this long.
 AUTO_TIMED_UP_TO = 60.0

@@ -23,8 +23,8 @@ from .certify import solver_pair
 from .deadline import DeadlineReached, hard_deadline
 from .enumeration import count_vectors
 from .instance import Instance
-from .results import RegretStatus, SolveStatus, _json_num
 from .orchestrate import build_equilibrium, formulation
+from .results import RegretStatus, SolveStatus, _json_num
 
 
 @dataclass(frozen=True)

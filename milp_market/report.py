@@ -27,8 +27,8 @@ import numpy as np
 
 from . import __version__, game
 from .instance import Instance, InstanceError, load_instance
-from .regret import min_regret
 from .orchestrate import solve_market
+from .regret import min_regret
 from .sweep import replace_file
 
 

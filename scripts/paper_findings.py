@@ -42,8 +42,8 @@ from milp_market import __version__, game, make_instance  # noqa: E402
 from milp_market.analyze import global_average, localized_attraction  # noqa: E402
 from milp_market.enumeration import enumerate_profiles  # noqa: E402
 from milp_market.instance import load_instance  # noqa: E402
-from milp_market.results import Status  # noqa: E402
 from milp_market.orchestrate import solve_market  # noqa: E402
+from milp_market.results import Status  # noqa: E402
 from milp_market.sweep import replace_file  # noqa: E402
 from milp_market.synthetic import CIFAR_CLASSES, cifar_profiles  # noqa: E402
 

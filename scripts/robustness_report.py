@@ -25,6 +25,7 @@ import numpy as np
 import milp_market
 from milp_market import game
 from milp_market.instance import make_instance
+from milp_market.orchestrate import solve_market
 from milp_market.robust import (
     EQ_TOL,
     FRACTION_PRECISION,
@@ -37,7 +38,6 @@ from milp_market.robust import (
     robust_profiles,
     sample_outcomes,
 )
-from milp_market.orchestrate import solve_market
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "reports" / "robustness.md"

@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 from milp_market import __version__, make_instance  # noqa: E402
 from milp_market.analyze import global_average  # noqa: E402
 from milp_market.instance import load_instance, save_instance  # noqa: E402
-from milp_market.results import Status  # noqa: E402
 from milp_market.orchestrate import solve_market  # noqa: E402
+from milp_market.results import Status  # noqa: E402
 from milp_market.sweep import run_sweep  # noqa: E402
 from milp_market.synthetic import answer_panels, build_instance, load_spec, map_figure  # noqa: E402
 

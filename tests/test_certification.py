@@ -12,8 +12,8 @@ from milp_market.enumeration import enumerate_profiles
 from milp_market.formulations import equilibrium as eqf
 from milp_market.formulations.highs import CONFIRM, PersistentHighs, SolveOutcome
 from milp_market.generators import generate
-from milp_market.results import SolveStatus
 from milp_market.orchestrate import certified_loop, solve_market
+from milp_market.results import SolveStatus
 
 
 class ClaimsInfeasible:
@@ -140,8 +140,8 @@ def test_a_race_that_ends_at_the_limit_merges_what_each_side_proved():
     import json
 
     from milp_market import game
-    from milp_market.results import Extreme, MarketResult, Status
     from milp_market.orchestrate import _merge_unknown
+    from milp_market.results import Extreme, MarketResult, Status
 
     inst, eqs = _instance_with_equilibria()
     lo, hi = (eqs.equilibria[i] for i in sorted(range(2), key=lambda i: eqs.welfare[i]))

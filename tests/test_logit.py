@@ -13,8 +13,8 @@ from milp_market import game
 from milp_market.enumeration import count_vectors, enumerate_profiles
 from milp_market.formulations import logit as lgf
 from milp_market.generators import generate
-from milp_market.regret import min_regret, min_regret_enumerate
 from milp_market.orchestrate import all_equilibria_milp, solve_market
+from milp_market.regret import min_regret, min_regret_enumerate
 
 BETAS = (0.5, 2.0, 10.0, 50.0)
 CASES = [(f, beta, s) for f in ("uniform", "specialist", "ties", "dominant") for beta in BETAS for s in range(13)]  # 208

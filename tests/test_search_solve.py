@@ -10,8 +10,6 @@ from milp_market import game
 from milp_market.cli import main
 from milp_market.generators import generate
 from milp_market.instance import load_instance
-from milp_market.results import Status
-from milp_market.search import SearchResult, support_search
 from milp_market.orchestrate import (
     VerificationError,
     choose_method,
@@ -20,6 +18,8 @@ from milp_market.orchestrate import (
     solve_market,
     solve_search,
 )
+from milp_market.results import Status
+from milp_market.search import SearchResult, support_search
 
 
 def _run(capsys, *argv):

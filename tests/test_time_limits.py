@@ -11,9 +11,9 @@ from milp_market import game
 from milp_market.cli import main
 from milp_market.generators import generate
 from milp_market.instance import save_instance
+from milp_market.orchestrate import solve_market
 from milp_market.regret import min_regret
 from milp_market.results import Status
-from milp_market.orchestrate import solve_market
 
 LIMIT = 1.0
 SLACK = 5.0
