@@ -7,18 +7,24 @@ extrapolated from its measured rate (profiles per second) over all C(M+N-1, N) p
 table says so. Gambit's ``enumpure`` on the full normal form is timed where the M^N table is small
 enough (and pygambit is installed). Model size and where the MILP's time goes (build vs solve) are
 reported, and the peak memory of the whole run.
+
+From Python: ``run_benchmarks(BenchConfig(...))``; the command line builds the same
+:class:`BenchConfig` from its options.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import os
 import platform
 import resource
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from . import __version__, game
 from .enumeration import enumerate_profiles
@@ -64,9 +70,19 @@ class Row:
     gambit_agree: str
 
 
-def _parse_sizes(spec: str):
+Size = tuple[int, int, int]  # (M models, K user types, N platforms)
+
+
+def parse_sizes(spec: str) -> tuple[Size, ...]:
+    """``'all'``, ``'small'`` or a comma list of MxKxN, as the command line writes sizes.
+
+    Examples
+    --------
+    >>> parse_sizes("10x20x3,20x40x5")
+    ((10, 20, 3), (20, 40, 5))
+    """
     if spec in SIZES:
-        return SIZES[spec]
+        return tuple(SIZES[spec])
     out = []
     for part in spec.split(","):
         try:
@@ -74,11 +90,15 @@ def _parse_sizes(spec: str):
         except ValueError:
             raise InstanceError(f"--sizes: {part!r} is not MxKxN (e.g. 10x20x3), 'all' or 'small'") from None
         out.append((M, K, N))
-    return out
+    return tuple(out)
 
 
-def gambit_pure_equilibria(inst):
-    """Pure equilibria from Gambit's enumpure on the full N-player normal form, as count vectors."""
+def _gambit_pure_equilibria(inst):
+    """Bench's Gambit baseline: pure equilibria from Gambit's enumpure on the full N-player normal
+    form, as count vectors. pygambit is imported here, on first use, so that the package never
+    needs it; ImportError when it is not installed. The tests' oracle is a separate copy,
+    tests/gambit_oracle.py (the package does not import from tests/); tests/test_bench.py checks
+    that the two agree."""
     import itertools
 
     import numpy as np
@@ -200,7 +220,7 @@ def bench_instance(inst, label, seed, enum_cap, milp_limit, search_limit, confir
     if M**N <= GAMBIT_MAX_CELLS:
         try:
             t0 = time.perf_counter()
-            geqs = gambit_pure_equilibria(inst)
+            geqs = _gambit_pure_equilibria(inst)
             gambit_s = time.perf_counter() - t0
             if complete:
                 gambit_agree = "yes" if geqs == set(enumerate_profiles(inst).equilibria) else "NO"
@@ -297,8 +317,10 @@ def _fastest(r):
     return min(xs)
 
 
-def render(rows, args, peak_mib, wall) -> str:
-    cmd = "milp-market bench " + " ".join(a for a in sys.argv[2:]) if sys.argv[1:2] == ["bench"] else "milp-market bench"
+def render(rows, config: BenchConfig, peak_mib, wall) -> str:
+    cmd = config.command or config.cli_command()
+    limits = config.milp_limits
+    milp_sizes = _sizes_text(config.milp_sizes) if config.milp_sizes else "all"
     lines = [
         "# Benchmarks: support search, MILP and enumeration",
         "",
@@ -308,10 +330,10 @@ def render(rows, args, peak_mib, wall) -> str:
         f"generated {_dt.date.today().isoformat()}. Every method ran in this one process, one after the other, on the "
         f"same instances (seeded generators in `milp_market/generators.py`; real tables from `instances/`). Every time "
         f"is the full answer: existence, welfare-best and welfare-worst equilibrium, social optimum. Limits (s): "
-        f"search {args.search_time_limit:g}; MILP {', '.join(f'{k} {v:g}' for k, v in args.limits.items())}; MILP "
-        f"confirmation of the search's answer {args.confirm_time_limit:g}; enumeration cap {args.enum_cap:g}, after which "
-        f"its total is extrapolated from its measured rate (marked ~). The full MILP ran at these sizes only: "
-        f"{args.milp_sizes or 'all'} (and on the real instances). The search's compiled kernels were loaded once before "
+        f"search {config.search_time_limit:g}; MILP {', '.join(f'{k} {v:g}' for k, v in limits.items())}; MILP "
+        f"confirmation of the search's answer {config.confirm_time_limit:g}; enumeration cap {config.enum_cap:g}, after "
+        f"which its total is extrapolated from its measured rate (marked ~). The full MILP ran at these sizes only: "
+        f"{milp_sizes} (and on the real instances). The search's compiled kernels were loaded once before "
         f"any timing (about 0.6 s, which a single command-line call pays). Peak memory (max RSS of the whole benchmark "
         f"process): {peak_mib:,.0f} MiB.",
         "",
@@ -373,38 +395,220 @@ def render(rows, args, peak_mib, wall) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _parse_limits(spec: str, families) -> dict:
-    """'300' or 'specialist=300,uniform=120': MILP time limit per family."""
+def parse_milp_time_limit(spec: str) -> float | dict[str, float]:
+    """``'300'`` (seconds for every family) or ``'specialist=300,real=60'`` (per family).
+
+    Examples
+    --------
+    >>> parse_milp_time_limit("120"), parse_milp_time_limit("ties=60,real=30")
+    (120.0, {'ties': 60.0, 'real': 30.0})
+    """
     try:
         if "=" not in spec:
-            return {f: float(spec) for f in families}
-        limits = {k.strip(): float(v) for k, v in (part.split("=") for part in spec.split(","))}
+            return float(spec)
+        return {k.strip(): float(v) for k, v in (part.split("=") for part in spec.split(","))}
     except ValueError:
         raise InstanceError(f"--milp-time-limit: {spec!r} is not seconds or family=seconds,...") from None
-    missing = [f for f in families if f not in limits]
-    if missing:
-        raise InstanceError(f"--milp-time-limit: no limit for family {missing[0]!r}")
-    return limits
 
 
 #: Real leaderboard instances of the benchmark: (file, platform counts).
 REAL = (("instances/lmarena_full.json", (4, 5, 10, 20)), ("instances/lmarena_full_weighted.json", (4, 5, 10, 20)))
 
 
-def run_benchmarks(args) -> None:
+def _sizes_text(sizes) -> str:
+    return ",".join(f"{M}x{K}x{N}" for M, K, N in sizes)
+
+
+def _sizes(value, what: str) -> tuple[Size, ...]:
+    try:
+        out = tuple((int(M), int(K), int(N)) for M, K, N in value)
+    except (TypeError, ValueError):
+        raise InstanceError(
+            f"BenchConfig.{what}: give (M, K, N) triples of integers, e.g. ((10, 20, 3),)"
+        ) from None
+    if not out:
+        raise InstanceError(f"BenchConfig.{what}: no sizes given")
+    return out
+
+
+def _check_seconds(value, what: str, allow_zero: bool = False) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not allow_zero):
+        need = "finite seconds >= 0" if allow_zero else "positive, finite seconds"
+        raise InstanceError(f"BenchConfig.{what}: must be {need} (got {value!r})")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """What one benchmark run does: the instances, the limits and where the report goes.
+
+    ``milp-market bench`` builds one from its options (same names, dashes for underscores;
+    ``--no-real`` is ``real=False``). Values are checked when the config is made.
+
+    Parameters
+    ----------
+    out : str or path or None
+        The Markdown report to write (atomically); None: write nothing, only return the rows.
+    sizes : sequence of (M, K, N)
+        Generated instance sizes: models, user types, platforms (:func:`parse_sizes` reads the
+        command line's ``'all'``, ``'small'`` or ``10x20x3,...``).
+    families : sequence of str
+        Generator family specs, ``FAMILY[@mass][@logitB]`` (:func:`parse_family`).
+    logit_sizes : sequence of (M, K, N) or None
+        Sizes for the logit (``@logitB``) families; None: ``sizes``.
+    milp_sizes : sequence of (M, K, N) or None
+        Run the full MILP only at these sizes (and on the real instances); None: at every size.
+    seeds : int
+        Seeds 0 .. seeds-1 per family and size.
+    enum_cap : float
+        Seconds before enumeration is stopped and its total extrapolated.
+    search_time_limit : float
+        Seconds for the support search.
+    confirm_time_limit : float
+        Seconds for the MILP confirmation of the search's answer; 0 skips it.
+    milp_time_limit : float or mapping
+        Seconds for the MILP, or per family spec, with ``"real"`` for the real instances (every
+        family and ``"real"`` must have one).
+    real : bool
+        Also run the real leaderboard instances (:data:`REAL`).
+    command : str or None
+        The command line shown in the report's "Regenerate with" line; None:
+        :meth:`cli_command`.
+
+    Examples
+    --------
+    >>> cfg = BenchConfig(sizes=[(3, 2, 2)], families=["uniform"], seeds=1, real=False, enum_cap=5)
+    >>> cfg.milp_limits
+    {'uniform': 120.0, 'real': 120.0}
+    >>> cfg.cli_command()
+    'milp-market bench --sizes 3x2x2 --families uniform --seeds 1 --enum-cap 5 --no-real'
+    """
+
+    out: str | os.PathLike | None = "reports/benchmarks.md"
+    sizes: tuple[Size, ...] = tuple(SIZES["all"])
+    families: tuple[str, ...] = ("uniform", "ties", "specialist")
+    logit_sizes: tuple[Size, ...] | None = None
+    milp_sizes: tuple[Size, ...] | None = None
+    seeds: int = 2
+    enum_cap: float = 30.0
+    search_time_limit: float = 300.0
+    confirm_time_limit: float = 60.0
+    # hash=False: a mapping is unhashable (it still takes part in ==)
+    milp_time_limit: float | Mapping[str, float] = field(default=120.0, hash=False)
+    real: bool = True
+    command: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__  # frozen: normalize once, here
+        put(self, "sizes", _sizes(self.sizes, "sizes"))
+        for name in ("logit_sizes", "milp_sizes"):
+            if getattr(self, name) is not None:
+                put(self, name, _sizes(getattr(self, name), name))
+        families = (self.families,) if isinstance(self.families, str) else tuple(self.families)
+        if not families:
+            raise InstanceError("BenchConfig.families: no family given")
+        for f in families:
+            parse_family(f)
+        put(self, "families", families)
+        if isinstance(self.seeds, bool) or not isinstance(self.seeds, int) or self.seeds < 1:
+            raise InstanceError(
+                f"BenchConfig.seeds: must be a positive integer (got {self.seeds!r})"
+            )
+        put(self, "enum_cap", _check_seconds(self.enum_cap, "enum_cap"))
+        put(self, "search_time_limit", _check_seconds(self.search_time_limit, "search_time_limit"))
+        confirm = _check_seconds(self.confirm_time_limit, "confirm_time_limit", allow_zero=True)
+        put(self, "confirm_time_limit", confirm)
+        if isinstance(self.milp_time_limit, Mapping):
+            limits = {str(k): float(v) for k, v in self.milp_time_limit.items()}
+            missing = [f for f in families + ("real",) if f not in limits]
+            if missing:
+                raise InstanceError(f"--milp-time-limit: no limit for family {missing[0]!r}")
+            put(self, "milp_time_limit", MappingProxyType(limits))
+        else:
+            put(self, "milp_time_limit", float(self.milp_time_limit))
+
+    @property
+    def milp_limits(self) -> dict[str, float]:
+        """MILP seconds per family spec and for ``"real"``."""
+        if isinstance(self.milp_time_limit, Mapping):
+            return dict(self.milp_time_limit)
+        return {f: self.milp_time_limit for f in self.families + ("real",)}
+
+    def cli_command(self) -> str:
+        """The ``milp-market bench`` command line that runs this config (options left at their
+        defaults are omitted)."""
+        default = BenchConfig()
+
+        parts = ["milp-market bench"]
+        if self.sizes != default.sizes:
+            parts.append(f"--sizes {_sizes_text(self.sizes)}")
+        if self.families != default.families:
+            parts.append(f"--families {','.join(self.families)}")
+        for name in ("logit_sizes", "milp_sizes"):
+            if getattr(self, name) is not None:
+                parts.append(f"--{name.replace('_', '-')} {_sizes_text(getattr(self, name))}")
+        if self.seeds != default.seeds:
+            parts.append(f"--seeds {self.seeds}")
+        if self.milp_time_limit != default.milp_time_limit:
+            lim = self.milp_time_limit
+            if isinstance(lim, Mapping):
+                lim = ",".join(f"{k}={v:g}" for k, v in lim.items())
+            parts.append(f"--milp-time-limit {lim:g}" if isinstance(lim, float) else f"--milp-time-limit {lim}")
+        for name in ("search_time_limit", "confirm_time_limit", "enum_cap"):
+            if getattr(self, name) != getattr(default, name):
+                parts.append(f"--{name.replace('_', '-')} {getattr(self, name):g}")
+        if not self.real:
+            parts.append("--no-real")
+        if self.out is not None and str(self.out) != str(default.out):
+            parts.append(f"--out {self.out}")
+        return " ".join(parts)
+
+
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run_benchmarks(config: BenchConfig, *, log: Callable[[str], None] | None = None) -> list[Row]:
+    """Run the benchmark: every method on every instance of ``config``, one after the other in
+    this process, and write the Markdown report (``reports/benchmarks.md`` by default).
+
+    Parameters
+    ----------
+    config : BenchConfig
+        Instances (sizes, families, seeds, the real tables), time limits and the output file.
+    log : callable or None
+        Receives one progress line at a time; None prints them on stderr.
+
+    Returns
+    -------
+    list of Row
+        One row per instance, in the report's order (real instances first).
+
+    Raises
+    ------
+    InstanceError
+        A real instance file does not load.
+
+    Examples
+    --------
+    One family, one size, one seed, no report file (a few seconds):
+
+    >>> cfg = BenchConfig(out=None, sizes=[(3, 2, 2)], families=["uniform"], seeds=1, real=False,
+    ...                   enum_cap=5, search_time_limit=5, confirm_time_limit=5, milp_time_limit=5)
+    >>> rows = run_benchmarks(cfg, log=lambda line: None)  # doctest: +SKIP
+    >>> [(r.family, r.M, r.K, r.N, r.agree_enum) for r in rows]  # doctest: +SKIP
+    [('uniform', 3, 2, 2, 'yes')]
+    """
     import dataclasses
 
     from .instance import load_instance
 
-    sizes = _parse_sizes(args.sizes)
-    families = [f.strip() for f in args.families.split(",") if f.strip()]
-    for f in families:
-        parse_family(f)
-    limits = _parse_limits(str(args.milp_time_limit), families + ["real"])
-    args.limits = limits
-    milp_sizes = set(_parse_sizes(args.milp_sizes)) if args.milp_sizes else None
+    log = log or _stderr
+    limits = config.milp_limits
+    milp_sizes = set(config.milp_sizes) if config.milp_sizes else None
     real = []
-    if not args.no_real:
+    if config.real:
         for path, Ns in REAL:
             base = load_instance(path)
             real += [(dataclasses.replace(base, platforms=N), base.name) for N in Ns]
@@ -415,35 +619,40 @@ def run_benchmarks(args) -> None:
     support_search(generate("uniform", 4, 3, 2, 0))
     t0 = time.perf_counter()
 
-    def log(msg):
-        print(msg, file=sys.stderr, flush=True)
-
     # Logit families run on their own (smaller) sizes: their MILP has O(K M^2) rows.
-    logit_sizes = _parse_sizes(getattr(args, "logit_sizes", None) or args.sizes)
+    sizes = config.sizes
+    logit_sizes = config.logit_sizes or sizes
     plan = [
         (M, K, N, fam)
         for M, K, N in sorted(set(sizes) | set(logit_sizes), key=lambda s: (s[0] * s[1] * s[2], s))
-        for fam in families
+        for fam in config.families
         if (M, K, N) in (logit_sizes if parse_family(fam)[1] == "softmax" else sizes)
     ]
-    total = len(plan) * args.seeds + len(real)
+    total = len(plan) * config.seeds + len(real)
     done = 0
+    limit_args = (config.search_time_limit, config.confirm_time_limit, log)
     for inst, label in real:
-        rows.append(bench_instance(inst, label, None, args.enum_cap, limits["real"], args.search_time_limit, args.confirm_time_limit, log))
+        rows.append(bench_instance(inst, label, None, config.enum_cap, limits["real"], *limit_args))
         done += 1
         log(f"  [{done}/{total}] done, {time.perf_counter() - t0:.0f}s elapsed")
     for M, K, N, fam in plan:
         base, choice, beta, utility = parse_family(fam)
-        for seed in range(args.seeds):
+        for seed in range(config.seeds):
             inst = generate(base, M, K, N, seed, utility=utility, choice=choice, beta=beta)
             run_milp = milp_sizes is None or (M, K, N) in milp_sizes
-            rows.append(bench_instance(inst, fam, seed, args.enum_cap, limits[fam], args.search_time_limit, args.confirm_time_limit, log, run_milp))
+            rows.append(
+                bench_instance(inst, fam, seed, config.enum_cap, limits[fam], *limit_args, run_milp)
+            )
             done += 1
             log(f"  [{done}/{total}] done, {time.perf_counter() - t0:.0f}s elapsed")
+    if config.out is None:
+        return rows
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    text = render(rows, args, peak_mib, time.perf_counter() - t0)
-    tmp = args.out + ".tmp"
+    text = render(rows, config, peak_mib, time.perf_counter() - t0)
+    out = os.fspath(config.out)
+    tmp = out + ".tmp"
     with open(tmp, "w") as fh:
         fh.write(text)
-    os.replace(tmp, args.out)  # never leave a half-written report
-    log(f"wrote {args.out}")
+    os.replace(tmp, out)  # never leave a half-written report
+    log(f"wrote {out}")
+    return rows

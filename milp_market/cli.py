@@ -256,9 +256,24 @@ def cmd_dynamics(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import run_benchmarks
+    from .bench import BenchConfig, parse_milp_time_limit, parse_sizes, run_benchmarks
 
-    run_benchmarks(args)
+    config = BenchConfig(
+        out=args.out,
+        sizes=parse_sizes(args.sizes),
+        families=tuple(f.strip() for f in args.families.split(",") if f.strip()),
+        logit_sizes=parse_sizes(args.logit_sizes) if args.logit_sizes else None,
+        milp_sizes=parse_sizes(args.milp_sizes) if args.milp_sizes else None,
+        seeds=args.seeds,
+        enum_cap=args.enum_cap,
+        search_time_limit=args.search_time_limit,
+        confirm_time_limit=args.confirm_time_limit,
+        milp_time_limit=parse_milp_time_limit(str(args.milp_time_limit)),
+        real=not args.no_real,
+        # The report's "Regenerate with" line: the options as typed.
+        command="milp-market bench" + "".join(" " + a for a in sys.argv[2:]) if sys.argv[1:2] == ["bench"] else None,
+    )
+    run_benchmarks(config)
     return 0
 
 

@@ -22,11 +22,11 @@ import numpy as np
 import pyomo.environ as pyo
 
 from . import game
-from .certify import CUTOFF_DELTA, VerificationError, solver_pair, time_left
+from .certify import Run, VerificationError, certified_search, solver_pair, time_left
 from .deadline import DeadlineReached, hard_deadline
 from .enumeration import enumerate_profiles
 from .formulations import entry as ef
-from .formulations.highs import CONFIRM, PRIMARY, PersistentHighs
+from .formulations.highs import PRIMARY, PersistentHighs
 from .instance import (
     TIE_TOL,
     Instance,
@@ -300,94 +300,111 @@ def evaluation_dict(inst: Instance, entrant: Entrant, ev: Evaluation | None) -> 
     return out
 
 
-@dataclass
-class _Run:
-    status: SolveStatus
-    evaluation: Evaluation | None = None
-    bound: float = math.nan
-    iterations: int = 0
+class EntryProblem:
+    """Entry as a :class:`certify.Certifiable` problem: each run is the loop of entry.md, "The
+    loop" (solve, polish, evaluate exactly, and under pessimistic selection add the blocks of worse
+    post-entry equilibria until accepted). Its value is the exact objective of the evaluated
+    profile; the cutoff is the row Phi >= Phi_floor.
 
+    ``pairs`` are (solver, polisher) per configuration: a run by a configuration polishes with its
+    own twin first and then with the others.
+    """
 
-def _polish(m, pairs, deadline):
-    """Fix positions and witness, set the witness slack to 0, re-solve with tight tolerances under
-    every configuration until one succeeds. Returns the polished decode, or None when every
-    configuration proves the pattern infeasible."""
-    for x in ef.binaries(m):
-        x.fix(round(pyo.value(x)))
-    m.eps.set_value(0.0)
-    try:
-        infeasible = 0
-        for _, polisher in pairs:
-            out = polisher.solve(m, time_limit=time_left(deadline))
-            if out.has_solution and out.status is SolveStatus.OPTIMAL:
-                return ef.decode(m)
-            if out.status is SolveStatus.INFEASIBLE:
-                infeasible += 1
-        if infeasible == len(pairs):
-            return None
-        raise TimeoutError("polish step did not finish")
-    finally:
-        m.eps.set_value(ef.SLACK)
-        for x in ef.binaries(m):
-            x.unfix()
+    maximize = True
 
+    def __init__(self, inst, entrant, f: ef.EntryMILP, pairs):
+        self.inst, self.entrant, self.f, self.pairs = inst, entrant, f, list(pairs)
+        self.best: Evaluation | None = None  # best verified answer of any run (survives a deadline)
 
-def _run(inst, entrant, m, pairs, i_first, deadline, log) -> _Run:
-    """One loop of entry.md, "The loop": solve, polish, evaluate exactly, and under pessimistic
-    selection add the blocks of worse post-entry equilibria (cutting planes) until accepted."""
-    d = m.data
-    solver = pairs[i_first][0]
-    polish_pairs = [pairs[i_first]] + [p for k, p in enumerate(pairs) if k != i_first]
-    it = 0
-    tol = 1e-6 * d.obj_scale
-    while True:
-        left = time_left(deadline)
-        if left is not None and left <= 0:
-            return _Run(SolveStatus.TIME_LIMIT, iterations=it)
-        out = solver.solve(m, time_limit=left)
-        it += 1
-        bound = out.bound * d.obj_scale if math.isfinite(out.bound) else math.nan
-        if out.status is SolveStatus.INFEASIBLE:
-            return _Run(SolveStatus.INFEASIBLE, iterations=it)
-        if out.status is not SolveStatus.OPTIMAL:
-            return _Run(out.status, _unpolished(inst, entrant, m) if out.has_solution else None, bound, it)
-        dec = ef.decode(m)
-        q = dec.witness
+    def set_cutoff(self, value: float | None) -> None:
+        self.f.set_cutoff(value)
+
+    def _polish(self, order, deadline):
+        """Fix positions and witness, set the witness slack to 0, re-solve with tight tolerances
+        under every configuration until one succeeds. Returns the polished decode, or None when
+        every configuration proves the pattern infeasible."""
+        f, m = self.f, self.f.model
+        for x in f.binaries():
+            x.fix(round(pyo.value(x)))
+        m.eps.set_value(0.0)
         try:
-            pol = _polish(m, polish_pairs, deadline)
-        except TimeoutError:
-            return _Run(SolveStatus.TIME_LIMIT, None, bound, it)
-        witness = tuple(int(x) for x in d.profiles[q])
-        if pol is None:
-            ef.add_no_good(m, dec.positions, q)
-            if log:
-                log(f"  [{solver.name}] iteration {it}: witness {witness} impossible without slack; no-good cut")
-            continue
-        ev = evaluate(inst, entrant, pol.s, pol.lam)
-        if witness not in ev.equilibria:
-            ef.add_no_good(m, pol.positions, q)
-            if log:
-                log(f"  [{solver.name}] iteration {it}: witness {witness} fails the exact check; no-good cut")
-            continue
-        if not ev.feasible:
-            raise VerificationError(f"MILP profile {ev.profile} is not in the feasible set")
-        if entrant.selection == "pessimistic" and ev.objective < pol.phi - tol:
-            worse = [n for n, v in zip(ev.equilibria, ev.values) if v < pol.phi - tol]
-            added = sum(ef.add_pessimistic_block(m, d.index[n]) for n in worse)
-            if log:
-                log(f"  [{solver.name}] iteration {it}: worst equilibrium {ev.selected} gives {ev.objective:.6g} < {pol.phi:.6g}; +{added} blocks")
-            if added:
+            infeasible = 0
+            for _, polisher in order:
+                out = polisher.solve(m, time_limit=time_left(deadline))
+                if out.has_solution and out.status is SolveStatus.OPTIMAL:
+                    return f.decode()
+                if out.status is SolveStatus.INFEASIBLE:
+                    infeasible += 1
+            if infeasible == len(order):
+                return None
+            raise TimeoutError("polish step did not finish")
+        finally:
+            m.eps.set_value(ef.SLACK)
+            for x in f.binaries():
+                x.unfix()
+
+    def run(self, solver, deadline=None, log=None, label="") -> Run:
+        inst, entrant, f = self.inst, self.entrant, self.f
+        m, d = f.model, f.data
+        i_first = next(i for i, (s, _) in enumerate(self.pairs) if s is solver)
+        order = [self.pairs[i_first]] + [p for k, p in enumerate(self.pairs) if k != i_first]
+        it = 0
+        tol = 1e-6 * d.obj_scale
+
+        def stop(status, ev=None, bound=math.nan):
+            if ev is not None and (self.best is None or ev.objective > self.best.objective):
+                self.best = ev
+            value = ev.objective if ev is not None else math.nan
+            return Run(status, ev, value, bound, it, solver=solver.name)
+
+        while True:
+            left = time_left(deadline)
+            if left is not None and left <= 0:
+                return stop(SolveStatus.TIME_LIMIT)
+            out = solver.solve(m, time_limit=left)
+            it += 1
+            bound = out.bound * d.obj_scale if math.isfinite(out.bound) else math.nan
+            if out.status is SolveStatus.INFEASIBLE:
+                return stop(SolveStatus.INFEASIBLE)
+            if out.status is not SolveStatus.OPTIMAL:
+                return stop(out.status, _unpolished(inst, entrant, f) if out.has_solution else None, bound)
+            dec = f.decode()
+            q = dec.witness
+            try:
+                pol = self._polish(order, deadline)
+            except TimeoutError:
+                return stop(SolveStatus.TIME_LIMIT, None, bound)
+            witness = tuple(int(x) for x in d.profiles[q])
+            if pol is None:
+                f.add_no_good(dec.positions, q)
+                if log:
+                    log(f"  {label} iteration {it}: witness {witness} impossible without slack; no-good cut")
                 continue
-            raise VerificationError(
-                f"pessimistic bound {pol.phi} exceeds the exact worst-equilibrium value {ev.objective} although "
-                "every such equilibrium already bounds the objective"
-            )
-        return _Run(SolveStatus.OPTIMAL, ev, bound, it)
+            ev = evaluate(inst, entrant, pol.s, pol.lam)
+            if witness not in ev.equilibria:
+                f.add_no_good(pol.positions, q)
+                if log:
+                    log(f"  {label} iteration {it}: witness {witness} fails the exact check; no-good cut")
+                continue
+            if not ev.feasible:
+                raise VerificationError(f"MILP profile {ev.profile} is not in the feasible set")
+            if entrant.selection == "pessimistic" and ev.objective < pol.phi - tol:
+                worse = [n for n, v in zip(ev.equilibria, ev.values) if v < pol.phi - tol]
+                added = sum(f.add_pessimistic_block(d.index[n]) for n in worse)
+                if log:
+                    log(f"  {label} iteration {it}: worst equilibrium {ev.selected} gives {ev.objective:.6g} < {pol.phi:.6g}; +{added} blocks")
+                if added:
+                    continue
+                raise VerificationError(
+                    f"pessimistic bound {pol.phi} exceeds the exact worst-equilibrium value {ev.objective} although "
+                    "every such equilibrium already bounds the objective"
+                )
+            return stop(SolveStatus.OPTIMAL, ev, bound)
 
 
-def _unpolished(inst, entrant, m) -> Evaluation | None:
+def _unpolished(inst, entrant, f: ef.EntryMILP) -> Evaluation | None:
     """A time-limited solve's incumbent, evaluated exactly as it stands (None unless eligible)."""
-    dec = ef.decode(m)
+    dec = f.decode()
     try:
         ev = evaluate(inst, entrant, dec.s, dec.lam)
     except InstanceError:  # a score within the tie tolerance of a level: not a clean candidate
@@ -398,20 +415,17 @@ def _unpolished(inst, entrant, m) -> Evaluation | None:
 def _feasible_set_empty(inst, entrant) -> bool:
     """Both solver configurations agree that no profile satisfies the feasible set's rows."""
     lp = FeasibleLP(inst, entrant)
-    answers = []
-    for opts in (PRIMARY, CONFIRM):
-        out = PersistentHighs(opts).solve(lp.m)
-        answers.append(out.status is SolveStatus.INFEASIBLE)
-    return all(answers)
+    return all(solver.solve(lp.m).status is SolveStatus.INFEASIBLE for solver in solver_pair())
 
 
 def solve_entry(inst: Instance, entrant: Entrant, time_limit: float | None = None,
                 log: Callable[[str], None] | None = None) -> EntryResult:
     """The provider's optimal profile under the stated objective and selection (formulations/entry.md).
 
-    Two solver configurations take turns (as orchestrate.certified_loop): each run is restricted by the
-    cutoff row to answers better than the best verified one by CUTOFF_DELTA; the answer stands when
-    two consecutive runs by different configurations agree that nothing better exists.
+    Certified by milp_market/certify.py (:func:`certify.certified_search` over
+    :class:`EntryProblem`): each run is restricted by the cutoff row to answers better than the
+    best verified one by CUTOFF_DELTA; the answer stands when two consecutive runs by different
+    configurations agree that nothing better exists.
 
     Raises
     ------
@@ -431,51 +445,29 @@ def solve_entry(inst: Instance, entrant: Entrant, time_limit: float | None = Non
     try:
         # the build (one binary per post-entry profile) counts against the limit (milp_market.deadline)
         with hard_deadline(deadline):
-            m = ef.build_entry_model(inst, entrant.feasible, entrant.objective, entrant.selection)
+            f = ef.EntryMILP(inst, entrant.feasible, entrant.objective, entrant.selection)
     except DeadlineReached:
         return EntryResult(EntryStatus.UNKNOWN, None, math.nan, "time limit reached while building the model",
                            time.perf_counter() - t_start, {"build_seconds": round(time.perf_counter() - t0, 4)})
-    d = m.data
-    stats = {"post_entry_profiles": len(d.profiles), "eligible_candidates": len(m.Q), "build_seconds": round(time.perf_counter() - t0, 4)}
-    pairs = [
-        # each configuration of the certifying pair with its polishing twin (certify.solver_pair)
-        *zip(solver_pair(), solver_pair(POLISH_OPTIONS, "-polish")),
-    ]
+    m = f.model
+    stats = {"post_entry_profiles": len(f.data.profiles), "eligible_candidates": len(m.Q), "build_seconds": round(time.perf_counter() - t0, 4)}
+    # each configuration of the certifying pair with its polishing twin (certify.solver_pair)
+    pairs = list(zip(solver_pair(), solver_pair(POLISH_OPTIONS, "-polish")))
+    problem = EntryProblem(inst, entrant, f, pairs)
     inc: Evaluation | None = None
-    agree = runs = iterations = 0
-    i = 0
-    status, bound = None, math.nan
+    bound = math.nan
+    out = None
     if not m.Q:  # screening: every post-entry profile has a deviation that pays whatever s is
         status = EntryStatus.INFEASIBLE
-    while status is None:
-        lp = _run(inst, entrant, m, pairs, i % 2, deadline, log)
-        runs += 1
-        iterations += lp.iterations
-        if log:
-            log(f"run {runs} [{pairs[i % 2][0].name}]: {lp.status.value} after {lp.iterations} solves")
-        i += 1
-        if lp.status is SolveStatus.INFEASIBLE:
-            agree += 1
-        elif lp.status is SolveStatus.OPTIMAL and inc is not None and not lp.evaluation.objective > inc.objective + 1e-12:
-            agree += 1
-        elif lp.status is SolveStatus.OPTIMAL:
-            inc = lp.evaluation
-            agree = 1
-            m.Phi_floor.set_value(inc.objective / d.obj_scale + CUTOFF_DELTA)
-        else:
-            if lp.evaluation is not None and (inc is None or lp.evaluation.objective > inc.objective):
-                inc = lp.evaluation
-            # the run was restricted to answers above the incumbent: the bound covers the rest
-            status = EntryStatus.UNKNOWN
-            bound = max(lp.bound, inc.objective) if inc is not None and math.isfinite(lp.bound) else lp.bound
-            break
-        if agree >= 2:
-            status = EntryStatus.OPTIMAL if inc is not None else EntryStatus.INFEASIBLE
-            bound = inc.objective if inc is not None else math.nan
-            break
+    else:
+        out = certified_search(problem, [s for s, _ in pairs], deadline, log, "entry")
+        inc, bound = out.candidate, out.bound
+        status = {SolveStatus.OPTIMAL: EntryStatus.OPTIMAL, SolveStatus.INFEASIBLE: EntryStatus.INFEASIBLE}.get(
+            out.status, EntryStatus.UNKNOWN)
     stats.update(
-        solver_runs=runs, iterations=iterations, witness_profiles=len(m.witnessed),
-        pessimistic_blocks=len(m.blocked), no_goods=len(m.no_good), variables=m.nvariables(), constraints=m.nconstraints(),
+        solver_runs=len(out.runs) if out else 0, iterations=sum(r.iterations for r in out.runs) if out else 0,
+        witness_profiles=len(f.witnessed), pessimistic_blocks=len(f.blocked), no_goods=f.no_goods,
+        variables=m.nvariables(), constraints=m.nconstraints(),
     )
     reason = ""
     if status is EntryStatus.INFEASIBLE:
@@ -486,8 +478,10 @@ def solve_entry(inst: Instance, entrant: Entrant, time_limit: float | None = Non
                       f"{ef.DELTA:g} position margin) the market has no pure equilibrium")
     elif status is EntryStatus.OPTIMAL:
         reason = f"certified optimal ({entrant.selection} selection), two solver configurations agree"
-    else:
+    elif out is None or out.status is SolveStatus.TIME_LIMIT:
         reason = "time limit reached: incumbent and bound"
+    else:
+        reason = f"the solver failed ({out.status.value}): incumbent and bound, nothing proven"
     if inc is not None:
         _verify(inst, entrant, inc)
     return EntryResult(status, inc, bound, reason, time.perf_counter() - t_start, stats)

@@ -16,16 +16,21 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-import pyomo.environ as pyo
-
 from . import game
-from .certify import CUTOFF_DELTA, VerificationError, solver_pair, time_left
+from .certify import (
+    CUTOFF_DELTA,
+    RowGeneration,
+    VerificationError,
+    certified_search,
+    solver_pair,
+    time_left,
+)
 from .deadline import DeadlineReached, hard_deadline
 from .enumeration import enumerate_profiles
 from .formulations import equilibrium as eqf
-from .formulations import logit as lgf
-from .formulations import social_optimum as sof
-from .formulations.highs import CONFIRM, PRIMARY, PersistentHighs
+from .formulations.equilibrium import HardmaxEquilibriumMILP
+from .formulations.logit import LogitEquilibriumMILP, LogitSocialOptimumMILP
+from .formulations.social_optimum import SocialOptimumMILP
 from .instance import Instance
 from .results import Extreme, ListStatus, MarketResult, SolveStatus, Status
 
@@ -44,76 +49,16 @@ AUTO_ENUMERATION_WORK = 5e7
 AUTO_SEARCH_WORK = 2e6
 
 
-@dataclass(frozen=True)
-class LoopOutcome:
-    status: SolveStatus
-    counts: tuple[int, ...] | None  # verified equilibrium (optimal when status is OPTIMAL)
-    bound: float  # bound on the objective (welfare, unscaled)
-    iterations: int
-    rows: int
-    no_goods: int
-    solve_seconds: float
+def equilibrium_milp(inst: Instance, sense: str = "max", regret: bool = False):
+    """The equilibrium formulation for the instance's choice rule: formulations/equilibrium.md
+    (hardmax) or formulations/logit.md (softmax)."""
+    cls = LogitEquilibriumMILP if inst.choice == "softmax" else HardmaxEquilibriumMILP
+    return cls(inst, sense, regret)
 
 
-def formulation(inst: Instance):
-    """The equilibrium formulation module for the instance's choice rule: formulations/equilibrium.md
-    (hardmax) or formulations/logit.md (softmax). Both expose ``add_rows_for_deviations``,
-    ``add_no_good`` and ``decode_counts`` over the same one-hot count variables b."""
-    return lgf if inst.choice == "softmax" else eqf
-
-
-def build_equilibrium(inst: Instance, sense: str = "max", regret: bool = False):
-    if inst.choice == "softmax":
-        return lgf.build_logit_model(inst, sense, regret)
-    return eqf.build_equilibrium_model(inst, sense, regret)
-
-
-def row_generation(inst: Instance, m, solver: PersistentHighs, deadline=None, log=None, label="", accept=None) -> LoopOutcome:
-    """Solve, verify, cut, re-solve until the optimum is a verified equilibrium (or proof of none).
-
-    ``accept`` replaces the equilibrium check (the logit social optimum accepts every profile).
-    """
-    d = m.data
-    accept = accept or (lambda n: game.is_equilibrium(inst, n))
-    fm = formulation(inst)
-    it = rows = goods = 0
-    solve_s = 0.0
-    while True:
-        left = time_left(deadline)
-        if left is not None and left <= 0:
-            return LoopOutcome(SolveStatus.TIME_LIMIT, None, math.nan, it, rows, goods, solve_s)
-        t0 = time.perf_counter()
-        out = solver.solve(m, time_limit=left)
-        solve_s += time.perf_counter() - t0
-        it += 1
-        bound = out.bound * d.welfare_scale if math.isfinite(out.bound) else math.nan
-        if out.status is SolveStatus.INFEASIBLE:
-            return LoopOutcome(SolveStatus.INFEASIBLE, None, math.nan, it, rows, goods, solve_s)
-        if not out.has_solution:
-            return LoopOutcome(out.status, None, bound, it, rows, goods, solve_s)
-        n = fm.decode_counts(m)
-        if sum(n) != inst.platforms:
-            raise VerificationError(f"decoded profile {n} does not place {inst.platforms} platforms")
-        if accept(n):
-            if out.status is SolveStatus.OPTIMAL:
-                exact = game.welfare(inst, n)
-                if abs(exact - out.objective * d.welfare_scale) > 1e-6 * max(1.0, abs(exact)):
-                    raise VerificationError(
-                        f"MILP welfare {out.objective * d.welfare_scale} != exact welfare {exact} for {n}"
-                    )
-                return LoopOutcome(SolveStatus.OPTIMAL, n, exact, it, rows, goods, solve_s)
-            return LoopOutcome(out.status, n, bound, it, rows, goods, solve_s)
-        if out.status is not SolveStatus.OPTIMAL:
-            return LoopOutcome(out.status, None, bound, it, rows, goods, solve_s)
-        added = fm.add_rows_for_deviations(m, inst, n, game.EQ_TOL)
-        if not added:
-            fm.add_no_good(m, n)
-            goods += 1
-        rows += added
-        if log:
-            log(f"{label} iteration {it}: candidate {n} not an equilibrium; +{added} deviation rows, {goods} no-goods")
-
-
+def social_optimum_milp(inst: Instance):
+    """The social-optimum MILP: formulations/social_optimum.md (hardmax) or formulations/logit.md."""
+    return LogitSocialOptimumMILP(inst) if inst.choice == "softmax" else SocialOptimumMILP(inst)
 
 
 def welfare_tolerance(inst: Instance) -> float:
@@ -122,133 +67,69 @@ def welfare_tolerance(inst: Instance) -> float:
     return 2 * CUTOFF_DELTA * eqf.welfare_unit(inst) + game.EQ_TOL
 
 
-@dataclass(frozen=True)
-class CertifiedOutcome:
-    status: SolveStatus
-    counts: tuple[int, ...] | None
-    bound: float
-    loops: tuple[LoopOutcome, ...]
-    agreeing_configurations: int
-
-
-def certified_loop(inst: Instance, m, solvers, deadline=None, log=None, label="", accept=None) -> CertifiedOutcome:
-    """Row generation whose final claim two solver configurations must reproduce.
-
-    Solvers take turns. Each run is a full row-generation loop restricted, by the cutoff rows, to
-    equilibria strictly better than the best verified one so far (``CUTOFF_DELTA``). A run that
-    finds one makes it the new incumbent; a run that proves there is none counts as agreement.
-    The answer stands when two consecutive runs, by different configurations, agree: the
-    incumbent is optimal (or, with no incumbent, no equilibrium exists). Every run strictly
-    improves the incumbent or agrees, so this ends.
-    """
-    d = m.data
-    maximize = m.obj.sense == pyo.maximize
-    inc, inc_w = None, None
-    agree = 0
-    loops = []
-    i = 0
-    m.W_floor.set_value(-1.0)
-    m.W_ceiling.set_value(m.welfare_cap + 1.0)
-    while True:
-        solver = solvers[i % len(solvers)]
-        lp = row_generation(inst, m, solver, deadline, log, f"{label}[{solver.name}]", accept)
-        loops.append(lp)
-        if log:
-            log(f"{label}[{solver.name}]: {lp.status.value} after {lp.iterations} solves, {lp.solve_seconds:.2f}s")
-        i += 1
-        if lp.status is SolveStatus.INFEASIBLE:
-            agree += 1
-        elif lp.status is SolveStatus.OPTIMAL and inc is not None and not _better(inst, lp.counts, inc, maximize, 1e-12):
-            # The cutoff row was met only within HiGHS's tolerances (Y is continuous and integrality
-            # is checked to 1e-6): nothing strictly better exists, which is agreement.
-            agree += 1
-        elif lp.status is SolveStatus.OPTIMAL:
-            if inc is not None and log:
-                log(f"{label}: {solver.name} found a better equilibrium than the previous claim")
-            inc, inc_w = lp.counts, lp.bound
-            agree = 1
-            if maximize:
-                m.W_floor.set_value(inc_w / d.welfare_scale + CUTOFF_DELTA)
-            else:
-                m.W_ceiling.set_value(inc_w / d.welfare_scale - CUTOFF_DELTA)
-        else:
-            bound = lp.bound
-            best = lp.counts if (lp.counts is not None and (inc is None or _better(inst, lp.counts, inc, maximize))) else inc
-            return CertifiedOutcome(lp.status, best, bound, tuple(loops), agree)
-        if agree >= 2:
-            break
-    m.W_floor.set_value(-1.0)
-    m.W_ceiling.set_value(m.welfare_cap + 1.0)
-    if inc is None:
-        return CertifiedOutcome(SolveStatus.INFEASIBLE, None, math.nan, tuple(loops), agree)
-    return CertifiedOutcome(SolveStatus.OPTIMAL, inc, inc_w, tuple(loops), agree)
-
-
-def build_social_optimum(inst: Instance):
-    """The social-optimum MILP: formulations/social_optimum.md (hardmax) or formulations/logit.md."""
+def _certified_social_optimum(inst, f, deadline, log):
+    """The social optimum by the certification engine (certify.certified_search: strictly better
+    placements are asked for until two configurations agree there is none). Under hardmax, a
+    search that ends without that agreement (a solver failure, or the limit) is settled by an
+    independent exact method, the max-coverage search (search.md, Lemma 5)."""
+    out = certified_search(RowGeneration(inst, f, accept=lambda n: True), deadline=deadline, log=log, label="social optimum")
+    if out.status is SolveStatus.OPTIMAL:
+        return improve_placement(inst, out.candidate, deadline), True
     if inst.choice == "softmax":
-        return lgf.build_logit_model(inst, objective="social"), lgf.decode_counts
-    return sof.build_social_optimum_model(inst), sof.decode_counts
-
-
-def _certified_social_optimum(inst, so_model, decode, deadline, log):
-    """Solve the social-optimum MILP under both configurations; proven only when they agree.
-
-    Under logit choice distinct profiles can have welfare within solver tolerances of each other,
-    so the certification is certified_loop's: strictly better profiles are searched for until
-    both configurations agree that none exists. Under hardmax, configurations that disagree by
-    more than welfare_tolerance are settled exactly by the max-coverage search.
-    """
-    if inst.choice == "softmax":
-        solvers = solver_pair()
-        out = certified_loop(inst, so_model, solvers, deadline, log, "social optimum", accept=lambda n: True)
-        return out.counts, out.status is SolveStatus.OPTIMAL
-    found = []
-    for opts, name in ((PRIMARY, "primary"), (CONFIRM, "confirm")):
-        out = PersistentHighs(opts, name=name).solve(so_model, time_limit=time_left(deadline))
-        if not out.has_solution:
-            continue
-        counts = decode(so_model)
-        exact = game.welfare(inst, counts)
-        if out.status is SolveStatus.OPTIMAL and abs(exact - out.objective * so_model.data.welfare_scale) > 1e-6 * max(1.0, exact):
-            raise VerificationError(f"social optimum: MILP welfare {out.objective * so_model.data.welfare_scale} != exact {exact}")
-        found.append((out.status is SolveStatus.OPTIMAL, exact, counts))
-    # Both configurations' optima are certified only to welfare_tolerance; two answers that close
-    # agree (a 1e-9 absolute test called near-tied games "not proven", issue #12).
-    proven = len(found) == 2 and all(ok for ok, _, _ in found) and abs(found[0][1] - found[1][1]) <= welfare_tolerance(inst)
-    counts = max(found, key=lambda f: f[1])[2] if found else None
-    if proven:
-        return counts, True
+        return out.candidate, False
     if log:
-        why = (f"solver configurations disagree ({found[0][1]} vs {found[1][1]})" if len(found) == 2
-               else "a configuration returned no optimum")
-        log(f"social optimum: {why}; resolving by the exact max-coverage search (search.md, Lemma 5)")
-    return _resolve_social_optimum(inst, found, deadline, log)
+        log(f"social optimum: the MILP ended {out.status.value}; resolving by the exact max-coverage search (search.md, Lemma 5)")
+    return _resolve_social_optimum(inst, out, deadline, log)
 
 
-def _resolve_social_optimum(inst, found, deadline, log):
-    """Settle a hardmax social optimum the two HiGHS configurations did not agree on, by an
+def improve_placement(inst: Instance, counts, deadline=None) -> tuple[int, ...]:
+    """Move single platforms while that raises the exact welfare (game.welfare), a polishing
+    step for a certified social optimum. The certificate (nothing better than the MILP's answer by
+    the cutoff tolerance) is unchanged; this only recovers the sub-tolerance welfare a solver
+    tolerance can leave (a type of mass 6e-9 was worth 3.5e-9 of welfare in a test).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0.5, 0.5]), 2)
+    >>> improve_placement(inst, (2, 0))
+    (1, 1)
+    """
+    n = [int(c) for c in counts]
+    w = game.welfare(inst, n)
+    improved = True
+    while improved and (deadline is None or time.perf_counter() < deadline):
+        improved = False
+        for j in [j for j in range(inst.n_models) if n[j] > 0]:
+            for k in range(inst.n_models):
+                if k == j or n[j] == 0:
+                    continue
+                n[j] -= 1
+                n[k] += 1
+                w2 = game.welfare(inst, n)
+                if w2 > w:
+                    w, improved = w2, True
+                else:
+                    n[j] += 1
+                    n[k] -= 1
+    return tuple(n)
+
+
+def _resolve_social_optimum(inst, out, deadline, log):
+    """Settle a hardmax social optimum the two HiGHS configurations did not certify, by an
     independent exact method: the max-coverage branch and bound of search.md (Lemma 5), optimal
-    to within TIE_TOL <= welfare_tolerance. A configuration that claimed optimality for a welfare
-    below it by more than the tolerance is a solver error and is reported as such; the answer is
-    the better of both. Proven only when the search completes within the deadline."""
+    to within TIE_TOL <= welfare_tolerance. The MILP's verified incumbent (if any) is kept when
+    it is at least as good. Proven only when the search completes within the deadline."""
     from .search import max_coverage
 
     mc_counts, mc_w, complete = max_coverage(inst, time_limit=time_left(deadline))
-    best = max(found, key=lambda f: f[1]) if found else None
-    if best is not None and best[1] > mc_w + welfare_tolerance(inst) and complete:
-        raise VerificationError(f"social optimum: MILP profile {best[2]} has welfare {best[1]} above the exact max-coverage optimum {mc_w}")
     if log:
-        claims = ", ".join(f"{w!r}{' (claimed optimal)' if ok else ''}" for ok, w, _ in found) or "none"
-        log(f"social optimum: max-coverage {'proves' if complete else 'stopped at the limit with'} {mc_w!r} (MILP configurations: {claims})")
-    if best is not None and best[1] >= mc_w:
-        return best[2], complete
+        claim = "none" if out.candidate is None else repr(out.value)
+        log(f"social optimum: max-coverage {'proves' if complete else 'stopped at the limit with'} {mc_w!r} (MILP incumbent: {claim})")
+    if out.candidate is not None and out.value >= mc_w:
+        return out.candidate, complete
     return mc_counts, complete
-
-
-def _better(inst, a, b, maximize, margin=0.0):
-    wa, wb = game.welfare(inst, a), game.welfare(inst, b)
-    return wa > wb + margin if maximize else wa < wb - margin
 
 
 def _summaries(inst, counts):
@@ -257,7 +138,7 @@ def _summaries(inst, counts):
 
 def solve_milp(inst: Instance, time_limit: float | None = None, log: Callable[[str], None] | None = None) -> MarketResult:
     """The full answer by the MILPs (formulations/equilibrium.md or logit.md, social_optimum.md),
-    every claim reproduced by two HiGHS configurations (:func:`certified_loop`). Model builds
+    every claim reproduced by two HiGHS configurations (certify.certified_search). Model builds
     count against ``time_limit`` (:mod:`milp_market.deadline`): past it, the answer is
     ``unknown`` with what was proven by then."""
     t_start = time.perf_counter()
@@ -277,16 +158,17 @@ def solve_milp(inst: Instance, time_limit: float | None = None, log: Callable[[s
 
 def _solve_milp(inst, deadline, log, t_start, known) -> MarketResult:
     t0 = time.perf_counter()
-    so_model, so_decode = build_social_optimum(inst)
+    so_f = social_optimum_milp(inst)
     so_build = time.perf_counter() - t0
-    so_counts, so_proven = _certified_social_optimum(inst, so_model, so_decode, deadline, log)
+    so_counts, so_proven = _certified_social_optimum(inst, so_f, deadline, log)
     known.update(so_counts=so_counts, so_proven=so_proven)
 
     t0 = time.perf_counter()
-    m = build_equilibrium(inst, "max")
+    f = equilibrium_milp(inst, "max")
+    m = f.model
     build_s = time.perf_counter() - t0 + so_build
-    solvers = solver_pair()
-    best = certified_loop(inst, m, solvers, deadline, log, "best")
+    problem = RowGeneration(inst, f)
+    best = certified_search(problem, deadline=deadline, log=log, label="best")
     stats = {
         "variables": m.nvariables(),
         "constraints": m.nconstraints(),
@@ -299,8 +181,8 @@ def _solve_milp(inst, deadline, log, t_start, known) -> MarketResult:
         stats["unknown_reason"] = _unknown_reason("the best equilibrium", best.status)
         return _finish(inst, Status.UNKNOWN, ext, None, so_counts, so_proven, "milp", t_start, stats, [best])
     known["best"] = Extreme(_summaries(inst, best.counts), best.bound, True)
-    m.obj.sense = pyo.minimize
-    worst = certified_loop(inst, m, solvers, deadline, log, "worst")
+    f.set_sense("min")
+    worst = certified_search(problem, deadline=deadline, log=log, label="worst")
     stats["variables"] = m.nvariables()
     stats["constraints"] = m.nconstraints()
     best_ext = Extreme(_summaries(inst, best.counts), best.bound, True)
@@ -337,7 +219,7 @@ def _finish(inst, status, best, worst, so_counts, so_proven, method, t_start, st
             raise VerificationError("an equilibrium has more welfare than the social optimum")
         so = best.profile
     if loops:
-        runs = [lp for c in loops for lp in c.loops]
+        runs = [r for c in loops for r in c.runs]
         stats = dict(stats)
         stats["iterations"] = sum(lp.iterations for lp in runs)
         stats["deviation_rows"] = sum(lp.rows for lp in runs)
@@ -446,44 +328,43 @@ def confirm_by_milp(inst: Instance, res, time_limit: float | None = None, log=No
     raises VerificationError; it is a bug).
     """
     deadline = None if time_limit is None else time.perf_counter() + time_limit
-    solver = PersistentHighs(PRIMARY, name="primary")
-    m = build_equilibrium(inst, "max")  # built with no cutoff (W_floor, W_ceiling inactive)
-    d = m.data
+    solver = solver_pair()[0]
+    f = equilibrium_milp(inst, "max")
+    problem = RowGeneration(inst, f)
 
     def ask(label):
-        """Row generation under the current cutoffs: None when the MILP agrees (nothing beyond
-        the cutoff, or only equilibria the search listed, met within HiGHS's tolerances)."""
-        lp = row_generation(inst, m, solver, deadline, log, label)
-        if lp.status is SolveStatus.OPTIMAL and lp.counts not in res.equilibria:
+        """One row-generation run under the current cutoff: None when the MILP agrees (nothing
+        beyond the cutoff, or only equilibria the search listed, met within HiGHS's tolerances)."""
+        r = problem.run(solver, deadline, log, label)
+        if r.status is SolveStatus.OPTIMAL and r.candidate not in res.equilibria:
             # A verified equilibrium beyond the cutoff that the complete search did not list:
             # one of the two methods is wrong.
-            raise VerificationError(f"the MILP found the equilibrium {lp.counts}, which the complete support search did not list")
-        return None if lp.status in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE) else lp.status.value
+            raise VerificationError(f"the MILP found the equilibrium {r.candidate}, which the complete support search did not list")
+        return None if r.status in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE) else r.status.value
 
     if res.equilibria:
-        m.W_floor.set_value(res.welfare[0] / d.welfare_scale + CUTOFF_DELTA)
+        f.set_cutoff(res.welfare[0])  # only equilibria better than the search's best
     stopped = ask("confirm best")
     if stopped:
         return stopped
     if res.equilibria:
-        m.W_floor.set_value(-1.0)
-        m.W_ceiling.set_value(res.welfare[-1] / d.welfare_scale - CUTOFF_DELTA)
-        m.obj.sense = pyo.minimize
+        f.set_sense("min")
+        f.set_cutoff(res.welfare[-1])  # only equilibria worse than the search's worst
         stopped = ask("confirm worst")
         if stopped:
             return stopped
     if res.social_optimum is not None and res.social_complete:
-        so_model, decode = build_social_optimum(inst)
+        so = social_optimum_milp(inst)
         left = time_left(deadline)
         if left is not None and left <= 0:
             return SolveStatus.TIME_LIMIT.value
-        out = solver.solve(so_model, time_limit=left)
+        out = solver.solve(so.model, time_limit=left)
         if out.status is not SolveStatus.OPTIMAL:
             return out.status.value
-        exact = game.welfare(inst, decode(so_model))
+        exact = game.welfare(inst, so.decode())
         if exact > res.social_welfare + welfare_tolerance(inst):
             raise VerificationError(f"the MILP's social optimum {exact} beats the search's {res.social_welfare}")
-        if out.objective * so_model.data.welfare_scale < res.social_welfare - welfare_tolerance(inst):
+        if out.objective * so.objective_unit < res.social_welfare - welfare_tolerance(inst):
             return "disagrees"
     return "agrees"
 
@@ -739,7 +620,7 @@ def all_equilibria_milp(inst: Instance, cap: int | None = None, time_limit: floa
     """Every pure equilibrium, by repeated certified best-equilibrium solves with no-good cuts.
 
     Each round finds the welfare-best equilibrium not yet listed (certified as in
-    ``certified_loop``) and cuts it off; an infeasible round proves the list complete.
+    certify.certified_search) and cuts it off; an infeasible round proves the list complete.
     """
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
@@ -759,12 +640,12 @@ def all_equilibria_milp(inst: Instance, cap: int | None = None, time_limit: floa
 
 
 def _all_equilibria_rounds(inst, cap, deadline, log, found, done) -> AllEquilibria:
-    m = build_equilibrium(inst, "max")
-    solvers = solver_pair()
+    f = equilibrium_milp(inst, "max")
+    problem = RowGeneration(inst, f)
     while True:
         if cap is not None and len(found) >= cap:
             return done(ListStatus.CAP_REACHED)
-        out = certified_loop(inst, m, solvers, deadline, log, f"equilibrium {len(found) + 1}")
+        out = certified_search(problem, deadline=deadline, log=log, label=f"equilibrium {len(found) + 1}")
         if out.status is SolveStatus.INFEASIBLE:
             return done(ListStatus.COMPLETE)
         if out.status is not SolveStatus.OPTIMAL:
@@ -772,4 +653,4 @@ def _all_equilibria_rounds(inst, cap, deadline, log, found, done) -> AllEquilibr
         if not game.is_equilibrium(inst, out.counts):
             raise VerificationError(f"listed profile {out.counts} is not an equilibrium")
         found.append(out.counts)
-        formulation(inst).add_no_good(m, out.counts)
+        f.add_no_good(out.counts)

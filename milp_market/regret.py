@@ -5,9 +5,10 @@ Implements the loop of formulations/min_regret.md. The MILP minimizes epsilon ov
 of formulations/equilibrium.md (hardmax) or formulations/logit.md (logit choice) in which every
 no-profitable-deviation row is loosened by epsilon.
 Its optimum epsilon* is a lower bound on the true minimum regret (the rows are valid); the exact
-regret r(n*) of its profile n* is an upper bound. The loop adds the rows of every deviation of n*
+regret r(n*) of its profile n* is an upper bound. Each run adds the rows of every deviation of n*
 gaining more than epsilon* (or, when none is new, keeps n* as incumbent and cuts it off with a
-no-good) until the best verified regret meets the bound.
+no-good) until the best verified regret meets the bound; two configurations must agree that
+nothing is strictly better (milp_market/certify.py, :class:`MinRegretProblem`).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import game
-from .certify import solver_pair
+from .certify import CUTOFF_DELTA, Certified, Run, certified_search, time_left
 from .deadline import DeadlineReached, hard_deadline
 from .enumeration import count_vectors
 from .instance import Instance
-from .orchestrate import build_equilibrium, formulation
+from .orchestrate import equilibrium_milp
 from .results import RegretStatus, SolveStatus, _json_num
 
 
@@ -92,67 +93,104 @@ def min_regret(inst: Instance, time_limit: float | None = None, method: str = "m
     if method == "enumerate":
         return min_regret_enumerate(inst)
     deadline = None if time_limit is None else t0 + time_limit
-    state = {"inc": None, "inc_r": math.inf, "closed": {}}
+    problem = None
+    out = None
     try:
         with hard_deadline(deadline):  # model build and translation count (milp_market.deadline)
-            _min_regret_loop(inst, deadline, state)
+            problem = MinRegretProblem(inst, equilibrium_milp(inst, regret=True))
+            out = certified_search(problem, deadline=deadline, label="min regret")
     except DeadlineReached:
-        pass  # unknown, with the incumbent found so far
-    inc, inc_r, closed = state["inc"], state["inc_r"], state["closed"]
-    bound = min(closed.values()) if closed else 0.0
-    status = RegretStatus.OPTIMAL if inc is not None and len(closed) == 2 else RegretStatus.UNKNOWN
+        pass  # unknown, with the incumbent found so far (kept by the problem)
+    inc = problem.best if problem is not None else None
+    inc_r = problem.best_regret if problem is not None else math.inf
+    if out is not None and out.status is SolveStatus.OPTIMAL:
+        status, bound = RegretStatus.OPTIMAL, problem.proven_bound(out)
+    else:  # a limit or a solver failure (two configurations calling it infeasible is one)
+        status, bound = RegretStatus.UNKNOWN, problem.first_bound() if problem is not None else 0.0
     return MinRegretResult(
         status, inc, inc_r, bound, _mean_utility(inst, inc) if inc is not None else math.nan, "milp", time.perf_counter() - t0
     )
 
 
-def _min_regret_loop(inst: Instance, deadline, state: dict) -> None:
-    """min_regret's certified loop; what it proves is kept in ``state`` (inc, inc_r, closed)
-    as it goes, so that a deadline interrupting it loses nothing already found."""
-    m = build_equilibrium(inst, regret=True)
-    fm = formulation(inst)
-    d = m.data
-    tol = max(game.EQ_TOL, 2e-6 * d.scale)  # the rows' slack makes epsilon* up to this optimistic
-    inc, inc_r = None, math.inf
-    closed = state["closed"]  # configuration -> the lower bound with which it closed the gap
-    # Both solver configurations must close the gap on their own (see orchestrate.certified_loop). A
-    # configuration that calls the model infeasible before any incumbent exists is wrong (every
-    # profile fits the rows with epsilon = its own regret): HiGHS has done so under PRIMARY, so
-    # the other configuration takes its turn and the failed one gets a second one after it.
-    primary, confirm = solver_pair()
-    for solver in (primary, confirm, primary, confirm):
-        if len(closed) == 2:
-            break
-        if solver.name in closed:
-            continue
+class MinRegretProblem:
+    """Minimum regret as a :class:`certify.Certifiable` problem (formulations/min_regret.md).
+
+    Each run closes the gap between the relaxation's optimum epsilon* (scaled back: a lower bound
+    on the regret of every profile the cutoff allows, because the relaxation has a subset of the
+    rows) and the best exact regret ``game.max_regret`` it has seen: it adds the rows of every
+    deviation of the decoded profile gaining more than epsilon*, or a no-good when none is new,
+    until they meet within ``tol``. The cutoff asks for a regret below the incumbent's by
+    CUTOFF_DELTA in the utilities' unit; the certification engine then needs a second
+    configuration to agree that nothing is strictly better.
+    """
+
+    maximize = False
+
+    def __init__(self, inst: Instance, formulation):
+        self.inst = inst
+        self.f = formulation
+        self.scale = formulation.objective_unit
+        # the rows' slack makes epsilon* up to this optimistic
+        self.tol = max(game.EQ_TOL, 2e-6 * self.scale)
+        self.best, self.best_regret = None, math.inf  # across runs (survives a hard deadline)
+        self.runs: list[Run] = []
+
+    def set_cutoff(self, value: float | None) -> None:
+        self.f.set_cutoff(value)
+
+    def run(self, solver, deadline=None, log=None, label="") -> Run:
+        inst, f = self.inst, self.f
+        best, best_r = None, math.inf
         bound = 0.0
-        gap_closed = stopped = False
+        it = rows = goods = 0
+        solve_s = 0.0
+
+        def stop(status):
+            r = Run(status, best, best_r, bound, it, rows, goods, solve_s, solver.name)
+            self.runs.append(r)
+            return r
+
         while True:
-            left = None if deadline is None else deadline - time.perf_counter()
+            left = time_left(deadline)
             if left is not None and left <= 0:
-                stopped = True
-                break
-            out = solver.solve(m, time_limit=left)
+                return stop(SolveStatus.TIME_LIMIT)
+            t0 = time.perf_counter()
+            out = solver.solve(f.model, time_limit=left)
+            solve_s += time.perf_counter() - t0
+            it += 1
             if out.status is SolveStatus.INFEASIBLE:
-                gap_closed = inc is not None  # every profile but the incumbent was cut off
-                bound = inc_r
-                break
+                # every profile the cutoff allows was cut off by a no-good, each with its exact
+                # regret known: this run's best is its optimum (none: nothing is allowed)
+                return stop(SolveStatus.OPTIMAL if best is not None else SolveStatus.INFEASIBLE)
             if out.status is not SolveStatus.OPTIMAL:
-                stopped = True
-                break
-            eps_star = max(0.0, out.objective * d.scale)
-            bound = max(bound, min(eps_star, inc_r))
-            n = fm.decode_counts(m)
+                return stop(out.status)
+            eps_star = max(0.0, out.objective * self.scale)
+            bound = max(bound, eps_star)
+            n = f.decode()
             r = game.max_regret(inst, n)
-            if r < inc_r:
-                inc, inc_r = n, r
-                state.update(inc=inc, inc_r=inc_r)
-            if inc_r <= bound + tol:
-                gap_closed = True
-                break
-            if not fm.add_rows_for_deviations(m, inst, n, eps_star + game.EQ_TOL):
-                fm.add_no_good(m, n)
-        if gap_closed:
-            closed[solver.name] = bound
-        elif stopped:
-            break
+            if r < best_r:
+                best, best_r = n, r
+                if r < self.best_regret:
+                    self.best, self.best_regret = n, r
+            if best_r <= eps_star + self.tol:
+                return stop(SolveStatus.OPTIMAL)
+            added = f.add_rows_for(n, eps_star + game.EQ_TOL)
+            rows += added
+            if not added:
+                f.add_no_good(n)
+                goods += 1
+
+    def first_bound(self) -> float:
+        """A lower bound on the minimum regret from the first run, which had no cutoff, when it
+        closed its gap; 0 otherwise."""
+        first = self.runs[0] if self.runs else None
+        return min(first.bound, first.value) if first is not None and first.status is SolveStatus.OPTIMAL else 0.0
+
+    def proven_bound(self, out: Certified) -> float:
+        """The lower bound the certified search proves: profiles the final cutoff excluded have
+        regret above the incumbent's minus CUTOFF_DELTA (scaled); the others at least the last
+        run's epsilon*."""
+        last = out.runs[-1]
+        excluded = out.value - CUTOFF_DELTA * self.scale
+        allowed = last.bound if last.status is SolveStatus.OPTIMAL and math.isfinite(last.bound) else math.inf
+        return max(0.0, self.first_bound(), min(excluded, allowed, out.value))

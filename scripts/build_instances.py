@@ -2,7 +2,9 @@
 
 Run from the repository root:
 
-    .venv/bin/python scripts/build_instances.py
+    .venv/bin/python scripts/build_instances.py [--out DIR]
+
+(--out DIR writes into DIR instead of instances/, e.g. to diff a rebuild against the shipped files.)
 
 Deterministic (no randomness at build time). Writes:
 
@@ -23,80 +25,54 @@ Instance format:
     {"name", "description", "user_types": [{"name", "mass"}], "models": [{"name", "scores"}],
      "platforms": N, "choice": {"rule": "hardmax"}, "utility": "score_share"}
 
-Every file is validated after writing, and the expected pure-Nash-equilibrium sets of the
-hand-made instances are re-checked by complete enumeration (see `pure_nash_equilibria`); no
+Instances are built and validated by milp_market.instance.make_instance (the loader's checks),
+written by save_instance and re-loaded with load_instance; the expected pure-Nash-equilibrium sets
+of the hand-made instances are re-checked by complete enumeration (see `pure_nash_equilibria`); no
 equilibrium is computed for the two full LMArena files (229 models: too slow to enumerate).
 """
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from milp_market.enumeration import enumerate_profiles
-from milp_market.instance import instance_from_dict
+from milp_market.instance import Instance, load_instance, make_instance, save_instance
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
-OUT = ROOT / "instances"
+OUT = ROOT / "instances"  # main(["--out", DIR]) writes elsewhere, e.g. to diff a rebuild
 
-CHOICE = {"rule": "hardmax"}
-UTILITY = "score_share"
 SCORE_DECIMALS = 6  # real-data scores are rounded to this many decimals in the JSON
 
 
 # ----------------------------------------------------------------------------------------------
 # generic helpers
 # ----------------------------------------------------------------------------------------------
-def make_instance(name, description, type_names, masses, model_names, scores, platforms):
-    masses = np.asarray(masses, dtype=float)
-    masses = masses / masses.sum()
-    scores = np.asarray(scores, dtype=float)
-    return {
-        "name": name,
-        "description": description,
-        "user_types": [{"name": str(t), "mass": float(m)} for t, m in zip(type_names, masses)],
-        "models": [
-            {"name": str(m), "scores": [float(x) for x in row]} for m, row in zip(model_names, scores)
-        ],
-        "platforms": int(platforms),
-        "choice": dict(CHOICE),
-        "utility": UTILITY,
-    }
+def shipped_instance(scores, masses, platforms: int, **kwargs) -> Instance:
+    """make_instance (all of the loader's validation), keeping the masses these files were first
+    written with, masses / sum(masses): make_instance scales by the largest mass first, which moves
+    the last bit of some masses (cifar10_paper, arena_explorer_topics, ...), and the shipped files
+    stay byte-identical. Both normalizations agree to within 1e-15."""
+    inst = make_instance(scores, masses, platforms, **kwargs)
+    file_masses = np.asarray(masses, dtype=float) / np.sum(masses)
+    assert abs(file_masses - inst.masses).max() <= 1e-15, inst.name
+    return dataclasses.replace(inst, masses=file_masses)
 
 
-def validate(inst: dict) -> None:
-    assert set(inst) == {"name", "description", "user_types", "models", "platforms", "choice", "utility"}
-    assert isinstance(inst["name"], str) and inst["name"]
-    assert isinstance(inst["description"], str) and inst["description"]
-    types, models = inst["user_types"], inst["models"]
-    assert len(types) >= 1 and len(models) >= 1
-    tnames = [t["name"] for t in types]
-    mnames = [m["name"] for m in models]
-    assert len(set(tnames)) == len(tnames), "duplicate user-type names"
-    assert len(set(mnames)) == len(mnames), "duplicate model names"
-    masses = [t["mass"] for t in types]
-    assert all(isinstance(x, float) and math.isfinite(x) and x > 0 for x in masses)
-    assert abs(sum(masses) - 1.0) < 1e-9, sum(masses)
-    for m in models:
-        assert len(m["scores"]) == len(types), m["name"]
-        assert all(isinstance(x, float) and math.isfinite(x) and x >= 0 for x in m["scores"]), m["name"]
-    assert isinstance(inst["platforms"], int) and inst["platforms"] >= 1
-    assert inst["choice"] == {"rule": "hardmax"} or (
-        inst["choice"]["rule"] == "softmax" and set(inst["choice"]) == {"rule", "beta"} and inst["choice"]["beta"] > 0
-    )
-    assert inst["utility"] == "score_share"
-
-
-def write_json(inst: dict, filename: str) -> Path:
-    validate(inst)
+def write_json(inst: Instance, filename: str) -> Path:
+    """save_instance, then re-load the file (full validation) and check it is the same game."""
+    assert inst.description, f"{inst.name}: every shipped instance says where it comes from"
     path = OUT / filename
-    path.write_text(json.dumps(inst, indent=2) + "\n")
-    # re-load and validate what is actually on disk
-    validate(json.loads(path.read_text()))
+    save_instance(inst, path)
+    on_disk = load_instance(path)
+    assert on_disk.model_names == inst.model_names and on_disk.type_names == inst.type_names
+    assert np.array_equal(on_disk.scores, inst.scores)
+    assert abs(on_disk.masses - inst.masses).max() <= 1e-15
     return path
 
 
@@ -137,10 +113,10 @@ def fmt_list(xs) -> str:
     return ", ".join(str(x) for x in xs)
 
 
-def pure_nash_equilibria(inst: dict) -> list[tuple[int, ...]]:
+def pure_nash_equilibria(inst: Instance) -> list[tuple[int, ...]]:
     """All count vectors (platforms per model, models in file order) that are pure NE, by the
     package's complete enumeration (milp_market.game is the single source of the semantics)."""
-    return sorted(enumerate_profiles(instance_from_dict(inst)).equilibria)
+    return sorted(enumerate_profiles(inst).equilibria)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -207,17 +183,21 @@ def build_cifar() -> list[Path]:
         f"then log-normal classifier noise (sigma 0.25, seed {CIFAR_PROFILE_SEED}). Table in "
         f"cifar10_paper_qualities.csv. Masses as published (sum {sum(masses):g}). 3 platforms."
     )
-    inst = make_instance(
-        "cifar10_paper", desc, [g["name"] for g in groups], masses, pool, np.round(scores, 10), 3
+    inst = shipped_instance(
+        np.round(scores, 10), masses, 3, name="cifar10_paper", description=desc,
+        type_names=[g["name"] for g in groups], model_names=pool,
     )
     q_path = OUT / "cifar10_paper_qualities.csv"
     q.to_csv(q_path, float_format="%.6f")
-    logit = dict(inst, name="cifar10_paper_logit", choice={"rule": "softmax", "beta": 20.0})
-    logit["description"] = (
+    logit_desc = (
         "cifar10_paper.json (same groups, masses and illustrative scores, 3 platforms) under LOGIT "
         "user choice with beta 20 (the seed paper's softmax extension). Hardmax choice has a "
         "unique equilibrium here (airauto x1, catdog1.5 x2); with beta 20 the same profile is the "
         "unique pure equilibrium, with beta 5 the unique one is all three platforms on catdog1.5."
+    )
+    logit = shipped_instance(
+        inst.scores, masses, 3, name="cifar10_paper_logit", description=logit_desc,
+        type_names=inst.type_names, model_names=pool, choice="softmax", beta=20.0,
     )
     return [write_json(inst, "cifar10_paper.json"), q_path, write_json(logit, "cifar10_paper_logit.json")]
 
@@ -271,14 +251,15 @@ def build_arena() -> list[Path]:
         "all three topics), to give a game with no dominant model. 3 platforms."
     )
     t_names = cols
-    inst = make_instance(
-        "arena_explorer_topics", desc, t_names, shares, selected,
-        np.round(P.loc[selected, cols].values, SCORE_DECIMALS), 3,
+    inst = shipped_instance(
+        np.round(P.loc[selected, cols].values, SCORE_DECIMALS), shares, 3,
+        name="arena_explorer_topics", description=desc, type_names=t_names, model_names=selected,
     )
     sel_nl = [m for m in selected if m != leader]
-    inst_nl = make_instance(
-        "arena_explorer_topics_no_leader", desc_nl, t_names, shares, sel_nl,
-        np.round(P.loc[sel_nl, cols].values, SCORE_DECIMALS), 3,
+    inst_nl = shipped_instance(
+        np.round(P.loc[sel_nl, cols].values, SCORE_DECIMALS), shares, 3,
+        name="arena_explorer_topics_no_leader", description=desc_nl, type_names=t_names,
+        model_names=sel_nl,
     )
     return [
         write_json(inst, "arena_explorer_topics.json"),
@@ -315,9 +296,9 @@ def build_wildbench() -> list[Path]:
         f"{WB_TOP} with the highest mean WB-score plus the {WB_K - WB_TOP} with the largest spread "
         f"(std) of per-task ranks among the {WB_POOL} best by mean. 4 platforms."
     )
-    inst = make_instance(
-        "wildbench_tasks", desc, cols, np.full(len(cols), 1.0), selected,
-        np.round(scores.loc[selected, cols].values, SCORE_DECIMALS), 4,
+    inst = shipped_instance(
+        np.round(scores.loc[selected, cols].values, SCORE_DECIMALS), np.full(len(cols), 1.0), 4,
+        name="wildbench_tasks", description=desc, type_names=cols, model_names=selected,
     )
     return [write_json(inst, "wildbench_tasks.json")]
 
@@ -365,9 +346,9 @@ def build_lmarena() -> list[Path]:
         "are weighted equally (see lmarena_categories_weighted.json for share-weighted masses). "
         + sel_txt + "4 platforms."
     )
-    inst = make_instance(
-        "lmarena_categories", desc, LM_COLS, np.full(len(LM_COLS), 1.0), selected,
-        np.round(P.loc[selected, LM_COLS].values, SCORE_DECIMALS), 4,
+    inst = shipped_instance(
+        np.round(P.loc[selected, LM_COLS].values, SCORE_DECIMALS), np.full(len(LM_COLS), 1.0), 4,
+        name="lmarena_categories", description=desc, type_names=LM_COLS, model_names=selected,
     )
 
     wcols = list(LM_WEIGHTED)
@@ -383,9 +364,10 @@ def build_lmarena() -> list[Path]:
         "exclusive. Same models as lmarena_categories.json (selected by rank spread over "
         "its 7 categories). " + sel_txt.split(". ", 1)[1] + "4 platforms."
     )
-    inst_w = make_instance(
-        "lmarena_categories_weighted", desc_w, wcols, shares, selected,
-        np.round(P.loc[selected, wcols].values, SCORE_DECIMALS), 4,
+    inst_w = shipped_instance(
+        np.round(P.loc[selected, wcols].values, SCORE_DECIMALS), shares, 4,
+        name="lmarena_categories_weighted", description=desc_w, type_names=wcols,
+        model_names=selected,
     )
     return [
         write_json(inst, "lmarena_categories.json"),
@@ -471,9 +453,10 @@ def build_lmarena_full() -> list[Path]:
         "usage_shares.csv has published shares only for hard_6, if, creative_writing and math "
         "(see lmarena_full_weighted.json). " + models_txt(cols)
     )
-    inst = make_instance(
-        "lmarena_full", desc, cols, np.full(len(cols), 1.0), names,
-        np.round(P.loc[names, cols].values, SCORE_DECIMALS), LM_FULL_PLATFORMS,
+    inst = shipped_instance(
+        np.round(P.loc[names, cols].values, SCORE_DECIMALS), np.full(len(cols), 1.0),
+        LM_FULL_PLATFORMS,
+        name="lmarena_full", description=desc, type_names=cols, model_names=names,
     )
 
     # Weighted variant: the LM_WEIGHTED mapping of lmarena_categories_weighted.json, not extended:
@@ -493,9 +476,9 @@ def build_lmarena_full() -> list[Path]:
         "treated as exclusive user types. No other column has a matching published share. "
         + models_txt(wcols)
     )
-    inst_w = make_instance(
-        "lmarena_full_weighted", desc_w, wcols, shares, names,
-        np.round(P.loc[names, wcols].values, SCORE_DECIMALS), LM_FULL_PLATFORMS,
+    inst_w = shipped_instance(
+        np.round(P.loc[names, wcols].values, SCORE_DECIMALS), shares, LM_FULL_PLATFORMS,
+        name="lmarena_full_weighted", description=desc_w, type_names=wcols, model_names=names,
     )
     return [
         write_json(inst, "lmarena_full.json"),
@@ -518,8 +501,8 @@ def build_known_answers() -> list[Path]:
         "B: 1/3 -> 0), while (2A,1B) and (1A,2B) are not (a B platform earns 0 and gets 1/3 resp. "
         "1/2 by switching to A), and (3B) is not (each earns 0.1/3; switching to A earns 1)."
     )
-    inst = make_instance("homogenized", desc, ["t1", "t2"], [0.5, 0.5], ["A", "B"],
-                         [[1.0, 1.0], [0.1, 0.1]], 3)
+    inst = shipped_instance([[1.0, 1.0], [0.1, 0.1]], [0.5, 0.5], 3, name="homogenized",
+                            description=desc, type_names=["t1", "t2"], model_names=["A", "B"])
     assert pure_nash_equilibria(inst) == [(3, 0)]
     paths.append(write_json(inst, "homogenized.json"))
 
@@ -532,8 +515,8 @@ def build_known_answers() -> list[Path]:
         "earns 0.5*1/2 = 0.25 (type t2 scores 0 everywhere, so it is worth nothing), and switching "
         "to B earns 0.5; (B,B) is symmetric."
     )
-    inst = make_instance("differentiated", desc, ["t1", "t2"], [0.5, 0.5], ["A", "B"],
-                         [[1.0, 0.0], [0.0, 1.0]], 2)
+    inst = shipped_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2, name="differentiated",
+                            description=desc, type_names=["t1", "t2"], model_names=["A", "B"])
     assert pure_nash_equilibria(inst) == [(1, 1)]
     paths.append(write_json(inst, "differentiated.json"))
 
@@ -554,8 +537,8 @@ def build_known_answers() -> list[Path]:
         "earns more (0.5268, 0.5354, 0.5117). Smallest best-deviation gain over all 6 profiles: "
         "0.1956."
     )
-    inst = make_instance("no_equilibrium", desc, ["t1", "t2", "t3"], [0.32, 0.31, 0.37],
-                         ["A", "B", "C"], S, 2)
+    inst = shipped_instance(S, [0.32, 0.31, 0.37], 2, name="no_equilibrium", description=desc,
+                            type_names=["t1", "t2", "t3"], model_names=["A", "B", "C"])
     assert pure_nash_equilibria(inst) == []
     paths.append(write_json(inst, "no_equilibrium.json"))
 
@@ -578,14 +561,19 @@ def build_known_answers() -> list[Path]:
         "switching to A. Tie handling (equal split among all platforms at the top score) and the "
         "1e-9 deviation threshold both matter here."
     )
-    inst = make_instance("ties", desc, ["t1", "t2", "t3", "t4"], [0.25] * 4, ["A", "B", "C", "D"],
-                         [[1, 1, 0, 0], [0, 0, 1, 1], [1, 0, 1, 0], [0.5, 0.5, 0.5, 0.5]], 3)
+    ties_scores = [[1, 1, 0, 0], [0, 0, 1, 1], [1, 0, 1, 0], [0.5, 0.5, 0.5, 0.5]]
+    inst = shipped_instance(ties_scores, [0.25] * 4, 3, name="ties", description=desc,
+                            type_names=["t1", "t2", "t3", "t4"], model_names=["A", "B", "C", "D"])
     assert set(pure_nash_equilibria(inst)) == {(2, 1, 0, 0), (1, 2, 0, 0), (1, 1, 1, 0)}
     paths.append(write_json(inst, "ties.json"))
     return paths
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    global OUT
+    ap = argparse.ArgumentParser(description="Build instances/ from ../shared/data.")
+    ap.add_argument("--out", type=Path, default=OUT, help="folder to write to (default: instances/)")
+    OUT = ap.parse_args(argv).out.resolve()
     OUT.mkdir(exist_ok=True)
     written = []
     written += build_cifar()
@@ -595,7 +583,7 @@ def main() -> None:
     written += build_lmarena_full()
     written += build_known_answers()
     for p in written:
-        print(f"wrote {p.relative_to(ROOT)}")
+        print(f"wrote {p.relative_to(ROOT) if p.is_relative_to(ROOT) else p}")
 
 
 if __name__ == "__main__":

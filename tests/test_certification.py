@@ -6,13 +6,14 @@ import math
 import numpy as np
 import pytest
 
-import milp_market.orchestrate as solve_mod
+import milp_market.certify as certify
 from milp_market import make_instance
+from milp_market.certify import RowGeneration, certified_search
 from milp_market.enumeration import enumerate_profiles
 from milp_market.formulations import equilibrium as eqf
 from milp_market.formulations.highs import CONFIRM, PersistentHighs, SolveOutcome
 from milp_market.generators import generate
-from milp_market.orchestrate import certified_loop, solve_market
+from milp_market.orchestrate import solve_market
 from milp_market.results import SolveStatus
 
 
@@ -34,8 +35,8 @@ def _instance_with_equilibria():
 
 def test_a_false_infeasible_claim_is_overruled():
     inst, eqs = _instance_with_equilibria()
-    m = eqf.build_equilibrium_model(inst, "max")
-    out = certified_loop(inst, m, (ClaimsInfeasible(), PersistentHighs(CONFIRM, name="confirm")))
+    f = eqf.HardmaxEquilibriumMILP(inst, "max")
+    out = certified_search(RowGeneration(inst, f), (ClaimsInfeasible(), PersistentHighs(CONFIRM, name="confirm")))
     assert out.status is SolveStatus.OPTIMAL
     assert abs(out.bound - max(eqs.welfare)) < 1e-9
 
@@ -66,8 +67,8 @@ class ReturnsWorstFirst:
 def test_a_wrong_optimum_is_overruled():
     inst, eqs = _instance_with_equilibria()
     worst = eqs.equilibria[min(range(len(eqs.welfare)), key=lambda i: eqs.welfare[i])]
-    m = eqf.build_equilibrium_model(inst, "max")
-    out = certified_loop(inst, m, (ReturnsWorstFirst(inst, worst), PersistentHighs(CONFIRM, name="confirm")))
+    f = eqf.HardmaxEquilibriumMILP(inst, "max")
+    out = certified_search(RowGeneration(inst, f), (ReturnsWorstFirst(inst, worst), PersistentHighs(CONFIRM, name="confirm")))
     assert out.status is SolveStatus.OPTIMAL
     assert abs(out.bound - max(eqs.welfare)) < 1e-9
 
@@ -103,13 +104,12 @@ class _SuboptimalSocialOptimum:
     def solve(self, model, time_limit=None):
         if self.name != "primary" or "social_optimum" not in model.name:
             return self.real.solve(model, time_limit)
-        d = model.data
-        for j in range(d.M):
+        for j in model.xv:
             model.xv[j].fix(int(j == self.worst))
         try:
             return self.real.solve(model, time_limit)
         finally:
-            for j in range(d.M):
+            for j in model.xv:
                 model.xv[j].unfix()
 
 
@@ -122,15 +122,18 @@ class _NoSocialOptimum(_SuboptimalSocialOptimum):
         return self.real.solve(model, time_limit)
 
 
-@pytest.mark.parametrize("fault", [_SuboptimalSocialOptimum, _NoSocialOptimum])
-def test_disagreeing_configurations_are_settled_by_the_exact_max_coverage_search(monkeypatch, fault):
+@pytest.mark.parametrize("fault,settled_by", [
+    (_SuboptimalSocialOptimum, "found a strictly better answer"),  # the other configuration overrules it
+    (_NoSocialOptimum, "max-coverage"),  # no agreement possible: the exact max-coverage search
+])
+def test_a_wrong_or_failing_social_optimum_configuration_is_settled_exactly(monkeypatch, fault, settled_by):
     inst = generate("uniform", 6, 5, 3, 4)
     enum = solve_market(inst, method="enumerate")
     monkeypatch.setattr(fault, "worst", int(np.argmin((inst.masses[None, :] * inst.scores).sum(axis=1))))
-    monkeypatch.setattr(solve_mod, "PersistentHighs", fault)
+    monkeypatch.setattr(certify, "PersistentHighs", fault)
     logs = []
     res = solve_market(inst, method="milp", log=logs.append)
-    assert any("max-coverage" in line for line in logs)
+    assert any(settled_by in line for line in logs), logs
     assert res.status is enum.status
     assert res.social_optimum_proven
     assert res.social_optimum.welfare == pytest.approx(enum.social_optimum.welfare, abs=1e-9)

@@ -15,13 +15,13 @@ CASES = [(f, u, s) for f in ("uniform", "ties", "specialist") for u in ("score_s
 def test_every_equilibrium_satisfies_every_row(family, utility, seed):
     inst = generate(family, 4, 3, 3, seed, utility=utility)
     res = enumerate_profiles(inst)
-    m = eqf.build_equilibrium_model(inst)
+    f = eqf.HardmaxEquilibriumMILP(inst)
     for j in range(inst.n_models):
         for k in range(inst.n_models):
-            eqf.add_deviation_rows(m, j, k)
+            f.add_deviation_rows(j, k)
     for eq in res.equilibria:
-        eqf.intended_point(m, inst, eq)
-        assert eqf.row_violations(m, tol=1e-9) == []
+        f.intended_point(eq)
+        assert f.row_violations(tol=1e-9) == []
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -32,11 +32,11 @@ def test_all_rows_cut_off_non_equilibria_without_tie_partners(seed):
     from milp_market import game
     from milp_market.enumeration import count_vectors
 
-    m = eqf.build_equilibrium_model(inst)
+    f = eqf.HardmaxEquilibriumMILP(inst)
     for j in range(4):
         for k in range(4):
-            eqf.add_deviation_rows(m, j, k)
+            f.add_deviation_rows(j, k)
     for batch in count_vectors(4, 3):
         for n in batch:
-            eqf.intended_point(m, inst, n)
-            assert (eqf.row_violations(m, tol=1e-7) == []) == game.is_equilibrium(inst, n)
+            f.intended_point(n)
+            assert (f.row_violations(tol=1e-7) == []) == game.is_equilibrium(inst, n)

@@ -1,15 +1,17 @@
 """Cross-check against Gambit (pygambit): the full N-player normal form of small instances, Gambit's
 pure-equilibrium enumeration, and the solver's equilibrium set (a Gambit profile maps to a count
-vector). pygambit is in the test extras; without it these tests are skipped and say so."""
+vector; the oracle is tests/gambit_oracle.py). pygambit is in the test extras; without it these
+tests are skipped and say so."""
 
 import numpy as np
 import pytest
 
 from milp_market import game
-from milp_market.bench import gambit_pure_equilibria
 from milp_market.enumeration import enumerate_profiles
 from milp_market.generators import generate
 from milp_market.orchestrate import all_equilibria_milp, solve_market
+
+from .gambit_oracle import gambit_pure_equilibria
 
 pytest.importorskip("pygambit", reason="pygambit not installed: pip install -e '.[test]'")
 

@@ -68,22 +68,20 @@ def test_logit_rows_are_valid_at_equilibria_and_exact_elsewhere(beta, seed):
     each equilibrium's intended point satisfies every row, and each non-equilibrium whose largest
     gain exceeds the rows' slack violates one."""
     inst = generate(("uniform", "ties")[seed % 2], 3, 2, 3, seed, utility="score_share", choice="softmax", beta=beta)
-    m = lgf.build_logit_model(inst)
-    d = m.data
+    f = lgf.LogitEquilibriumMILP(inst)
+    d = f.data
     profiles = [tuple(int(c) for c in n) for batch in count_vectors(3, 3) for n in batch]
     for j in range(3):
         for k in range(3):
             if j != k:
-                lgf.add_deviation_row(m, j, k)
+                f.add_deviation_row(j, k)
                 for n in profiles:
                     if n[j] > 0:
                         for t in range(d.K):
-                            lgf.add_tangent(m, j, k, t, lgf.others_weight(d, n, j, k, t))
-    from milp_market.formulations.equilibrium import row_violations
-
+                            f.add_tangent(j, k, t, lgf.others_weight(d, n, j, k, t))
     for n in profiles:
-        lgf.intended_point(m, inst, n)
-        violated = row_violations(m, tol=1e-9)
+        f.intended_point(n)
+        violated = f.row_violations(tol=1e-9)
         if game.is_equilibrium(inst, n):
             assert violated == []
         elif game.max_regret(inst, n) > 2 * d.eps * d.scale:

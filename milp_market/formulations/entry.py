@@ -1,9 +1,11 @@
 """Strategic entry under hardmax choice: the single-level MILP of formulations/entry.md.
 
 The provider picks the new model's score profile s; the N platforms then re-equilibrate over the
-M incumbents plus the entrant. :func:`build_entry_model` only builds; :func:`add_witness_rows`,
-:func:`add_pessimistic_block` and :func:`add_no_good` add the rows of the row-generation and
-cutting-plane loops (run by milp_market.entry); :func:`decode` reads a solution. Component names
+M incumbents plus the entrant. :class:`EntryMILP` builds the model and owns the state of its
+loops: :meth:`~EntryMILP.add_witness_rows`, :meth:`~EntryMILP.add_pessimistic_block` and
+:meth:`~EntryMILP.add_no_good` add the rows of the row-generation and cutting-plane loops (run by
+``entry.EntryProblem`` under milp_market/certify.py); :meth:`~EntryMILP.decode` reads a solution.
+Component names
 follow the symbols on the page: ``z[t,p]`` (position of s_t among the incumbent levels of type t),
 ``sz[t,p]`` (= s_t z[t,p]), ``s[t]``, ``lam[b]`` (mixture weights), ``a[q]`` (the post-entry
 profile q is the equilibrium that witnesses eligibility), ``Phi`` (the provider's objective).
@@ -24,6 +26,7 @@ import pyomo.environ as pyo
 from .. import game
 from ..enumeration import count_vectors
 from ..instance import Instance
+from .base import CUTOFF_DELTA
 
 #: Position margin (score units): a new score "strictly between" two incumbent levels, or below or
 #: above all of them, keeps at least this distance from every level; "equal" means equal exactly.
@@ -280,105 +283,6 @@ def add_feasible_set(m, fs: FeasibleSet) -> None:
         )
 
 
-def build_entry_model(inst: Instance, fs: FeasibleSet, objective: str, selection: str) -> pyo.ConcreteModel:
-    """The model of formulations/entry.md before any witness row or pessimistic block is generated.
-
-    Maximizes Phi = (the provider's objective at the witness equilibrium) / obj_scale; under
-    pessimistic selection the blocks added by :func:`add_pessimistic_block` bound Phi by every
-    other post-entry equilibrium too.
-    """
-    d = prepare(inst, fs, objective)
-    K = d.K
-    m = pyo.ConcreteModel(name=f"entry[{inst.name}]")
-    m.data = d
-    m.selection = selection
-    m.T = pyo.RangeSet(0, K - 1, doc="user types")
-    m.TP = pyo.Set(initialize=sorted(d.interval), dimen=2, ordered=True, doc="(type, position) pairs allowed by the bounds")
-    m.z = pyo.Var(m.TP, domain=pyo.Binary, doc="z[t,p] = 1 iff s_t sits in position p among type t's incumbent levels")
-    m.sz = pyo.Var(m.TP, bounds=lambda m, t, p: (0, max(0.0, d.interval[t, p][1])), doc="sz[t,p] = s_t z[t,p]")
-    m.s = pyo.Var(m.T, bounds=lambda m, t: (float(fs.lower[t]), float(fs.upper[t])), doc="s[t] = the new model's score for type t")
-    m.one_position = pyo.Constraint(m.T, rule=lambda m, t: sum(m.z[tt, p] for (tt, p) in m.TP if tt == t) == 1)
-    m.sz_lo = pyo.Constraint(m.TP, rule=lambda m, t, p: m.sz[t, p] >= d.interval[t, p][0] * m.z[t, p])
-    m.sz_hi = pyo.Constraint(m.TP, rule=lambda m, t, p: m.sz[t, p] <= d.interval[t, p][1] * m.z[t, p])
-    m.s_def = pyo.Constraint(m.T, rule=lambda m, t: m.s[t] == sum(m.sz[tt, p] for (tt, p) in m.TP if tt == t))
-    add_feasible_set(m, fs)
-
-    alive, devs = [], {}
-    for q in range(len(d.profiles)):
-        pd_ = profile_deviations(d, q)
-        if not pd_.dead:
-            alive.append(q)
-            devs[q] = pd_.variable
-    m.deviations = devs
-    m.Q = pyo.Set(initialize=alive, ordered=True, doc="post-entry profiles with no entrant-independent profitable deviation")
-    m.a = pyo.Var(m.Q, domain=pyo.Binary, doc="a[q] = 1 iff profile q is the post-entry equilibrium witnessing eligibility")
-    m.one_witness = pyo.Constraint(
-        rule=lambda m: sum(m.a[q] for q in m.Q) == 1 if alive else pyo.Constraint.Infeasible
-    )  # with Q empty the caller reports "no eligible profile" without a solve (entry.md, Screening)
-    m.Phi = pyo.Var(bounds=(0, 1), doc="Phi = provider objective / obj_scale")
-    m.objq = {q: _lin(m, d.obj_z[q], d.obj_sz[q], float(d.obj_const[q])) for q in alive}
-    m.phi_witness = pyo.Constraint(m.Q, rule=lambda m, q: m.Phi <= m.objq[q] + (1 - m.a[q]))
-    m.Phi_floor = pyo.Param(mutable=True, initialize=0.0, doc="certification cutoff: only answers better than the incumbent")
-    m.cutoff_floor = pyo.Constraint(expr=m.Phi >= m.Phi_floor)
-    m.eps = pyo.Param(mutable=True, initialize=SLACK, doc="slack of the witness rows (0 when polishing)")
-    m.witnessed = set()
-    m.witness_rows = pyo.ConstraintList(doc="no profitable deviation in the witness profile")
-    m.blocked = set()
-    m.c = pyo.VarList(domain=pyo.Binary, doc="c = 1: the profile is claimed broken (not an equilibrium)")
-    m.dv = pyo.VarList(domain=pyo.Binary, doc="d = 1: this deviation gains at least GAMMA")
-    m.pess_rows = pyo.ConstraintList(doc="pessimistic blocks: Phi <= objective of every unbroken profile")
-    m.c_of = {}
-    m.no_good = pyo.ConstraintList(doc="cuts off one (positions, witness) pattern")
-    m.obj = pyo.Objective(expr=m.Phi, sense=pyo.maximize)
-    for q in alive:
-        add_witness_rows(m, q)
-    if selection == "pessimistic":
-        for q in alive:
-            if not devs[q]:  # an equilibrium whatever the entrant does
-                add_pessimistic_block(m, q)
-    return m
-
-
-def add_witness_rows(m, q: int) -> bool:
-    """No profitable deviation (j -> k) in profile q when a[q] = 1, for every deviation that depends
-    on the entrant; returns False when the rows were already present."""
-    if q in m.witnessed:
-        return False
-    m.witnessed.add(q)
-    for (j, k, cz, csz, lo, hi) in m.deviations[q]:
-        m.witness_rows.add(_lin(m, cz, csz) <= m.eps + hi * (1 - m.a[q]))
-    return True
-
-
-def add_pessimistic_block(m, q: int) -> bool:
-    """Phi <= objective of profile q unless some deviation of q gains at least GAMMA."""
-    if q in m.blocked or q not in m.deviations:
-        return False
-    m.blocked.add(q)
-    var = m.deviations[q]
-    if not var:
-        m.pess_rows.add(m.Phi <= m.objq[q])
-        return True
-    c = m.c.add()
-    m.c_of[q] = c
-    ds = []
-    for (j, k, cz, csz, lo, hi) in var:
-        if hi < GAMMA:
-            continue
-        dv = m.dv.add()
-        ds.append(dv)
-        m.pess_rows.add(_lin(m, cz, csz) >= GAMMA - (GAMMA - lo) * (1 - dv))
-    m.pess_rows.add(sum(ds) >= c)
-    m.pess_rows.add(m.Phi <= m.objq[q] + c)
-    m.pess_rows.add(m.a[q] <= 1 - c)
-    return True
-
-
-def add_no_good(m, positions, q: int) -> None:
-    """Exclude exactly this (positions, witness) pattern."""
-    m.no_good.add(sum(m.z[t, p] for t, p in enumerate(positions)) + m.a[q] <= m.data.K)
-
-
 @dataclass(frozen=True)
 class Decoded:
     positions: tuple  # p*_t
@@ -388,29 +292,158 @@ class Decoded:
     phi: float  # provider objective (unscaled) claimed by the model
 
 
-def decode(m) -> Decoded:
-    """Positions, witness, scores (snapped: an 'equal' position gives the level exactly), mixture
-    weights and the claimed objective."""
-    d: EntryData = m.data
-    positions = []
-    s = np.zeros(d.K)
-    for t in range(d.K):
-        p = max((pp for (tt, pp) in m.TP if tt == t), key=lambda pp: pyo.value(m.z[t, pp]))
-        positions.append(p)
-        lo, hi = d.interval[t, p]
-        s[t] = lo if lo == hi else min(hi, max(lo, pyo.value(m.s[t])))
-    q = max(m.Q, key=lambda q: pyo.value(m.a[q]))
-    return Decoded(tuple(positions), int(q), s, mixture_weights(m), float(pyo.value(m.Phi)) * d.obj_scale)
+class EntryMILP:
+    """The model of formulations/entry.md and the rows its loop adds (witness rows, pessimistic
+    blocks, no-goods), with that loop state kept here.
+
+    Maximizes Phi = (the provider's objective at the witness equilibrium) / obj_scale; under
+    pessimistic selection the blocks added by :meth:`add_pessimistic_block` bound Phi by every
+    other post-entry equilibrium too. The loop (solve, polish, evaluate exactly, add blocks) is
+    ``entry.EntryProblem``; the agreement of two configurations is milp_market/certify.py.
+    """
+
+    page = "formulations/entry.md"
+    maximize = True
+
+    def __init__(self, inst: Instance, fs: FeasibleSet, objective: str, selection: str):
+        self.inst = inst
+        self.selection = selection
+        self.data = prepare(inst, fs, objective)
+        self.witnessed: set[int] = set()  # profiles whose witness rows are in
+        self.blocked: set[int] = set()  # profiles whose pessimistic block is in
+        self.no_goods = 0
+        self.deviations: dict = {}
+        self.objq: dict = {}
+        self.model = self._build(inst, fs, selection)
+
+    @property
+    def objective_unit(self) -> float:
+        return self.data.obj_scale
+
+    def set_cutoff(self, value: float | None) -> None:
+        """Only answers with objective above ``value`` (exact units) by CUTOFF_DELTA (scaled)."""
+        self.model.Phi_floor.set_value(0.0 if value is None else value / self.data.obj_scale + CUTOFF_DELTA)
+
+    def _build(self, inst: Instance, fs: FeasibleSet, selection: str) -> pyo.ConcreteModel:
+        d = self.data
+        K = d.K
+        m = pyo.ConcreteModel(name=f"entry[{inst.name}]")
+        self.model = m
+        m.T = pyo.RangeSet(0, K - 1, doc="user types")
+        m.TP = pyo.Set(initialize=sorted(d.interval), dimen=2, ordered=True, doc="(type, position) pairs allowed by the bounds")
+        m.z = pyo.Var(m.TP, domain=pyo.Binary, doc="z[t,p] = 1 iff s_t sits in position p among type t's incumbent levels")
+        m.sz = pyo.Var(m.TP, bounds=lambda m, t, p: (0, max(0.0, d.interval[t, p][1])), doc="sz[t,p] = s_t z[t,p]")
+        m.s = pyo.Var(m.T, bounds=lambda m, t: (float(fs.lower[t]), float(fs.upper[t])), doc="s[t] = the new model's score for type t")
+        m.one_position = pyo.Constraint(m.T, rule=lambda m, t: sum(m.z[tt, p] for (tt, p) in m.TP if tt == t) == 1)
+        m.sz_lo = pyo.Constraint(m.TP, rule=lambda m, t, p: m.sz[t, p] >= d.interval[t, p][0] * m.z[t, p])
+        m.sz_hi = pyo.Constraint(m.TP, rule=lambda m, t, p: m.sz[t, p] <= d.interval[t, p][1] * m.z[t, p])
+        m.s_def = pyo.Constraint(m.T, rule=lambda m, t: m.s[t] == sum(m.sz[tt, p] for (tt, p) in m.TP if tt == t))
+        add_feasible_set(m, fs)
+
+        alive, devs = [], {}
+        for q in range(len(d.profiles)):
+            pd_ = profile_deviations(d, q)
+            if not pd_.dead:
+                alive.append(q)
+                devs[q] = pd_.variable
+        self.deviations = devs
+        m.Q = pyo.Set(initialize=alive, ordered=True, doc="post-entry profiles with no entrant-independent profitable deviation")
+        m.a = pyo.Var(m.Q, domain=pyo.Binary, doc="a[q] = 1 iff profile q is the post-entry equilibrium witnessing eligibility")
+        m.one_witness = pyo.Constraint(
+            rule=lambda m: sum(m.a[q] for q in m.Q) == 1 if alive else pyo.Constraint.Infeasible
+        )  # with Q empty the caller reports "no eligible profile" without a solve (entry.md, Screening)
+        m.Phi = pyo.Var(bounds=(0, 1), doc="Phi = provider objective / obj_scale")
+        self.objq = objq = {q: _lin(m, d.obj_z[q], d.obj_sz[q], float(d.obj_const[q])) for q in alive}
+        m.phi_witness = pyo.Constraint(m.Q, rule=lambda m, q: m.Phi <= objq[q] + (1 - m.a[q]))
+        m.Phi_floor = pyo.Param(mutable=True, initialize=0.0, doc="certification cutoff: only answers better than the incumbent")
+        m.cutoff_floor = pyo.Constraint(expr=m.Phi >= m.Phi_floor)
+        m.eps = pyo.Param(mutable=True, initialize=SLACK, doc="slack of the witness rows (0 when polishing)")
+        m.witness_rows = pyo.ConstraintList(doc="no profitable deviation in the witness profile")
+        m.c = pyo.VarList(domain=pyo.Binary, doc="c = 1: the profile is claimed broken (not an equilibrium)")
+        m.dv = pyo.VarList(domain=pyo.Binary, doc="d = 1: this deviation gains at least GAMMA")
+        m.pess_rows = pyo.ConstraintList(doc="pessimistic blocks: Phi <= objective of every unbroken profile")
+        m.no_good = pyo.ConstraintList(doc="cuts off one (positions, witness) pattern")
+        m.obj = pyo.Objective(expr=m.Phi, sense=pyo.maximize)
+        for q in alive:
+            self.add_witness_rows(q)
+        if selection == "pessimistic":
+            for q in alive:
+                if not devs[q]:  # an equilibrium whatever the entrant does
+                    self.add_pessimistic_block(q)
+        return m
+
+
+    def add_witness_rows(self, q: int) -> bool:
+        """No profitable deviation (j -> k) in profile q when a[q] = 1, for every deviation that depends
+        on the entrant; returns False when the rows were already present."""
+        if q in self.witnessed:
+            return False
+        m = self.model
+        self.witnessed.add(q)
+        for (j, k, cz, csz, lo, hi) in self.deviations[q]:
+            m.witness_rows.add(_lin(m, cz, csz) <= m.eps + hi * (1 - m.a[q]))
+        return True
+
+
+    def add_pessimistic_block(self, q: int) -> bool:
+        """Phi <= objective of profile q unless some deviation of q gains at least GAMMA."""
+        if q in self.blocked or q not in self.deviations:
+            return False
+        m = self.model
+        self.blocked.add(q)
+        var = self.deviations[q]
+        if not var:
+            m.pess_rows.add(m.Phi <= self.objq[q])
+            return True
+        c = m.c.add()
+        ds = []
+        for (j, k, cz, csz, lo, hi) in var:
+            if hi < GAMMA:
+                continue
+            dv = m.dv.add()
+            ds.append(dv)
+            m.pess_rows.add(_lin(m, cz, csz) >= GAMMA - (GAMMA - lo) * (1 - dv))
+        m.pess_rows.add(sum(ds) >= c)
+        m.pess_rows.add(m.Phi <= self.objq[q] + c)
+        m.pess_rows.add(m.a[q] <= 1 - c)
+        return True
+
+
+    def add_no_good(self, positions, q: int) -> None:
+        """Exclude exactly this (positions, witness) pattern."""
+        m = self.model
+        m.no_good.add(sum(m.z[t, p] for t, p in enumerate(positions)) + m.a[q] <= self.data.K)
+        self.no_goods += 1
+
+
+    def decode(self) -> Decoded:
+        """Positions, witness, scores (snapped: an 'equal' position gives the level exactly), mixture
+        weights and the claimed objective."""
+        m, d = self.model, self.data
+        positions = []
+        s = np.zeros(d.K)
+        for t in range(d.K):
+            p = max((pp for (tt, pp) in m.TP if tt == t), key=lambda pp: pyo.value(m.z[t, pp]))
+            positions.append(p)
+            lo, hi = d.interval[t, p]
+            s[t] = lo if lo == hi else min(hi, max(lo, pyo.value(m.s[t])))
+        q = max(m.Q, key=lambda q: pyo.value(m.a[q]))
+        return Decoded(tuple(positions), int(q), s, self.mixture_weights(), float(pyo.value(m.Phi)) * d.obj_scale)
+
+    def mixture_weights(self) -> np.ndarray | None:
+        """The solved mixture weights (:func:`mixture_weights`)."""
+        return mixture_weights(self.model)
+
+    def binaries(self):
+        """The variables fixed by the polish step (positions and witness)."""
+        m = self.model
+        return [m.z[i] for i in m.TP] + [m.a[q] for q in m.Q]
 
 
 def mixture_weights(m) -> np.ndarray | None:
-    """The solved mixture weights, clipped at 0 and normalized to sum 1 (None without a mixture)."""
+    """The solved mixture weights of a model with the feasible set's rows (:func:`add_feasible_set`),
+    clipped at 0 and normalized to sum 1 (None without a mixture)."""
     if not hasattr(m, "lam"):
         return None
     lam = np.array([max(0.0, pyo.value(m.lam[b])) for b in m.B])
     return lam / lam.sum()
-
-
-def binaries(m):
-    """The variables fixed by the polish step (positions and witness)."""
-    return [m.z[i] for i in m.TP] + [m.a[q] for q in m.Q]

@@ -1,10 +1,11 @@
 """Pure-equilibrium MILP under hardmax choice (existence, welfare-best, welfare-worst).
 
-Implements formulations/equilibrium.md; component names follow the symbols on that page.
-:func:`build_equilibrium_model` only builds; :func:`add_deviation_rows` and :func:`add_no_good`
-add the rows of the row-generation loop (run by milp_market.orchestrate); :func:`decode_counts` reads a
-solution. The model is a *relaxation* of the equilibrium set until every profitable deviation of
-its optimum has been cut off, which is why every candidate is verified exactly before it is used.
+Implements formulations/equilibrium.md in :class:`HardmaxEquilibriumMILP`; component names follow
+the symbols on that page. The class builds the relaxation once and owns its row-generation state
+(the (j, k) pairs whose rows are in); the loop that drives it (solve, verify exactly, add rows or a
+no-good, re-solve; two configurations must agree) is milp_market/certify.py. The model is a
+*relaxation* of the equilibrium set until every profitable deviation of its optimum has been cut
+off, which is why every candidate is verified exactly before it is used.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pyomo.environ as pyo
 
 from .. import game
 from ..instance import Instance
+from .base import CUTOFF_DELTA, CountVectorMILP
 
 #: Slack (in scaled units, largest coefficient 1) on every no-profitable-deviation row. Equilibria
 #: often sit exactly on these rows (a deviation that gains exactly 0); a slack far below HiGHS's
@@ -118,194 +120,198 @@ def build_top_level_block(m, d: EquilibriumData, *, with_counts: bool) -> None:
     )
 
 
-def build_equilibrium_model(inst: Instance, sense: str = "max", regret: bool = False) -> pyo.ConcreteModel:
-    """The relaxation of formulations/equilibrium.md before any deviation row is generated.
+class HardmaxEquilibriumMILP(CountVectorMILP):
+    """The relaxation of formulations/equilibrium.md, and the rows its loop adds.
 
     ``sense`` is ``"max"`` (welfare-best equilibrium) or ``"min"`` (welfare-worst). With
     ``regret=True`` every no-profitable-deviation row gets the variable slack ``epsilon`` and the
     objective is to minimize it (formulations/min_regret.md).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> f = HardmaxEquilibriumMILP(make_instance(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0.5, 0.5]), 2))
+    >>> f.add_rows_for((2, 0), threshold=1e-9), sorted(f.pairs)
+    (1, [(0, 1)])
     """
-    d = prepare(inst)
-    M, K, N = d.M, d.K, d.N
-    m = pyo.ConcreteModel(name=f"equilibrium[{inst.name}]")
-    m.data = d
-    m.welfare_cap = float(sum(v.max() for v in d.welfare_value))  # a proven upper bound on W
-    build_top_level_block(m, d, with_counts=True)
-    C1 = list(range(1, N + 1))
 
-    single = [(j, t) for j in range(M) for t in range(K) if (t, int(d.level[j, t])) not in d.tie]
-    A_bar = np.zeros(M)
-    for j, t in single:
-        A_bar[j] += d.w[j, t]
-    m.A = pyo.Var(m.J, C1, domain=pyo.NonNegativeReals, doc="A[j,c] = utility mass model j wins alone, if c platforms use j")
-    m.A_split = pyo.Constraint(
-        m.J,
-        rule=lambda m, j: sum(m.A[j, c] for c in C1)
-        == sum(d.w[j, t] * m.y[t, int(d.level[j, t])] for (jj, t) in single if jj == j),
-    )
-    m.A_count = pyo.Constraint(m.J, C1, rule=lambda m, j, c: m.A[j, c] <= A_bar[j] * m.b[j, c])
+    page = "formulations/equilibrium.md"
 
-    tie = sorted(d.tie)
-    m.TIE = pyo.Set(initialize=tie, dimen=2, doc="tie classes with two or more models")
-    m.q = pyo.Var(m.TIE, m.C, domain=pyo.Binary, doc="q[t,l,c] = 1 iff c platforms use models of class l")
-    m.q_one = pyo.Constraint(m.TIE, rule=lambda m, t, l: sum(m.q[t, l, c] for c in m.C) == 1)
-    m.q_count = pyo.Constraint(
-        m.TIE,
-        rule=lambda m, t, l: sum(c * m.q[t, l, c] for c in m.C)
-        == sum(c * m.b[j, c] for j in d.members[t][l] for c in m.C),
-    )
-    H = {(t, l): sum(m.q[t, l, c] / c for c in C1) for (t, l) in tie}
-    H1 = {(t, l): sum(m.q[t, l, c] / (c + 1) for c in m.C) for (t, l) in tie}
-    m.sigma = pyo.Var(m.TIE, bounds=(0, 1), doc="sigma[t,l] = y[t,l] / (platforms in class l)")
-    m.rho = pyo.Var(m.TIE, bounds=(0, 1), doc="rho[t,l] = y[t,l] / (platforms in class l + 1)")
-    m.sigma_le_y = pyo.Constraint(m.TIE, rule=lambda m, t, l: m.sigma[t, l] <= m.y[t, l])
-    m.sigma_le_H = pyo.Constraint(m.TIE, rule=lambda m, t, l: m.sigma[t, l] <= H[t, l])
-    m.sigma_ge = pyo.Constraint(m.TIE, rule=lambda m, t, l: m.sigma[t, l] >= H[t, l] - (1 - m.y[t, l]))
-    m.rho_le_y = pyo.Constraint(m.TIE, rule=lambda m, t, l: m.rho[t, l] <= m.y[t, l])
-    m.rho_le_H = pyo.Constraint(m.TIE, rule=lambda m, t, l: m.rho[t, l] <= H1[t, l])
-    m.rho_ge = pyo.Constraint(m.TIE, rule=lambda m, t, l: m.rho[t, l] >= H1[t, l] - (1 - m.y[t, l]))
+    def __init__(self, inst: Instance, sense: str = "max", regret: bool = False):
+        super().__init__()
+        self.inst = inst
+        self.regret = regret
+        self.data = d = prepare(inst)
+        self.welfare_cap = float(sum(v.max() for v in d.welfare_value))  # a proven upper bound on W
+        self.pairs: set[tuple[int, int]] = set()  # (j, k) deviations whose rows were generated
+        self.vacancy_lower = pyo.ComponentMap()  # e -> the expression it must exceed (intended_point)
+        self.model = self._build(sense, regret)
 
-    tie_types = {j: [t for t in range(K) if (t, int(d.level[j, t])) in d.tie] for j in range(M)}
-    m.u = pyo.Expression(
-        m.J,
-        rule=lambda m, j: sum(m.A[j, c] / c for c in C1)
-        + sum(d.w[j, t] * m.sigma[t, int(d.level[j, t])] for t in tie_types[j]),
-        doc="u[j] = utility of one platform on model j (meaningful when x[j] = 1)",
-    )
-    m.L = pyo.Expression(
-        m.J,
-        rule=lambda m, k: sum(d.w[k, t] * (1 - m.Y[t, int(d.level[k, t])]) for t in range(K) if d.level[k, t] > 0)
-        + sum(m.A[k, c] / (c + 1) for c in C1)
-        + sum(d.w[k, t] * m.rho[t, int(d.level[k, t])] for t in tie_types[k]),
-        doc="L[k] = entry payoff: what one more platform on model k would earn",
-    )
-    U_bar = d.w.sum(axis=1)
-    # Proven bound on the smallest utility: utilities sum to welfare (score_share) or to the user
-    # mass (mass_share), so N v <= that total.
-    total = float(sum(v.max() for v in d.welfare_value)) if inst.utility == "score_share" else 1.0 / d.scale
-    v_bar = total / N + d.eps
-    m.v = pyo.Var(bounds=(0, v_bar), doc="v = smallest utility of a platform")
-    m.epsilon = pyo.Var(bounds=(0, float(U_bar.max())), doc="epsilon = largest deviation gain allowed")
-    if not regret:
-        m.epsilon.fix(0)
-    m.v_le_u = pyo.Constraint(m.J, rule=lambda m, j: m.v <= m.u[j] + v_bar * (1 - m.x[j]))
-    m.no_entry_gain = pyo.Constraint(m.J, rule=lambda m, k: m.v >= m.L[k] - d.eps - m.epsilon)
-    if inst.utility == "score_share":
-        m.sum_utilities = pyo.Constraint(expr=N * m.v <= m.W + d.eps)
-    else:
-        m.sum_utilities = pyo.Constraint(expr=N * m.v <= 1.0 / d.scale + d.eps)
+    @property
+    def objective_unit(self) -> float:
+        return self.data.scale if self.regret else self.data.welfare_scale
 
-    m.pairs = pyo.Set(initialize=[], dimen=2, ordered=True, doc="(j, k) deviations whose rows were generated")
-    m.e = pyo.VarList(bounds=(0, 1), doc="e: share model k wins at type t after a lone platform leaves model j")
-    m.deviation_rows = pyo.ConstraintList(doc="no profitable deviation from model j to model k")
-    m.vacancy_lower = pyo.ComponentMap()  # e -> the expression it must exceed (for intended_point)
-    m.no_good = pyo.ConstraintList(doc="cuts off one verified non-equilibrium profile")
-    m.W_floor = pyo.Param(mutable=True, initialize=-1.0, doc="certification cutoff: only equilibria better than the incumbent")
-    m.W_ceiling = pyo.Param(mutable=True, initialize=m.welfare_cap + 1.0)
-    m.cutoff_floor = pyo.Constraint(expr=m.W >= m.W_floor)
-    m.cutoff_ceiling = pyo.Constraint(expr=m.W <= m.W_ceiling)
-    if regret:
-        m.obj = pyo.Objective(expr=m.epsilon, sense=pyo.minimize)
-    else:
-        m.obj = pyo.Objective(expr=m.W, sense=pyo.maximize if sense == "max" else pyo.minimize)
-    return m
+    def _build(self, sense: str, regret: bool) -> pyo.ConcreteModel:
+        inst, d = self.inst, self.data
+        M, K, N = d.M, d.K, d.N
+        m = pyo.ConcreteModel(name=f"equilibrium[{inst.name}]")
+        build_top_level_block(m, d, with_counts=True)
+        C1 = list(range(1, N + 1))
 
+        single = [(j, t) for j in range(M) for t in range(K) if (t, int(d.level[j, t])) not in d.tie]
+        A_bar = np.zeros(M)
+        for j, t in single:
+            A_bar[j] += d.w[j, t]
+        m.A = pyo.Var(m.J, C1, domain=pyo.NonNegativeReals, doc="A[j,c] = utility mass model j wins alone, if c platforms use j")
+        m.A_split = pyo.Constraint(
+            m.J,
+            rule=lambda m, j: sum(m.A[j, c] for c in C1)
+            == sum(d.w[j, t] * m.y[t, int(d.level[j, t])] for (jj, t) in single if jj == j),
+        )
+        m.A_count = pyo.Constraint(m.J, C1, rule=lambda m, j, c: m.A[j, c] <= A_bar[j] * m.b[j, c])
 
-def add_deviation_rows(m, j: int, k: int) -> bool:
-    """Add the exact no-profitable-deviation row for platforms on j switching to k.
+        tie = sorted(d.tie)
+        m.TIE = pyo.Set(initialize=tie, dimen=2, doc="tie classes with two or more models")
+        m.q = pyo.Var(m.TIE, m.C, domain=pyo.Binary, doc="q[t,l,c] = 1 iff c platforms use models of class l")
+        m.q_one = pyo.Constraint(m.TIE, rule=lambda m, t, l: sum(m.q[t, l, c] for c in m.C) == 1)
+        m.q_count = pyo.Constraint(
+            m.TIE,
+            rule=lambda m, t, l: sum(c * m.q[t, l, c] for c in m.C)
+            == sum(c * m.b[j, c] for j in d.members[t][l] for c in m.C),
+        )
+        H = {(t, l): sum(m.q[t, l, c] / c for c in C1) for (t, l) in tie}
+        H1 = {(t, l): sum(m.q[t, l, c] / (c + 1) for c in m.C) for (t, l) in tie}
+        m.sigma = pyo.Var(m.TIE, bounds=(0, 1), doc="sigma[t,l] = y[t,l] / (platforms in class l)")
+        m.rho = pyo.Var(m.TIE, bounds=(0, 1), doc="rho[t,l] = y[t,l] / (platforms in class l + 1)")
+        m.sigma_le_y = pyo.Constraint(m.TIE, rule=lambda m, t, l: m.sigma[t, l] <= m.y[t, l])
+        m.sigma_le_H = pyo.Constraint(m.TIE, rule=lambda m, t, l: m.sigma[t, l] <= H[t, l])
+        m.sigma_ge = pyo.Constraint(m.TIE, rule=lambda m, t, l: m.sigma[t, l] >= H[t, l] - (1 - m.y[t, l]))
+        m.rho_le_y = pyo.Constraint(m.TIE, rule=lambda m, t, l: m.rho[t, l] <= m.y[t, l])
+        m.rho_le_H = pyo.Constraint(m.TIE, rule=lambda m, t, l: m.rho[t, l] <= H1[t, l])
+        m.rho_ge = pyo.Constraint(m.TIE, rule=lambda m, t, l: m.rho[t, l] >= H1[t, l] - (1 - m.y[t, l]))
 
-    Returns False when the row was already present (then only a no-good cut can help).
-    """
-    if (j, k) in m.pairs or j == k:
-        return False
-    d: EquilibriumData = m.data
-    m.pairs.add((j, k))
-    lj, lk = d.level[j], d.level[k]
-    theta_k = sum(m.b[k, c] / (c + 1) for c in m.C)  # 1 / (n_k + 1)
-    tie_fix = 0
-    vacancy = 0
-    for t in range(d.K):
-        if d.w[k, t] <= 0:
-            continue
-        if lj[t] == lk[t]:
-            # j and k tie at type t: the deviator's platform count there does not change.
-            tie_fix += d.w[k, t] * (m.sigma[t, int(lk[t])] - m.rho[t, int(lk[t])])
-        elif lk[t] < lj[t]:
-            # If the platform was alone on j and j was the only model serving t, leaving frees t.
-            e = m.e.add()
-            blocking = [i for i in range(d.M) if i not in (j, k) and lk[t] <= d.level[i, t] <= lj[t]]
-            lower = theta_k + m.y[t, int(lj[t])] + m.b[j, 1] - 2 - sum(m.x[i] for i in blocking)
-            m.deviation_rows.add(e >= lower)
-            m.vacancy_lower[e] = lower
-            vacancy += d.w[k, t] * e
-    big = float(d.w[k].sum())
-    m.deviation_rows.add(m.u[j] >= m.L[k] + tie_fix + vacancy - d.eps - m.epsilon - big * (1 - m.x[j]))
-    return True
+        tie_types = {j: [t for t in range(K) if (t, int(d.level[j, t])) in d.tie] for j in range(M)}
+        m.u = pyo.Expression(
+            m.J,
+            rule=lambda m, j: sum(m.A[j, c] / c for c in C1)
+            + sum(d.w[j, t] * m.sigma[t, int(d.level[j, t])] for t in tie_types[j]),
+            doc="u[j] = utility of one platform on model j (meaningful when x[j] = 1)",
+        )
+        m.L = pyo.Expression(
+            m.J,
+            rule=lambda m, k: sum(d.w[k, t] * (1 - m.Y[t, int(d.level[k, t])]) for t in range(K) if d.level[k, t] > 0)
+            + sum(m.A[k, c] / (c + 1) for c in C1)
+            + sum(d.w[k, t] * m.rho[t, int(d.level[k, t])] for t in tie_types[k]),
+            doc="L[k] = entry payoff: what one more platform on model k would earn",
+        )
+        U_bar = d.w.sum(axis=1)
+        # Proven bound on the smallest utility: utilities sum to welfare (score_share) or to the user
+        # mass (mass_share), so N v <= that total.
+        total = self.welfare_cap if inst.utility == "score_share" else 1.0 / d.scale
+        v_bar = total / N + d.eps
+        m.v = pyo.Var(bounds=(0, v_bar), doc="v = smallest utility of a platform")
+        m.epsilon = pyo.Var(bounds=(0, float(U_bar.max())), doc="epsilon = largest deviation gain allowed")
+        if not regret:
+            m.epsilon.fix(0)
+        m.v_le_u = pyo.Constraint(m.J, rule=lambda m, j: m.v <= m.u[j] + v_bar * (1 - m.x[j]))
+        m.no_entry_gain = pyo.Constraint(m.J, rule=lambda m, k: m.v >= m.L[k] - d.eps - m.epsilon)
+        if inst.utility == "score_share":
+            m.sum_utilities = pyo.Constraint(expr=N * m.v <= m.W + d.eps)
+        else:
+            m.sum_utilities = pyo.Constraint(expr=N * m.v <= 1.0 / d.scale + d.eps)
 
+        m.e = pyo.VarList(bounds=(0, 1), doc="e: share model k wins at type t after a lone platform leaves model j")
+        m.deviation_rows = pyo.ConstraintList(doc="no profitable deviation from model j to model k")
+        m.no_good = pyo.ConstraintList(doc="cuts off one verified non-equilibrium profile")
+        self.model = m
+        self._add_cutoff_components()
+        if regret:
+            m.obj = pyo.Objective(expr=m.epsilon, sense=pyo.minimize)
+            m.eps_ceiling = pyo.Param(mutable=True, initialize=float(U_bar.max()))
+            m.cutoff_epsilon = pyo.Constraint(expr=m.epsilon <= m.eps_ceiling)
+        else:
+            m.obj = pyo.Objective(expr=m.W, sense=pyo.maximize if sense == "max" else pyo.minimize)
+        return m
 
-def add_rows_for_deviations(m, inst: Instance, counts, threshold: float) -> int:
-    """Add the rows of every deviation of ``counts`` gaining more than ``threshold`` (exactly, by
-    game.payoffs_against); returns how many were new."""
-    added = 0
-    n = list(counts)
-    for j in [j for j in range(m.data.M) if n[j] > 0]:
-        others = n.copy()
-        others[j] -= 1
-        pay = game.payoffs_against(inst, others)
-        for k in np.flatnonzero(pay - pay[j] > threshold):
-            added += add_deviation_rows(m, j, int(k))
-    return added
+    def set_cutoff(self, value: float | None) -> None:
+        """Welfare cutoff (:class:`CountVectorMILP`); for min-regret, epsilon below ``value``
+        (exact regret) by CUTOFF_DELTA in the utilities' unit."""
+        if not self.regret:
+            return super().set_cutoff(value)
+        m = self.model
+        m.eps_ceiling.set_value(m.epsilon.ub if value is None else value / self.objective_unit - CUTOFF_DELTA)
 
+    def add_deviation_rows(self, j: int, k: int) -> bool:
+        """Add the exact no-profitable-deviation row for platforms on j switching to k.
 
-def add_no_good(m, counts) -> None:
-    """Exclude exactly this count vector."""
-    m.no_good.add(sum(m.b[j, int(c)] for j, c in enumerate(counts)) <= m.data.M - 1)
+        Returns False when the row was already present (then only a no-good cut can help).
+        """
+        if (j, k) in self.pairs or j == k:
+            return False
+        m, d = self.model, self.data
+        self.pairs.add((j, k))
+        lj, lk = d.level[j], d.level[k]
+        theta_k = sum(m.b[k, c] / (c + 1) for c in m.C)  # 1 / (n_k + 1)
+        tie_fix = 0
+        vacancy = 0
+        for t in range(d.K):
+            if d.w[k, t] <= 0:
+                continue
+            if lj[t] == lk[t]:
+                # j and k tie at type t: the deviator's platform count there does not change.
+                tie_fix += d.w[k, t] * (m.sigma[t, int(lk[t])] - m.rho[t, int(lk[t])])
+            elif lk[t] < lj[t]:
+                # If the platform was alone on j and j was the only model serving t, leaving frees t.
+                e = m.e.add()
+                blocking = [i for i in range(d.M) if i not in (j, k) and lk[t] <= d.level[i, t] <= lj[t]]
+                lower = theta_k + m.y[t, int(lj[t])] + m.b[j, 1] - 2 - sum(m.x[i] for i in blocking)
+                m.deviation_rows.add(e >= lower)
+                self.vacancy_lower[e] = lower
+                vacancy += d.w[k, t] * e
+        big = float(d.w[k].sum())
+        m.deviation_rows.add(m.u[j] >= m.L[k] + tie_fix + vacancy - d.eps - m.epsilon - big * (1 - m.x[j]))
+        return True
 
+    def add_rows_for(self, counts, threshold: float) -> int:
+        """Add the rows of every deviation of ``counts`` gaining more than ``threshold`` (exactly,
+        by game.payoffs_against); returns how many were new."""
+        added = 0
+        n = list(counts)
+        for j in [j for j in range(self.data.M) if n[j] > 0]:
+            others = n.copy()
+            others[j] -= 1
+            pay = game.payoffs_against(self.inst, others)
+            for k in np.flatnonzero(pay - pay[j] > threshold):
+                added += self.add_deviation_rows(j, int(k))
+        return added
 
-def decode_counts(m) -> tuple[int, ...]:
-    d: EquilibriumData = m.data
-    return tuple(int(max(range(d.N + 1), key=lambda c: pyo.value(m.b[j, c]))) for j in range(d.M))
+    def intended_point(self, counts) -> None:
+        """Set every variable to the value its definition on the page gives for profile ``counts``.
 
-
-def intended_point(m, inst: Instance, counts) -> None:
-    """Set every variable to the value its definition on the page gives for profile ``counts``.
-
-    Used by the tests to prove row validity: at an equilibrium this point must satisfy every row.
-    """
-    d: EquilibriumData = m.data
-    n = np.asarray(counts)
-    used = n > 0
-    top = np.array([d.level[used, t].max() for t in range(d.K)])
-    for j in range(d.M):
-        for c in range(d.N + 1):
-            m.b[j, c].set_value(float(n[j] == c))
-    for (t, l) in m.TL:
-        if l > 0:
-            m.Y[t, l].set_value(float(top[t] >= l))
-    for j in range(d.M):
-        won = sum(d.w[j, t] for t in range(d.K) if (t, int(d.level[j, t])) not in d.tie and d.level[j, t] == top[t] and used[j])
-        for c in range(1, d.N + 1):
-            m.A[j, c].set_value(won if n[j] == c else 0.0)
-    for (t, l) in m.TIE:
-        cnt = int(sum(n[j] for j in d.members[t][l]))
-        for c in range(d.N + 1):
-            m.q[t, l, c].set_value(float(c == cnt))
-        y = float(top[t] == l)
-        m.sigma[t, l].set_value(y / cnt if cnt else 0.0)
-        m.rho[t, l].set_value(y / (cnt + 1))
-    m.v.set_value(min(pyo.value(m.u[j]) for j in range(d.M) if used[j]))
-    for e, lower in m.vacancy_lower.items():
-        e.set_value(max(0.0, pyo.value(lower)))
-
-
-def row_violations(m, tol: float = 1e-9) -> list[tuple[str, float]]:
-    """Rows violated by more than ``tol`` at the current variable values."""
-    bad = []
-    for con in m.component_data_objects(pyo.Constraint, active=True):
-        body = pyo.value(con.body)
-        lo = None if con.lower is None else pyo.value(con.lower)
-        up = None if con.upper is None else pyo.value(con.upper)
-        viol = max(0.0 if lo is None else lo - body, 0.0 if up is None else body - up)
-        if viol > tol:
-            bad.append((con.name, viol))
-    return bad
+        Used by the tests to prove row validity: at an equilibrium this point must satisfy every row.
+        """
+        m, d = self.model, self.data
+        n = np.asarray(counts)
+        used = n > 0
+        top = np.array([d.level[used, t].max() for t in range(d.K)])
+        for j in range(d.M):
+            for c in range(d.N + 1):
+                m.b[j, c].set_value(float(n[j] == c))
+        for (t, l) in m.TL:
+            if l > 0:
+                m.Y[t, l].set_value(float(top[t] >= l))
+        for j in range(d.M):
+            won = sum(d.w[j, t] for t in range(d.K) if (t, int(d.level[j, t])) not in d.tie and d.level[j, t] == top[t] and used[j])
+            for c in range(1, d.N + 1):
+                m.A[j, c].set_value(won if n[j] == c else 0.0)
+        for (t, l) in m.TIE:
+            cnt = int(sum(n[j] for j in d.members[t][l]))
+            for c in range(d.N + 1):
+                m.q[t, l, c].set_value(float(c == cnt))
+            y = float(top[t] == l)
+            m.sigma[t, l].set_value(y / cnt if cnt else 0.0)
+            m.rho[t, l].set_value(y / (cnt + 1))
+        m.v.set_value(min(pyo.value(m.u[j]) for j in range(d.M) if used[j]))
+        for e, lower in self.vacancy_lower.items():
+            e.set_value(max(0.0, pyo.value(lower)))

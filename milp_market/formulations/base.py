@@ -1,0 +1,122 @@
+"""The protocol every MILP of formulations/ follows, and the base class of the count-vector MILPs.
+
+A formulation is an object that builds its Pyomo model once (``model``) and owns the state of
+its row-generation loop (which deviation rows, tangents or witness blocks are in): nothing is
+stored as attributes on the Pyomo model. The certification engine (milp_market/certify.py) drives
+any formulation through this protocol; the pages in formulations/ name the classes:
+
+=====================================  ==============================  ============================
+class                                  page                            answers
+=====================================  ==============================  ============================
+``equilibrium.HardmaxEquilibriumMILP``  formulations/equilibrium.md     best/worst equilibrium
+``logit.LogitEquilibriumMILP``          formulations/logit.md           same, logit choice
+``social_optimum.SocialOptimumMILP``    formulations/social_optimum.md  social optimum (hardmax)
+``logit.LogitSocialOptimumMILP``        formulations/logit.md           social optimum (logit)
+(``regret=True`` on the first two)      formulations/min_regret.md      minimum regret
+``entry.EntryMILP``                     formulations/entry.md           optimal entrant profile
+=====================================  ==============================  ============================
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import pyomo.environ as pyo
+
+#: Objective units (scaled so the largest coefficient is 1) by which a run after an incumbent
+#: must beat it (the cutoff rows): certified optima are optimal to within this times the unit.
+CUTOFF_DELTA = 1e-6
+
+
+@runtime_checkable
+class Formulation(Protocol):
+    """What the certification engine needs from a MILP (milp_market/certify.py)."""
+
+    page: str  # the formulations/ page that states the model
+    model: pyo.ConcreteModel
+
+    @property
+    def maximize(self) -> bool: ...
+
+    @property
+    def objective_unit(self) -> float: ...  # model objective x unit = the exact quantity
+
+    def decode(self): ...  # the candidate in the current solution
+
+    def add_rows_for(self, candidate, threshold: float) -> int: ...  # rows that cut it off
+
+    def add_no_good(self, candidate) -> None: ...  # exclude exactly this candidate
+
+    def set_cutoff(self, value: float | None) -> None: ...  # only strictly better than value
+
+
+class CountVectorMILP:
+    """Shared by the MILPs over the one-hot count variables b[j, c] (c platforms on model j):
+    decoding, the no-good cut, the welfare cutoff rows W >= W_floor / W <= W_ceiling, and the
+    checks the tests use (a profile's intended point, violated rows)."""
+
+    page = ""
+    model: pyo.ConcreteModel
+    welfare_cap: float  # a proven upper bound on W (scaled)
+
+    def __init__(self):
+        self.no_goods = 0
+
+    @property
+    def maximize(self) -> bool:
+        return self.model.obj.sense == pyo.maximize
+
+    def set_sense(self, sense: str) -> None:
+        """``"max"`` (welfare-best) or ``"min"`` (welfare-worst)."""
+        self.model.obj.sense = pyo.maximize if sense == "max" else pyo.minimize
+
+    @property
+    def objective_unit(self) -> float:
+        return self.data.welfare_scale
+
+    def decode(self) -> tuple[int, ...]:
+        m, M, N = self.model, self.data.M, self.data.N
+        return tuple(int(max(range(N + 1), key=lambda c: pyo.value(m.b[j, c]))) for j in range(M))
+
+    def add_no_good(self, counts) -> None:
+        """Exclude exactly this count vector."""
+        m = self.model
+        m.no_good.add(sum(m.b[j, int(c)] for j, c in enumerate(counts)) <= self.data.M - 1)
+        self.no_goods += 1
+
+    def _add_cutoff_components(self) -> None:
+        m = self.model
+        m.W_floor = pyo.Param(mutable=True, initialize=-1.0, doc="certification cutoff: only equilibria better than the incumbent")
+        m.W_ceiling = pyo.Param(mutable=True, initialize=self.welfare_cap + 1.0)
+        m.cutoff_floor = pyo.Constraint(expr=m.W >= m.W_floor)
+        m.cutoff_ceiling = pyo.Constraint(expr=m.W <= m.W_ceiling)
+
+    def set_cutoff(self, value: float | None) -> None:
+        """Only profiles with welfare better than ``value`` (exact units) by CUTOFF_DELTA in W's
+        unit; None removes the cutoff."""
+        m = self.model
+        m.W_floor.set_value(-1.0)
+        m.W_ceiling.set_value(self.welfare_cap + 1.0)
+        if value is None:
+            return
+        if self.maximize:
+            m.W_floor.set_value(value / self.objective_unit + CUTOFF_DELTA)
+        else:
+            m.W_ceiling.set_value(value / self.objective_unit - CUTOFF_DELTA)
+
+    def row_violations(self, tol: float = 1e-9) -> list[tuple[str, float]]:
+        """Rows violated by more than ``tol`` at the current variable values."""
+        return row_violations(self.model, tol)
+
+
+def row_violations(m, tol: float = 1e-9) -> list[tuple[str, float]]:
+    """Rows of ``m`` violated by more than ``tol`` at the current variable values."""
+    bad = []
+    for con in m.component_data_objects(pyo.Constraint, active=True):
+        body = pyo.value(con.body)
+        lo = None if con.lower is None else pyo.value(con.lower)
+        up = None if con.upper is None else pyo.value(con.upper)
+        viol = max(0.0 if lo is None else lo - body, 0.0 if up is None else body - up)
+        if viol > tol:
+            bad.append((con.name, viol))
+    return bad

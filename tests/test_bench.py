@@ -1,0 +1,111 @@
+"""``milp-market bench`` with typed parameters: a tiny run through ``run_benchmarks(BenchConfig)``,
+the command line's mapping of its options onto the config, the config's checks, and bench's
+Gambit baseline against the tests' oracle."""
+
+import pytest
+
+from milp_market import bench
+from milp_market.bench import BenchConfig, parse_milp_time_limit, parse_sizes, run_benchmarks
+from milp_market.generators import generate
+from milp_market.instance import InstanceError
+
+from .conftest import run_cli
+
+
+def test_tiny_run_with_typed_config(tmp_path):
+    out = tmp_path / "bench.md"
+    cfg = BenchConfig(
+        out=out, sizes=[(3, 2, 2)], families=["uniform"], seeds=1, real=False,
+        enum_cap=5, search_time_limit=5, confirm_time_limit=5, milp_time_limit=10,
+    )
+    lines = []
+    rows = run_benchmarks(cfg, log=lines.append)
+    assert [(r.family, r.M, r.K, r.N, r.seed) for r in rows] == [("uniform", 3, 2, 2, 0)]
+    (r,) = rows
+    assert r.search_status == r.milp_status == r.enum_status != "unknown"
+    assert (r.agree_enum, r.agree_milp, r.confirm) == ("yes", "yes", "agrees")
+    assert r.gambit_agree in ("yes", "pygambit not installed")
+    text = out.read_text()
+    assert "Regenerate with: `milp-market bench --sizes 3x2x2 --families uniform --seeds 1" in text
+    assert "MILP uniform 10, real 10;" in text and "Zero disagreements: **met**" in text
+    assert "| uniform | 3,2,2 | 0 |" in text
+    assert lines[-1] == f"wrote {out}" and not (tmp_path / "bench.md.tmp").exists()
+
+
+def test_out_none_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cfg = BenchConfig(out=None, sizes=[(2, 1, 2)], families=["ties@mass"], seeds=1, real=False,
+                      enum_cap=5, search_time_limit=5, confirm_time_limit=0, milp_time_limit=5)
+    rows = run_benchmarks(cfg, log=lambda line: None)
+    assert len(rows) == 1 and rows[0].confirm == "-" and not list(tmp_path.iterdir())
+
+
+def test_cli_builds_the_config(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(bench, "run_benchmarks", lambda config: seen.append(config))
+    out = str(tmp_path / "b.md")
+    argv = ["bench", "--out", out, "--sizes", "small",
+            "--families", "uniform, ties@mass,uniform@logit5",
+            "--logit-sizes", "4x3x2", "--milp-sizes", "10x20x3", "--seeds", "3", "--enum-cap", "7",
+            "--search-time-limit", "8", "--confirm-time-limit", "0",
+            "--milp-time-limit", "uniform=1,ties@mass=2,uniform@logit5=3,real=4", "--no-real"]
+    assert run_cli(argv)[0] == 0
+    (cfg,) = seen
+    assert cfg == BenchConfig(
+        out=out, sizes=((10, 20, 3), (20, 40, 5)),
+        families=("uniform", "ties@mass", "uniform@logit5"),
+        logit_sizes=((4, 3, 2),), milp_sizes=((10, 20, 3),), seeds=3, enum_cap=7.0,
+        search_time_limit=8.0, confirm_time_limit=0.0,
+        milp_time_limit={"uniform": 1, "ties@mass": 2, "uniform@logit5": 3, "real": 4}, real=False,
+    )
+    seen.clear()
+    assert run_cli(["bench"])[0] == 0
+    assert seen == [BenchConfig()]  # the options' defaults are the config's defaults
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--sizes", "10x20"], "--sizes: '10x20' is not MxKxN"),
+    (["--families", "uniform,nope"], "--families: unknown family 'nope'"),
+    (["--milp-time-limit", "uniform=abc"], "--milp-time-limit: 'uniform=abc' is not seconds"),
+    (["--milp-time-limit", "uniform=1"], "--milp-time-limit: no limit for family 'ties'"),
+])
+def test_cli_bad_options_are_one_line_exit_2(argv, message):
+    code, out, err = run_cli(["bench", "--no-real", *argv])
+    assert code == 2 and out == "" and message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"seeds": 0}, "BenchConfig.seeds"),
+    ({"enum_cap": float("inf")}, "BenchConfig.enum_cap"),
+    ({"confirm_time_limit": -1}, "BenchConfig.confirm_time_limit"),
+    ({"sizes": [(3, 2)]}, "BenchConfig.sizes"),
+    ({"families": []}, "BenchConfig.families"),
+    ({"milp_time_limit": {"uniform": 1, "ties": 1, "specialist": 1}}, "no limit for family 'real'"),
+])
+def test_config_checks_its_values(kwargs, message):
+    with pytest.raises(InstanceError, match=message):
+        BenchConfig(**kwargs)
+
+
+def test_parsers_and_command():
+    assert parse_sizes("all")[-1] == (200, 400, 12) and parse_sizes("3X2x1") == ((3, 2, 1),)
+    assert parse_milp_time_limit("ties=60, real=30") == {"ties": 60.0, "real": 30.0}
+    cfg = BenchConfig(families="ties", milp_time_limit={"ties": 5, "real": 6}, out="x.md")
+    assert cfg.families == ("ties",) and cfg.milp_limits == {"ties": 5.0, "real": 6.0}
+    assert cfg.cli_command() == (
+        "milp-market bench --families ties --milp-time-limit ties=5,real=6 --out x.md"
+    )
+    assert BenchConfig().cli_command() == "milp-market bench"
+    same = BenchConfig(families=("ties",), milp_time_limit={"ties": 5, "real": 6}, out="x.md")
+    assert same == cfg and hash(same) == hash(cfg)
+
+
+def test_bench_gambit_baseline_agrees_with_the_tests_oracle():
+    pytest.importorskip("pygambit", reason="pygambit not installed: pip install -e '.[test]'")
+    from .gambit_oracle import gambit_pure_equilibria
+
+    variants = [("ties", {}), ("uniform", {"utility": "mass_share"}),
+                ("specialist", {"choice": "softmax", "beta": 5.0})]
+    for family, kw in variants:
+        inst = generate(family, 3, 2, 3, 1, **kw)
+        assert bench._gambit_pure_equilibria(inst) == gambit_pure_equilibria(inst)
