@@ -43,7 +43,7 @@ CERTIFY_OPTIONS = {
 #: wrong optima, in ways that depend on its configuration: presolve (probing, aggregator, parallel
 #: rows) in one case, the cut pool with presolve off in another (formulations/README.md, "Solver
 #: safeguards"). No exact check can catch a wrong "infeasible", so every claim that ends a
-#: row-generation loop must be reproduced by a second configuration (orchestrate.certified_loop).
+#: row-generation loop must be reproduced by a second configuration (certify.certified_search).
 #: PRIMARY is the fast one (presolve without the probing rule that 1.16 gets wrong); CONFIRM runs
 #: without presolve.
 PRIMARY = {"presolve_rule_off": 1 << 15}
