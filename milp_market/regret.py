@@ -164,15 +164,18 @@ class MinRegretProblem:
                 return stop(SolveStatus.OPTIMAL if best is not None else SolveStatus.INFEASIBLE)
             if out.status is not SolveStatus.OPTIMAL:
                 return stop(out.status)
-            eps_star = max(0.0, out.objective * self.scale)
-            bound = max(bound, eps_star)
+            eps_star = max(0.0, out.objective * self.scale)  # the candidate's relaxed regret
+            # the lower bound is the solver's dual bound, not its incumbent's objective: they
+            # coincide at a zero gap, and a configuration that stops early must not overstate it
+            if math.isfinite(out.bound):
+                bound = max(bound, min(eps_star, out.bound * self.scale))
             n = f.decode()
             r = game.max_regret(inst, n)
             if r < best_r:
                 best, best_r = n, r
                 if r < self.best_regret:
                     self.best, self.best_regret = n, r
-            if best_r <= eps_star + self.tol:
+            if best_r <= bound + self.tol:
                 return stop(SolveStatus.OPTIMAL)
             added = f.add_rows_for(n, eps_star + game.EQ_TOL)
             rows += added
