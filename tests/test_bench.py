@@ -101,7 +101,7 @@ def test_parsers_and_command():
 
 
 def test_bench_gambit_baseline_agrees_with_the_tests_oracle():
-    pytest.importorskip("pygambit", reason="pygambit not installed: pip install -e '.[test]'")
+    pytest.importorskip("pygambit", reason="pygambit not installed: pip install -e '.[gambit]'")
     from .gambit_oracle import gambit_pure_equilibria
 
     variants = [("ties", {}), ("uniform", {"utility": "mass_share"}),

@@ -1,7 +1,7 @@
 """Cross-check against Gambit (pygambit): the full N-player normal form of small instances, Gambit's
 pure-equilibrium enumeration, and the solver's equilibrium set (a Gambit profile maps to a count
-vector; the oracle is tests/gambit_oracle.py). pygambit is in the test extras; without it these
-tests are skipped and say so."""
+vector; the oracle is tests/gambit_oracle.py). pygambit is the `gambit` extra (CI installs it);
+without it these tests are skipped and say so."""
 
 import numpy as np
 import pytest
@@ -13,7 +13,7 @@ from milp_market.orchestrate import all_equilibria_milp, solve_market
 
 from .gambit_oracle import gambit_pure_equilibria
 
-pytest.importorskip("pygambit", reason="pygambit not installed: pip install -e '.[test]'")
+pytest.importorskip("pygambit", reason="pygambit not installed: pip install -e '.[gambit]'")
 
 CASES = [(f, s) for f in ("uniform", "ties", "specialist") for s in range(12)]  # 36 instances
 
