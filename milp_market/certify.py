@@ -53,9 +53,10 @@ class VerificationError(RuntimeError):
     """An answer failed the exact re-check: an error, never an output."""
 
 
-def solver_pair(extra: dict | None = None, suffix: str = "") -> tuple[PersistentHighs, PersistentHighs]:
+def solver_pair(extra: dict | None = None, suffix: str = "", threads: int | None = None) -> tuple[PersistentHighs, PersistentHighs]:
     """The two HiGHS configurations (PRIMARY, CONFIRM) whose agreement certifies a claim, each
-    with ``extra`` options added (e.g. entry's polishing tolerances) and ``suffix`` in its name.
+    with ``extra`` options added (e.g. entry's polishing tolerances), ``suffix`` in its name and
+    ``threads`` HiGHS threads (None: HiGHS chooses).
 
     Examples
     --------
@@ -64,8 +65,8 @@ def solver_pair(extra: dict | None = None, suffix: str = "") -> tuple[Persistent
     """
     extra = extra or {}
     return (
-        PersistentHighs({**PRIMARY, **extra}, name="primary" + suffix),
-        PersistentHighs({**CONFIRM, **extra}, name="confirm" + suffix),
+        PersistentHighs({**PRIMARY, **extra}, threads, name="primary" + suffix),
+        PersistentHighs({**CONFIRM, **extra}, threads, name="confirm" + suffix),
     )
 
 

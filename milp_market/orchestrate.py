@@ -67,12 +67,12 @@ def welfare_tolerance(inst: Instance) -> float:
     return 2 * CUTOFF_DELTA * eqf.welfare_unit(inst) + game.EQ_TOL
 
 
-def _certified_social_optimum(inst, f, deadline, log):
+def _certified_social_optimum(inst, f, deadline, log, solvers=None):
     """The social optimum by the certification engine (certify.certified_search: strictly better
     placements are asked for until two configurations agree there is none). Under hardmax, a
     search that ends without that agreement (a solver failure, or the limit) is settled by an
     independent exact method, the max-coverage search (search.md, Lemma 5)."""
-    out = certified_search(RowGeneration(inst, f, accept=lambda n: True), deadline=deadline, log=log, label="social optimum")
+    out = certified_search(RowGeneration(inst, f, accept=lambda n: True), solvers, deadline, log, "social optimum")
     if out.status is SolveStatus.OPTIMAL:
         return improve_placement(inst, out.candidate, deadline), True
     if inst.choice == "softmax":
@@ -136,17 +136,19 @@ def _summaries(inst, counts):
     return game.summarize(inst, counts) if counts is not None else None
 
 
-def solve_milp(inst: Instance, time_limit: float | None = None, log: Callable[[str], None] | None = None) -> MarketResult:
+def solve_milp(inst: Instance, time_limit: float | None = None, log: Callable[[str], None] | None = None,
+               threads: int | None = None) -> MarketResult:
     """The full answer by the MILPs (formulations/equilibrium.md or logit.md, social_optimum.md),
     every claim reproduced by two HiGHS configurations (certify.certified_search). Model builds
     count against ``time_limit`` (:mod:`milp_market.deadline`): past it, the answer is
-    ``unknown`` with what was proven by then."""
+    ``unknown`` with what was proven by then. ``threads``: HiGHS threads (None: HiGHS chooses;
+    :func:`race` gives its MILP process 1, one core each for HiGHS and the enumeration)."""
     t_start = time.perf_counter()
     deadline = None if time_limit is None else t_start + time_limit
     known: dict = {}
     try:
         with hard_deadline(deadline):
-            return _solve_milp(inst, deadline, log, t_start, known)
+            return _solve_milp(inst, deadline, log, t_start, known, threads)
     except DeadlineReached:
         if log:
             log("MILP: the time limit was reached in Python work (model build or translation)")
@@ -156,11 +158,12 @@ def solve_milp(inst: Instance, time_limit: float | None = None, log: Callable[[s
                        "milp", t_start, stats, [])
 
 
-def _solve_milp(inst, deadline, log, t_start, known) -> MarketResult:
+def _solve_milp(inst, deadline, log, t_start, known, threads=None) -> MarketResult:
+    solvers = solver_pair(threads=threads)
     t0 = time.perf_counter()
     so_f = social_optimum_milp(inst)
     so_build = time.perf_counter() - t0
-    so_counts, so_proven = _certified_social_optimum(inst, so_f, deadline, log)
+    so_counts, so_proven = _certified_social_optimum(inst, so_f, deadline, log, solver_pair(threads=threads))
     known.update(so_counts=so_counts, so_proven=so_proven)
 
     t0 = time.perf_counter()
@@ -168,7 +171,7 @@ def _solve_milp(inst, deadline, log, t_start, known) -> MarketResult:
     m = f.model
     build_s = time.perf_counter() - t0 + so_build
     problem = RowGeneration(inst, f)
-    best = certified_search(problem, deadline=deadline, log=log, label="best")
+    best = certified_search(problem, solvers, deadline, log, "best")
     stats = {
         "variables": m.nvariables(),
         "constraints": m.nconstraints(),
@@ -182,7 +185,7 @@ def _solve_milp(inst, deadline, log, t_start, known) -> MarketResult:
         return _finish(inst, Status.UNKNOWN, ext, None, so_counts, so_proven, "milp", t_start, stats, [best])
     known["best"] = Extreme(_summaries(inst, best.counts), best.bound, True)
     f.set_sense("min")
-    worst = certified_search(problem, deadline=deadline, log=log, label="worst")
+    worst = certified_search(problem, solvers, deadline, log, "worst")
     stats["variables"] = m.nvariables()
     stats["constraints"] = m.nconstraints()
     best_ext = Extreme(_summaries(inst, best.counts), best.bound, True)
@@ -376,11 +379,9 @@ def enumeration_work(inst: Instance) -> float:
 
 
 def _run_in_child(conn, method, inst, time_limit):
-    from .formulations import highs
-
-    highs.DEFAULT_THREADS = 1  # one core each for HiGHS and the enumeration (this is a forked child)
     try:
-        res = solve_milp(inst, time_limit) if method == "milp" else solve_enumerate(inst, time_limit)
+        # one core each for HiGHS and the enumeration
+        res = solve_milp(inst, time_limit, threads=1) if method == "milp" else solve_enumerate(inst, time_limit)
         conn.send(("ok", res))
     except BaseException as exc:  # reported to the parent, which re-raises
         conn.send(("error", f"{type(exc).__name__}: {exc}"))

@@ -50,11 +50,6 @@ PRIMARY = {"presolve_rule_off": 1 << 15}
 CONFIRM = {"presolve_rule_off": (1 << 12) | (1 << 13) | (1 << 15) | (1 << 16), "random_seed": 1}
 
 
-#: HiGHS threads when a PersistentHighs is not given any; None lets HiGHS choose. orchestrate.race sets
-#: 1 in its MILP process so that HiGHS and the racing enumeration get one core each.
-DEFAULT_THREADS: int | None = None
-
-
 @dataclass(frozen=True)
 class SolveOutcome:
     status: SolveStatus
@@ -80,7 +75,7 @@ class PersistentHighs:
             load_solutions=False,
             raise_exception_on_nonoptimal_result=False,
             time_limit=None if time_limit is None else max(0.01, float(time_limit)),
-            threads=self.threads if self.threads is not None else DEFAULT_THREADS,
+            threads=self.threads,  # None lets HiGHS choose
             solver_options=opts,
         )
         status = _TERMINATION.get(res.termination_condition)
