@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import game
 from .instance import InstanceError, load_instance, platforms_error
+from .results import DynamicsStatus, ListStatus
 
 
 class _Parser(argparse.ArgumentParser):
@@ -199,9 +200,9 @@ def cmd_enumerate(args) -> int:
     print(_header(inst))
     where = f"; {extra['profiles_checked']:,} of {extra['profiles_total']:,} profiles checked" if "profiles_checked" in extra else ""
     print(f"{len(eqs)} pure equilibria ({status}{where})")
-    if status == "cap_reached":
+    if status is ListStatus.CAP_REACHED:
         print(f"stopped at the cap of {args.max} equilibria: there may be more")
-    elif status == "time_limit":
+    elif status is ListStatus.TIME_LIMIT:
         print("stopped at the time limit: there may be more")
     for e in eqs:
         print(f"  {_fmt_counts(e['counts'])}: welfare {_num(e['welfare'])}  {e['structure']}")
@@ -230,7 +231,7 @@ def cmd_dynamics(args) -> int:
         "steps": res.steps,
         "cycle": [inst.counts_dict(c) for c in res.cycle],
     }
-    if res.status == "converged":
+    if res.status is DynamicsStatus.CONVERGED:
         out["equilibrium"] = game.summarize(inst, res.counts(inst)).to_dict(inst)
     if args.history is not None:
         try:
@@ -242,9 +243,9 @@ def cmd_dynamics(args) -> int:
         return 0
     print(_header(inst))
     print(f"start: {', '.join(out['start'])}")
-    if res.status == "converged":
+    if res.status is DynamicsStatus.CONVERGED:
         print(f"converged after {res.steps} switches to {_fmt_counts(out['equilibrium']['counts'])}")
-    elif res.status == "cycle":
+    elif res.status is DynamicsStatus.CYCLE:
         print(f"cycle of {len(res.cycle)} revisions found after {res.steps} switches:")
         for c in out["cycle"]:
             print(f"  {_fmt_counts(c)}")

@@ -125,6 +125,7 @@ def build_point_instance(spec: dict, p: dict):
 def solve_point(spec: dict, p: dict) -> dict:
     """Solve one point; never raises (a failure becomes a row with status 'error')."""
     from .orchestrate import solve_market
+    from .results import Status
 
     row = {c: None for c in COLUMNS}
     row.update({k: p.get(k) for k in ("point", *AXES)})
@@ -136,7 +137,7 @@ def solve_point(spec: dict, p: dict) -> dict:
         row["method"] = res.method
         if res.social_optimum is not None:
             row["social_welfare"] = res.social_optimum.welfare
-        if res.best is not None and res.best.profile is not None and res.status.value == "equilibrium":
+        if res.best is not None and res.best.profile is not None and res.status is Status.EQUILIBRIUM:
             b, w = res.best.profile, res.worst.profile
             row.update(
                 welfare_best=b.welfare, welfare_worst=w.welfare, hhi_best=b.hhi, hhi_worst=w.hhi,
