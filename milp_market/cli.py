@@ -402,9 +402,25 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .report import write_reports
+    from .report import write_reports, write_sample_reports
 
-    for path in write_reports(args.instances, args.out, args.time_limit):
+    if args.samples is None:
+        if args.seed is not None or args.distribution is not None or args.scheduler is not None or args.workers is not None:
+            raise InstanceError("--seed, --distribution, --scheduler and --workers need --samples R")
+        paths = write_reports(args.instances, args.out, args.time_limit)
+    else:
+        paths = write_sample_reports(
+            args.instances,
+            args.out,
+            args.samples,
+            seed=0 if args.seed is None else args.seed,
+            distribution=args.distribution or "uniform",
+            scheduler=args.scheduler,
+            workers=2 if args.workers is None else args.workers,
+            time_limit=args.time_limit,
+            progress=not args.no_progress,
+        )
+    for path in paths:
         print(path)
     return 0
 
@@ -468,8 +484,8 @@ def cmd_robust(args) -> int:
         if args.profile or args.possible:
             raise InstanceError("--samples excludes --profile and --possible: it solves every draw for its best and worst equilibria")
         return _robust_samples(args, unc)
-    if args.seed is not None or args.distribution is not None or args.scheduler is not None:
-        raise InstanceError("--seed, --distribution and --scheduler need --samples R")
+    if args.seed is not None or args.distribution is not None or args.scheduler is not None or args.report is not None:
+        raise InstanceError("--seed, --distribution, --scheduler and --report need --samples R")
     if args.possible:
         return _robust_possible(args, unc)
     profiles = _robust_profiles_arg(args, inst)
@@ -562,8 +578,8 @@ def _robust_samples(args, unc) -> int:
     rep = sample_outcomes(
         unc,
         args.samples,
-        seed=0 if args.seed is None else args.seed,
-        distribution=args.distribution or "uniform",
+        seed=seed,
+        distribution=distribution,
         scheduler=args.scheduler,
         workers=args.workers,
         time_limit=args.time_limit,
@@ -573,9 +589,14 @@ def _robust_samples(args, unc) -> int:
     if args.json:
         _print_json(out)
         return 0
+    from .report import check_out_dir, write_sample_reports
     print(_header(inst))
     print(f"{out['samples']} draws, seed {out['seed']}, {out['distribution_statement']}")
     print(f"near-ties: {out['near_ties']} ({out['redrawn_columns']} column(s) redrawn)")
+    seed = 0 if args.seed is None else args.seed
+    distribution = args.distribution or "uniform"
+    if args.report is not None:
+        check_out_dir(args.report)  # refuse an unsuitable folder before any draw is solved
     line = f"pure equilibrium in {out['equilibrium']} of {out['samples']} draws ({100 * out['share_with_equilibrium']:.1f}%)"
     line += f"; proven none in {out['no_equilibrium']}"
     if out["unknown"]:
@@ -587,6 +608,17 @@ def _robust_samples(args, unc) -> int:
             print(f"  {_fmt_counts(p['counts'])}: {100 * p['frequency']:.1f}%")
         if len(out[key]) > 10:
             print(f"  ... {len(out[key]) - 10} more (--json lists all)")
+    if args.report is not None:
+        limit = f" --time-limit {args.time_limit:g}" if args.time_limit is not None else ""
+        command = (
+            f"milp-market robust {args.instance} --samples {args.samples} --seed {seed} --distribution {distribution}"
+            f"{limit} --report {args.report}"
+        )
+        [path] = write_sample_reports(
+            [args.instance], args.report, args.samples, seed, distribution, time_limit=args.time_limit, command=command,
+            results=[rep],
+        )
+        out["report"] = str(path)
     for key in ("structure_best", "structure_worst"):
         print(f"{key.replace('_', ' of the ')} equilibrium: " + ", ".join(f"{k} {v}" for k, v in out[key].items()))
     for key, q in out["quantiles"].items():
@@ -610,6 +642,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="search: support search (hardmax; formulations/search.md); auto picks by the instance's shape",
     )
+    if "report" in out:
+        print(f"report: {out['report']}")
     s.add_argument(
         "--confirm",
         type=_seconds,
@@ -698,6 +732,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--ratings", action="store_true",
                    help="cells are arena (Elo) ratings: score = win probability against the column median rating")
     c.add_argument("--half-widths", default=None, metavar="HW.csv",
+    u.add_argument(
+        "--report", default=None, metavar="DIR",
+        help="with --samples: also write the Markdown report with figures to DIR (as `report --samples`; same folder rules)",
+    )
                    help="confidence half-widths, same rows and columns: writes score intervals (lower/upper) for `robust`")
     c.set_defaults(func=cmd_import_csv)
 
@@ -745,7 +783,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("instances", nargs="+", metavar="INSTANCE")
     r.add_argument("--out", required=True, metavar="DIR", help="output folder: new, empty, or made by milp-market report")
-    r.add_argument("--time-limit", type=float, default=None, metavar="S")
+    r.add_argument("--time-limit", type=float, default=None, metavar="S", help="seconds per instance (per draw with --samples)")
+    r.add_argument(
+        "--samples", type=_positive_int, default=None, metavar="R",
+        help="instead: the outcome distribution of each uncertain instance over R score matrices drawn inside its "
+        "intervals (as `robust --samples`), with figures; DIR/<name>-samples-<distribution>.md",
+    )
+    r.add_argument("--seed", type=_nonnegative_int, default=None, help="with --samples: the seed of the draws (default 0)")
+    r.add_argument(
+        "--distribution", choices=["uniform", "normal"], default=None,
+        help="with --samples: uniform in the box (default), or normal with the half-width as 1.96 sigma, truncated to the box",
+    )
+    r.add_argument("--scheduler", default=None, metavar="ADDRESS", help="with --samples: an existing Dask scheduler")
+    r.add_argument(
+        "--workers", type=_positive_int, default=None,
+        help="with --samples: local Dask worker processes (a local cluster is used from 200 draws on; default 2)",
+    )
+    r.add_argument("--no-progress", action="store_true", help="with --samples: no progress bar on stderr")
     r.set_defaults(func=cmd_report)
 
     b = sub.add_parser("bench", help="search vs MILP vs enumeration benchmark; writes reports/benchmarks.md")

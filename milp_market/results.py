@@ -11,7 +11,21 @@ from .instance import Instance
 
 
 class Status(str, Enum):
-    """What was proven about pure equilibria."""
+    """What was proven about pure equilibria.
+
+    ``EQUILIBRIUM``: at least one exists (best and worst are certified optima);
+    ``NO_EQUILIBRIUM``: proven that none exists; ``UNKNOWN``: a limit came before a proof.
+    Compare by identity; the value is the CLI's ``status`` string.
+
+    Examples
+    --------
+    >>> import milp_market as mm
+    >>> res = mm.solve(mm.load_instance("instances/no_equilibrium.json"), method="enumerate")
+    >>> res.status is mm.Status.NO_EQUILIBRIUM, res.status.value
+    (True, 'no_equilibrium')
+    >>> mm.Status("equilibrium") is mm.Status.EQUILIBRIUM
+    True
+    """
 
     EQUILIBRIUM = "equilibrium"  # at least one exists; best/worst are certified optima
     NO_EQUILIBRIUM = "no_equilibrium"  # proven: infeasible relaxation or complete enumeration
@@ -33,14 +47,30 @@ class _Named(str, Enum):
 
 
 class RegretStatus(_Named):
-    """How a minimum-regret search ended (``regret.min_regret``)."""
+    """How a minimum-regret search ended (``regret.min_regret``).
+
+    Examples
+    --------
+    >>> from milp_market.results import RegretStatus
+    >>> s = RegretStatus("optimal")
+    >>> s is RegretStatus.OPTIMAL, f"{s}", s == "optimal"
+    (True, 'optimal', True)
+    """
 
     OPTIMAL = "optimal"  # the profile's regret is the smallest (both configurations closed the gap)
     UNKNOWN = "unknown"  # a limit: the incumbent's regret is an upper bound, ``bound`` a lower one
 
 
 class ListStatus(_Named):
-    """How a listing of every equilibrium ended (``orchestrate.enumerate_equilibria``)."""
+    """How a listing of every equilibrium ended (``orchestrate.enumerate_equilibria``).
+
+    Examples
+    --------
+    >>> import milp_market as mm
+    >>> eqs = mm.enumerate_equilibria(mm.load_instance("instances/ties.json"), max_equilibria=2)
+    >>> eqs.status is mm.ListStatus.CAP_REACHED, str(eqs.status)
+    (True, 'cap_reached')
+    """
 
     COMPLETE = "complete"  # proven: there are no others
     CAP_REACHED = "cap_reached"  # the best ``max_equilibria`` of a longer list
@@ -48,15 +78,79 @@ class ListStatus(_Named):
 
 
 class DynamicsStatus(_Named):
-    """How best-response dynamics ended (``dynamics.best_response_dynamics``)."""
+    """How best-response dynamics ended (``dynamics.best_response_dynamics``).
+
+    Examples
+    --------
+    >>> import milp_market as mm
+    >>> res = mm.best_response_dynamics(mm.load_instance("instances/no_equilibrium.json"))
+    >>> res.status is mm.DynamicsStatus.CYCLE, f"{res.status}"
+    (True, 'cycle')
+    """
 
     CONVERGED = "converged"  # a round without a switch: a pure equilibrium
     CYCLE = "cycle"  # a state came back: no convergence from this start
     MAX_STEPS = "max_steps"  # stopped at the revision cap, undecided
 
 
+class PossibleStatus(_Named):
+    """Whether some score matrix of an uncertainty box makes a profile a pure equilibrium
+    (``robust.possible_equilibrium``; formulations/robust.md, "Possible equilibria").
+
+    Examples
+    --------
+    >>> from milp_market.results import PossibleStatus
+    >>> PossibleStatus("impossible") is PossibleStatus.IMPOSSIBLE, str(PossibleStatus.POSSIBLE)
+    (True, 'possible')
+    """
+
+    POSSIBLE = "possible"  # a witness matrix of the box, re-checked by the exact evaluator
+    IMPOSSIBLE = "impossible"  # proven: the relaxation is infeasible under two HiGHS configurations
+    UNKNOWN = "unknown"  # the relaxation is feasible but no candidate survived the re-check
+
+
+class MarketPossibleStatus(_Named):
+    """Whether "no pure equilibrium" is robust over an uncertainty box
+    (``robust.possible_market_equilibrium``).
+
+    Examples
+    --------
+    >>> from milp_market.results import MarketPossibleStatus
+    >>> MarketPossibleStatus("robust") is MarketPossibleStatus.ROBUST, f"{MarketPossibleStatus.FRAGILE}"
+    (True, 'fragile')
+    """
+
+    FRAGILE = "fragile"  # some matrix of the box has a pure equilibrium (witness, re-checked)
+    ROBUST = "robust"  # proven: no matrix of the box makes any profile an equilibrium
+    UNKNOWN = "unknown"  # some profile undecided, or the profile limit reached
+
+
+class NominalStatus(_Named):
+    """What ``robust.robust_profiles`` certified: the nominal game's equilibria (its solve status,
+    the values of :class:`Status`) or profiles given by the caller.
+
+    Examples
+    --------
+    >>> from milp_market.results import NominalStatus, Status
+    >>> NominalStatus(Status.EQUILIBRIUM.value) is NominalStatus.EQUILIBRIUM, str(NominalStatus.GIVEN)
+    (True, 'given')
+    """
+
+    EQUILIBRIUM = "equilibrium"
+    NO_EQUILIBRIUM = "no_equilibrium"
+    UNKNOWN = "unknown"
+    GIVEN = "given"  # the caller's profiles; the nominal game was not solved
+
+
 class SolveStatus(str, Enum):
-    """How one MILP solve ended (the solver's answer, mapped through one table in highs.py)."""
+    """How one MILP solve ended (the solver's answer, mapped through one table in highs.py).
+
+    Examples
+    --------
+    >>> from milp_market.results import SolveStatus
+    >>> SolveStatus("time_limit") is SolveStatus.TIME_LIMIT, SolveStatus.OPTIMAL.value
+    (True, 'optimal')
+    """
 
     OPTIMAL = "optimal"
     INFEASIBLE = "infeasible"
@@ -66,7 +160,29 @@ class SolveStatus(str, Enum):
 
 @dataclass(frozen=True)
 class Extreme:
-    """The welfare-best or welfare-worst equilibrium, or what is known when unproven."""
+    """The welfare-best or welfare-worst equilibrium, or what is known when unproven.
+
+    Attributes
+    ----------
+    profile : ProfileSummary or None
+        The verified equilibrium (the incumbent when not proven).
+    bound : float
+        A proven bound on the welfare of the extreme equilibrium (upper for the best, lower for
+        the worst).
+    proven : bool
+        True when ``profile`` is a certified optimum.
+
+    Examples
+    --------
+    In ``instances/ties.json`` every equilibrium has welfare 1; the best one found first is AAB:
+
+    >>> import milp_market as mm
+    >>> best = mm.solve(mm.load_instance("instances/ties.json"), method="enumerate").best
+    >>> best.counts, best.welfare, best.bound, best.proven
+    ({'A': 2, 'B': 1}, 1.0, 1.0, True)
+    >>> best.profile.structure, best.profile.utilities
+    ('partial', (0.25, 0.5, 0.0, 0.0))
+    """
 
     profile: ProfileSummary | None  # verified equilibrium (incumbent when not proven)
     bound: float  # proven bound on the welfare of the extreme equilibrium
@@ -95,7 +211,47 @@ class Extreme:
 
 @dataclass(frozen=True)
 class MarketResult:
-    """The full answer for one instance."""
+    """The full answer for one instance.
+
+    Attributes
+    ----------
+    status : Status
+        What was proven about pure equilibria.
+    best, worst : Extreme or None
+        The welfare-best and welfare-worst equilibria (or incumbents and bounds when unknown).
+    social_optimum : ProfileSummary or None
+        The welfare-maximizing profile (equilibrium or not); ``social_optimum_proven`` says
+        whether it is certified.
+    method : str
+        How it was solved (``"enumerate"``, ``"search"``, ``"milp"``, ``"auto:..."``,
+        ``"...search+milp"``).
+    seconds : float
+    verified : bool
+        Whether every reported equilibrium was re-checked by the exact evaluator.
+    stats : dict
+        Method-specific counters (the CLI's ``stats``).
+    instance : Instance or None
+        The instance answered (names for ``to_dict`` and ``repr``).
+
+    Examples
+    --------
+    >>> import milp_market as mm
+    >>> res = mm.solve(mm.load_instance("instances/ties.json"), method="enumerate")
+    >>> res.status is mm.Status.EQUILIBRIUM, res.best.counts, res.social_optimum.counts
+    (True, {'A': 2, 'B': 1}, (2, 1, 0, 0))
+    >>> res.price_of_anarchy, res.price_of_stability, res.equilibrium_exists
+    (1.0, 1.0, True)
+    >>> res.proof
+    'complete enumeration of all count vectors'
+    >>> res.to_dict()["best"]["counts"]
+    {'A': 2, 'B': 1}
+
+    Without an equilibrium there is no price of anarchy:
+
+    >>> res = mm.solve(mm.load_instance("instances/no_equilibrium.json"), method="enumerate")
+    >>> res.status.value, res.price_of_anarchy, res.equilibrium_exists, res.best
+    ('no_equilibrium', None, False, None)
+    """
 
     status: Status
     best: Extreme | None
@@ -143,12 +299,14 @@ class MarketResult:
 
     @property
     def price_of_anarchy(self) -> float | None:
+        """Social-optimum welfare over worst-equilibrium welfare (None without an equilibrium)."""
         if self.status is not Status.EQUILIBRIUM or self.social_optimum is None:
             return None
         return _ratio(self.social_optimum.welfare, self.worst.profile.welfare)
 
     @property
     def price_of_stability(self) -> float | None:
+        """Social-optimum welfare over best-equilibrium welfare (None without an equilibrium)."""
         if self.status is not Status.EQUILIBRIUM or self.social_optimum is None:
             return None
         return _ratio(self.social_optimum.welfare, self.best.profile.welfare)

@@ -70,6 +70,7 @@ from .instance import (
     make_instance,
     read_json,
 )
+from .results import MarketPossibleStatus, NominalStatus, PossibleStatus, Status
 
 #: Bisection stops when the bracket of the robust fraction is at most this wide (14 halvings).
 FRACTION_PRECISION = 1e-4
@@ -823,7 +824,7 @@ class RobustReport:
     """Certificates for a list of profiles (default: the nominal best and worst equilibria)."""
 
     instance: str
-    nominal_status: str
+    nominal_status: NominalStatus
     profiles: tuple[RobustResult, ...]
     seconds: float
 
@@ -849,7 +850,7 @@ def robust_profiles(unc: UncertainInstance, profiles=None, precision: float = FR
         from .orchestrate import solve_market
 
         res = solve_market(inst, "auto")
-        status = res.status.value
+        status = NominalStatus(res.status.value)
         todo = []
         for key, ext in (("best", res.best), ("worst", res.worst)):
             if ext is not None and ext.profile is not None:
@@ -859,7 +860,7 @@ def robust_profiles(unc: UncertainInstance, profiles=None, precision: float = FR
                 else:
                     todo.append((c, f"{key} equilibrium"))
     else:
-        status = "given"
+        status = NominalStatus.GIVEN
         todo = [(tuple(int(x) for x in c), "given") for c in profiles]
     out = tuple(certify(unc, c, precision, label) for c, label in todo)
     return RobustReport(inst.name, status, out, time.perf_counter() - t0)
@@ -966,15 +967,15 @@ def solve_draw(unc: UncertainInstance, seed: int, index: int, distribution: str 
     S, redraws = draw_scores(unc, seed, index, distribution)
     inst = unc.with_scores(S, name=f"{unc.nominal.name}-draw{index}")
     res = solve_market(inst, "auto", time_limit)
+    eq = res.status is Status.EQUILIBRIUM
     row = {"index": int(index), "status": res.status.value, "redraws": redraws, "method": res.method, "seconds": res.seconds}
     for key in ("best", "worst"):
         ext = getattr(res, key)
-        p = ext.profile if (ext is not None and res.status.value == "equilibrium") else None
+        p = ext.profile if (ext is not None and eq) else None
         row[key] = None if p is None else tuple(int(c) for c in p.counts)
         row[f"{key}_welfare"] = None if p is None else float(p.welfare)
         row[f"{key}_hhi"] = None if p is None else float(p.hhi)
         row[f"{key}_structure"] = None if p is None else p.structure
-    eq = res.status.value == "equilibrium"
     row["poa"] = _finite(res.price_of_anarchy) if eq else None
     row["pos"] = _finite(res.price_of_stability) if eq else None
     return row
@@ -996,27 +997,28 @@ class SampleReport:
     backend: str
     seconds: float
 
-    def count(self, status: str) -> int:
-        return sum(r["status"] == status for r in self.rows)
+    def count(self, status: Status | str) -> int:
+        """Draws whose solve ended with ``status`` (a :class:`Status` or its value)."""
+        return sum(r["status"] == Status(status).value for r in self.rows)
 
     def frequencies(self, key: str) -> list[tuple[Any, int]]:
         """(value, draws) of ``key`` over the draws with an equilibrium, most frequent first
         (ties: in order of first appearance)."""
         seen: dict = {}
         for r in self.rows:
-            if r["status"] == "equilibrium":
+            if r["status"] == Status.EQUILIBRIUM.value:
                 seen[r[key]] = seen.get(r[key], 0) + 1
         return sorted(seen.items(), key=lambda kv: -kv[1])
 
     def quantiles(self, key: str) -> dict | None:
-        vals = [r[key] for r in self.rows if r["status"] == "equilibrium" and r[key] is not None]
+        vals = [r[key] for r in self.rows if r["status"] == Status.EQUILIBRIUM.value and r[key] is not None]
         if not vals:
             return None
         q = np.quantile(np.array(vals, dtype=float), QUANTILES)  # numpy's default (linear) rule
         return {f"q{int(round(100 * p)):02d}": float(x) for p, x in zip(QUANTILES, q)}
 
     def to_dict(self, inst: Instance) -> dict:
-        n_eq = self.count("equilibrium")
+        n_eq = self.count(Status.EQUILIBRIUM)
 
         def profiles(key):
             return [
@@ -1035,8 +1037,8 @@ class SampleReport:
             "near_ties": TIE_RULE,
             "redrawn_columns": sum(r["redraws"] for r in self.rows),
             "equilibrium": n_eq,
-            "no_equilibrium": self.count("no_equilibrium"),
-            "unknown": self.count("unknown"),
+            "no_equilibrium": self.count(Status.NO_EQUILIBRIUM),
+            "unknown": self.count(Status.UNKNOWN),
             "share_with_equilibrium": n_eq / self.samples if self.samples else None,
             "best_profiles": profiles("best"),
             "worst_profiles": profiles("worst"),
@@ -1357,13 +1359,14 @@ def _decodings(unc, options, counts, m) -> list[np.ndarray]:
 class PossibleResult:
     """Whether some score matrix of the box makes ``counts`` an equilibrium.
 
-    ``status``: ``possible`` (``witness`` is such a matrix, re-checked by game.is_equilibrium),
-    ``impossible`` (the relaxation is infeasible under two HiGHS configurations), or ``unknown``
-    (the relaxation is feasible but no candidate survived the re-check).
+    ``status`` (:class:`~milp_market.results.PossibleStatus`): ``possible`` (``witness`` is such a
+    matrix, re-checked by game.is_equilibrium), ``impossible`` (the relaxation is infeasible under two
+    HiGHS configurations), or ``unknown`` (the relaxation is feasible but no candidate survived the
+    re-check).
     """
 
     counts: tuple[int, ...]
-    status: str
+    status: PossibleStatus
     witness: np.ndarray | None
     options: int
     binaries: int
@@ -1392,10 +1395,10 @@ def possible_equilibrium(unc: UncertainInstance, counts, fraction: float = 1.0, 
     >>> nominal = make_instance([[1.0, 1.0], [0.5, 0.5]], [0.5, 0.5], 2, model_names=["A", "B"])
     >>> unc = make_uncertain(nominal, upper=[[1.0, 1.0], [0.9, 0.9]])
     >>> possible_equilibrium(unc, (1, 1)).status     # B never reaches A: joining A pays 0.5 > 0.45
-    'impossible'
+    <PossibleStatus.IMPOSSIBLE: 'impossible'>
     >>> wide = make_uncertain(nominal, upper=[[1.0, 1.0], [1.0, 1.0]])
     >>> r = possible_equilibrium(wide, (1, 1))     # B can tie A... and then B's platform is indifferent
-    >>> r.status, r.witness[1].tolist()
+    >>> str(r.status), r.witness[1].tolist()
     ('possible', [1.0, 1.0])
     """
     from .formulations.highs import CONFIRM, PersistentHighs
@@ -1482,22 +1485,23 @@ def _first_equilibrium(unc: UncertainInstance, counts, candidates) -> np.ndarray
 def _possible_answer(unc, n, candidates, options, binaries, rows, t0, proven_none) -> PossibleResult:
     found = _first_equilibrium(unc, n, candidates) if candidates else None
     if found is not None:
-        status = "possible"
+        status = PossibleStatus.POSSIBLE
     elif proven_none:
-        status = "impossible"
+        status = PossibleStatus.IMPOSSIBLE
     else:
-        status = "unknown"
+        status = PossibleStatus.UNKNOWN
     return PossibleResult(tuple(int(c) for c in n), status, found, options, binaries, rows, time.perf_counter() - t0)
 
 
 @dataclass(frozen=True)
 class MarketPossibleResult:
-    """Is "no pure equilibrium" robust over the box? ``status``: ``fragile`` (``witness`` is a
+    """Is "no pure equilibrium" robust over the box? ``status`` (:class:`~milp_market.results.MarketPossibleStatus`):
+    ``fragile`` (``witness`` is a
     matrix of the box under which ``equilibrium`` is a pure equilibrium, re-checked), ``robust``
     (no profile is a possible equilibrium: every one proven impossible), ``unknown`` (some profile
     undecided, or the profile limit reached)."""
 
-    status: str
+    status: MarketPossibleStatus
     equilibrium: tuple[int, ...] | None
     witness: np.ndarray | None
     profiles_checked: int
@@ -1533,7 +1537,7 @@ def possible_market_equilibrium(
     >>> from milp_market.instance import make_instance
     >>> nominal = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2)
     >>> possible_market_equilibrium(make_uncertain(nominal)).status
-    'fragile'
+    <MarketPossibleStatus.FRAGILE: 'fragile'>
     """
     t0 = time.perf_counter()
     _require_hardmax(unc)
@@ -1550,8 +1554,8 @@ def possible_market_equilibrium(
         r = possible_equilibrium(unc, n, fraction, time_limit)
         checked += 1
         largest = max(largest, (r.binaries, r.rows))
-        if r.status == "possible":
-            return MarketPossibleResult("fragile", r.counts, r.witness, checked, total, undecided, largest, time.perf_counter() - t0)
-        undecided += r.status == "unknown"
-    status = "robust" if (checked == total and undecided == 0) else "unknown"
+        if r.status is PossibleStatus.POSSIBLE:
+            return MarketPossibleResult(MarketPossibleStatus.FRAGILE, r.counts, r.witness, checked, total, undecided, largest, time.perf_counter() - t0)
+        undecided += r.status is PossibleStatus.UNKNOWN
+    status = MarketPossibleStatus.ROBUST if (checked == total and undecided == 0) else MarketPossibleStatus.UNKNOWN
     return MarketPossibleResult(status, None, None, checked, total, undecided, largest, time.perf_counter() - t0)

@@ -21,6 +21,7 @@ from milp_market.cli import main
 from milp_market.enumeration import enumerate_profiles
 from milp_market.generators import generate
 from milp_market.instance import TIE_TOL, InstanceError, load_instance, make_instance
+from milp_market.results import MarketPossibleStatus, NominalStatus, PossibleStatus
 from milp_market.robust import (
     FRACTION_PRECISION,
     UncertainInstance,
@@ -654,3 +655,27 @@ def test_cli_possible_json_is_strict_with_checkable_witnesses(tmp_path, capsys):
     assert main(["robust", str(path), "--possible", "--json"]) == 0
     assert _strict_loads(capsys.readouterr().out)["market"]["status"] == "fragile"
     assert main(["robust", str(path), "--possible", "--samples", "3"]) == 2
+
+
+def test_statuses_are_enums_that_print_serialize_and_hash_as_their_values():
+    nominal = make_instance([[1.0, 1.0], [0.5, 0.5]], [0.5, 0.5], 2, model_names=["A", "B"])
+    narrow = make_uncertain(nominal, upper=[[1.0, 1.0], [0.9, 0.9]])
+    wide = make_uncertain(nominal, upper=[[1.0, 1.0], [1.0, 1.0]])
+    impossible, possible = possible_equilibrium(narrow, (1, 1)), possible_equilibrium(wide, (1, 1))
+    assert impossible.status is PossibleStatus.IMPOSSIBLE and possible.status is PossibleStatus.POSSIBLE
+    market = possible_market_equilibrium(wide)
+    assert market.status is MarketPossibleStatus.FRAGILE
+    assert possible_market_equilibrium(make_uncertain(generate("uniform", 3, 3, 2, 43))).status is MarketPossibleStatus.ROBUST
+    assert robust_profiles(narrow).nominal_status is NominalStatus.EQUILIBRIUM
+    assert robust_profiles(narrow, [(2, 0)]).nominal_status is NominalStatus.GIVEN
+    for status, value in ((impossible.status, "impossible"), (market.status, "fragile"), (NominalStatus.GIVEN, "given")):
+        assert status == value and str(status) == value and f"{status}" == value and f"{status:>12}" == f"{value:>12}"
+        assert {value: 1}[status] == 1 and hash(status) == hash(value)
+    d = impossible.to_dict(nominal)
+    assert json.dumps(d) == json.dumps({**d, "status": "impossible"})  # the JSON is the value's
+    assert json.loads(json.dumps(market.to_dict(nominal)))["status"] == "fragile"
+    assert json.loads(json.dumps(robust_profiles(narrow).to_dict(nominal)))["nominal_status"] == "equilibrium"
+    # every status the code can return is a member (a misspelt value would not construct)
+    assert {s.value for s in PossibleStatus} == {"possible", "impossible", "unknown"}
+    assert {s.value for s in MarketPossibleStatus} == {"fragile", "robust", "unknown"}
+    assert {s.value for s in NominalStatus} == {"equilibrium", "no_equilibrium", "unknown", "given"}

@@ -1,6 +1,7 @@
 """Outcome distributions under score uncertainty (milp_market/robust.py, ``robust --samples``).
 
-Reproducibility from the seed (library, CLI, and a local Dask cluster against the local loop);
+Reproducibility from the seed (library, CLI, a local Dask cluster against the local loop, and a
+separate-process ``dask scheduler`` + ``dask worker`` reached through ``--scheduler``);
 every draw inside the box with exact ties only; the statistics against hand-made boxes whose
 outcome is known (zero width: one outcome with frequency 1; a box where a dominant model may or
 may not stay on top); strict JSON; bad input exit 2.
@@ -9,6 +10,11 @@ may not stay on top); strict JSON; bad input exit 2.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -164,3 +170,115 @@ def test_bad_sampling_options_exit_2(extra, needle, capsys):
     assert main(["robust", str(WEIGHTED), *extra]) == 2
     err = capsys.readouterr().err
     assert needle in err and len(err.strip().splitlines()) == 1
+
+
+# ----------------------------------------------------------------------------- a real, separate Dask cluster
+
+CLUSTER_START_SECONDS = 120  # generous: the machine may be loaded; only the start-up is timed out
+CLI_SECONDS = 600
+
+
+def _spawn(args, log: Path) -> subprocess.Popen:
+    """A child in its own session (process group), so that stopping it stops what it started."""
+    with open(log, "wb") as fh:
+        return subprocess.Popen(
+            [sys.executable, "-m", *args], stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=log.parent,
+        )
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(proc.pid, sig)  # the group this test created (start_new_session), by its id
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _tail(log: Path) -> str:
+    text = log.read_text(errors="replace") if log.is_file() else ""
+    return " | ".join(text.strip().splitlines()[-3:])
+
+
+@pytest.fixture
+def dask_scheduler_address(tmp_path):
+    """``dask scheduler`` and ``dask worker`` (one process, one thread) as separate processes on
+    127.0.0.1; yields the scheduler's tcp:// address; both are stopped afterwards. Skips, naming
+    the reason, only when they cannot start here."""
+    pytest.importorskip("distributed")
+    from dask.distributed import Client
+
+    sched_file = tmp_path / "scheduler.json"
+    procs = []
+    try:
+        procs.append(_spawn(
+            ["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+             "--scheduler-file", str(sched_file), "--idle-timeout", "900s"],
+            tmp_path / "scheduler.log",
+        ))
+        deadline = time.monotonic() + CLUSTER_START_SECONDS
+        address = None
+        while address is None:
+            if procs[0].poll() is not None:
+                pytest.skip(f"dask scheduler exited at start-up ({procs[0].returncode}): {_tail(tmp_path / 'scheduler.log')}")
+            if time.monotonic() > deadline:
+                pytest.skip(f"dask scheduler did not start within {CLUSTER_START_SECONDS} s: {_tail(tmp_path / 'scheduler.log')}")
+            try:
+                address = json.loads(sched_file.read_text())["address"]
+            except (OSError, ValueError, KeyError):
+                time.sleep(0.2)
+        assert address.startswith("tcp://127.0.0.1:")
+        procs.append(_spawn(
+            ["distributed.cli.dask_worker", address, "--nworkers", "1", "--nthreads", "1", "--no-nanny",
+             "--no-dashboard", "--death-timeout", "120", "--local-directory", str(tmp_path / "worker-space")],
+            tmp_path / "worker.log",
+        ))
+        with Client(address, timeout=CLUSTER_START_SECONDS) as client:
+            try:
+                client.wait_for_workers(1, timeout=CLUSTER_START_SECONDS)
+            except TimeoutError:
+                pytest.skip(f"dask worker did not connect within {CLUSTER_START_SECONDS} s: {_tail(tmp_path / 'worker.log')}")
+            pids = client.run(os.getpid)
+        assert len(pids) == 1 and os.getpid() not in pids.values()  # the draws cannot run in this process
+        yield address
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+
+
+def _cli(*args: str) -> str:
+    """The real command line in a fresh process (a hang is a failure after CLI_SECONDS, not a stuck run)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "milp_market.cli", *args], capture_output=True, text=True, timeout=CLI_SECONDS, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_scheduler_address_of_a_separate_process_cluster_gives_the_in_process_answer(dask_scheduler_address, tmp_path):
+    common = ["robust", str(WEIGHTED), "--samples", "12", "--seed", "7", "--json", "--no-progress"]
+    remote = json.loads(_cli(*common, "--scheduler", dask_scheduler_address),
+                        parse_constant=lambda c: pytest.fail(f"non-strict JSON token {c}"))
+    local = json.loads(_cli(*common))
+    assert remote["backend"] == f"dask scheduler {dask_scheduler_address}"
+    assert local["backend"] == "local loop"
+    for out in (remote, local):
+        del out["backend"], out["seconds"]
+    assert remote == local
+    assert remote["equilibrium"] + remote["no_equilibrium"] + remote["unknown"] == 12
+    # the Markdown report does not depend on where the draws ran either (it holds no timings)
+    args = ["report", str(WEIGHTED), "--samples", "12", "--seed", "7", "--no-progress"]
+    _cli(*args, "--scheduler", dask_scheduler_address, "--out", str(tmp_path / "remote"))
+    _cli(*args, "--out", str(tmp_path / "local"))
+    name = "lmarena_categories_weighted_uncertain-samples-uniform.md"
+    a = (tmp_path / "remote" / name).read_text().replace(str(tmp_path / "remote"), "DIR")
+    b = (tmp_path / "local" / name).read_text().replace(str(tmp_path / "local"), "DIR")
+    assert a == b and "Pure equilibrium in" in a
