@@ -426,7 +426,9 @@ def cmd_report(args) -> int:
 
 
 def cmd_entry(args) -> int:
-    from .entry import baselines, comparison, comparison_table, load_entry_instance, solve_entry
+    from .entrant import load_entry_instance
+    from .entry import solve_entry
+    from .entry_baselines import baselines, comparison
 
     inst, entrant = load_entry_instance(args.instance)
     res = solve_entry(inst, entrant, args.time_limit)
@@ -449,6 +451,21 @@ def cmd_entry(args) -> int:
         print()
         print(comparison_table(inst, rows))
     return 0
+
+
+def comparison_table(inst, rows: list[dict]) -> str:
+    """The ``entry --compare`` table in Markdown (rows from ``entry_baselines.comparison``)."""
+    lines = [
+        "| method | profile (" + ", ".join(inst.type_names) + ") | adopters | objective | gain of bilevel | post-entry equilibrium |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        prof = "n/a" if r["profile"] is None else "(" + ", ".join(f"{x:.6f}" for x in r["profile"]) + ")"
+        obj = "n/a" if r["objective"] is None else f"{r['objective']:.4f}"
+        gain = "n/a" if r["gain"] is None else f"{r['gain']:+.4f}"
+        eq = r.get("note") or ("none" if r["equilibrium"] is None else ", ".join(f"{k} x{v}" for k, v in r["equilibrium"]["counts"].items()))
+        lines.append(f"| {r['method']} | {prof} | {'n/a' if r['adopters'] is None else r['adopters']} | {obj} | {gain} | {eq} |")
+    return "\n".join(lines)
 
 
 def cmd_analyze(args) -> int:
@@ -572,9 +589,14 @@ def _robust_possible(args, unc) -> int:
 
 
 def _robust_samples(args, unc) -> int:
+    from .report import check_out_dir, write_sample_reports
     from .robust import sample_outcomes
 
     inst = unc.nominal
+    seed = 0 if args.seed is None else args.seed
+    distribution = args.distribution or "uniform"
+    if args.report is not None:
+        check_out_dir(args.report)  # refuse an unsuitable folder before any draw is solved
     rep = sample_outcomes(
         unc,
         args.samples,
@@ -586,28 +608,6 @@ def _robust_samples(args, unc) -> int:
         progress=not args.no_progress,
     )
     out = rep.to_dict(inst)
-    if args.json:
-        _print_json(out)
-        return 0
-    from .report import check_out_dir, write_sample_reports
-    print(_header(inst))
-    print(f"{out['samples']} draws, seed {out['seed']}, {out['distribution_statement']}")
-    print(f"near-ties: {out['near_ties']} ({out['redrawn_columns']} column(s) redrawn)")
-    seed = 0 if args.seed is None else args.seed
-    distribution = args.distribution or "uniform"
-    if args.report is not None:
-        check_out_dir(args.report)  # refuse an unsuitable folder before any draw is solved
-    line = f"pure equilibrium in {out['equilibrium']} of {out['samples']} draws ({100 * out['share_with_equilibrium']:.1f}%)"
-    line += f"; proven none in {out['no_equilibrium']}"
-    if out["unknown"]:
-        line += f"; unknown (time limit) in {out['unknown']}"
-    print(line)
-    for key, title in (("best_profiles", "best equilibrium"), ("worst_profiles", "worst equilibrium")):
-        print(f"{title} (profile: share of draws):")
-        for p in out[key][:10]:
-            print(f"  {_fmt_counts(p['counts'])}: {100 * p['frequency']:.1f}%")
-        if len(out[key]) > 10:
-            print(f"  ... {len(out[key]) - 10} more (--json lists all)")
     if args.report is not None:
         limit = f" --time-limit {args.time_limit:g}" if args.time_limit is not None else ""
         command = (
@@ -619,12 +619,31 @@ def _robust_samples(args, unc) -> int:
             results=[rep],
         )
         out["report"] = str(path)
+    if args.json:
+        _print_json(out)
+        return 0
+    print(_header(inst))
+    print(f"{out['samples']} draws, seed {out['seed']}, {out['distribution_statement']}")
+    print(f"near-ties: {out['near_ties']} ({out['redrawn_columns']} column(s) redrawn)")
+    line = f"pure equilibrium in {out['equilibrium']} of {out['samples']} draws ({100 * out['share_with_equilibrium']:.1f}%)"
+    line += f"; proven none in {out['no_equilibrium']}"
+    if out["unknown"]:
+        line += f"; unknown (time limit) in {out['unknown']}"
+    print(line)
+    for key, title in (("best_profiles", "best equilibrium"), ("worst_profiles", "worst equilibrium")):
+        print(f"{title} (profile: share of draws):")
+        for p in out[key][:10]:
+            print(f"  {_fmt_counts(p['counts'])}: {100 * p['frequency']:.1f}%")
+        if len(out[key]) > 10:
+            print(f"  ... {len(out[key]) - 10} more (--json lists all)")
     for key in ("structure_best", "structure_worst"):
         print(f"{key.replace('_', ' of the ')} equilibrium: " + ", ".join(f"{k} {v}" for k, v in out[key].items()))
     for key, q in out["quantiles"].items():
         if q is not None:
             print(f"{key}: 5% {q['q05']:.4g}, median {q['q50']:.4g}, 95% {q['q95']:.4g}")
     print(f"{out['backend']}; {out['seconds']:.2f} s")
+    if "report" in out:
+        print(f"report: {out['report']}")
     return 0
 
 
@@ -642,8 +661,6 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="search: support search (hardmax; formulations/search.md); auto picks by the instance's shape",
     )
-    if "report" in out:
-        print(f"report: {out['report']}")
     s.add_argument(
         "--confirm",
         type=_seconds,
@@ -716,6 +733,10 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--time-limit", type=_seconds, default=None, metavar="S", help="with --samples: seconds per draw")
     u.add_argument("--no-progress", action="store_true", help="with --samples: no progress bar on stderr")
     u.add_argument(
+        "--report", default=None, metavar="DIR",
+        help="with --samples: also write the Markdown report with figures to DIR (as `report --samples`; same folder rules)",
+    )
+    u.add_argument(
         "--possible", action="store_true",
         help="instead: does SOME matrix of the box make each --profile an equilibrium (without --profile: any profile)?",
     )
@@ -732,10 +753,6 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--ratings", action="store_true",
                    help="cells are arena (Elo) ratings: score = win probability against the column median rating")
     c.add_argument("--half-widths", default=None, metavar="HW.csv",
-    u.add_argument(
-        "--report", default=None, metavar="DIR",
-        help="with --samples: also write the Markdown report with figures to DIR (as `report --samples`; same folder rules)",
-    )
                    help="confidence half-widths, same rows and columns: writes score intervals (lower/upper) for `robust`")
     c.set_defaults(func=cmd_import_csv)
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import math
 import reprlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .entrant import Entrant
 
 #: Two scores for the same user type are tied when they differ by at most this much.
 TIE_TOL = 1e-9
@@ -72,6 +75,9 @@ class Instance:
     utility : ``"score_share"`` (U_i = sum_t pi_t p_i(t) S[f_i, t]) or ``"mass_share"``.
     choice : ``"hardmax"`` (ties within ``TIE_TOL`` split equally) or ``"softmax"``.
     beta : rationality of softmax choice (unused under hardmax).
+    entrant : the typed ``"entrant"`` section (:class:`milp_market.entrant.Entrant`), parsed and
+        validated by the loader (:func:`instance_from_dict`); None when there is none. Not part
+        of equality or hashing (like ``extra``, which keeps the raw section for saving).
     """
 
     name: str
@@ -85,6 +91,7 @@ class Instance:
     beta: float = 1.0
     description: str = ""
     extra: dict = field(default_factory=dict, compare=False, repr=False)
+    entrant: Entrant | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self.scores.setflags(write=False)
@@ -408,7 +415,7 @@ def instance_from_dict(data: Any, source: str = "<dict>") -> Instance:
     if not isinstance(description, str):
         raise InstanceError(f"{where}: description must be a string of free text (got {_show(description)})")
     extra = {k: data[k] for k in ("entrant",) if k in data}
-    return make_instance(
+    inst = make_instance(
         rows,
         masses,
         platforms,
@@ -422,6 +429,13 @@ def instance_from_dict(data: Any, source: str = "<dict>") -> Instance:
         source=where,
         extra=extra,
     )
+    if data.get("entrant") is None:
+        return inst
+    # The entrant section is parsed here, once, so that a bad one is a one-line error at load time
+    # and the instance carries it typed (lazy import: milp_market.entrant imports this module).
+    from .entrant import parse_entrant
+
+    return replace(inst, entrant=parse_entrant(inst, where))
 
 
 def _py(value):

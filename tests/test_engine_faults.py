@@ -16,7 +16,8 @@ import math
 import pytest
 
 import milp_market.certify as certify
-from milp_market.entry import EntryStatus, load_entry_instance, solve_entry
+from milp_market.entrant import load_entry_instance
+from milp_market.entry import EntryStatus, solve_entry
 from milp_market.enumeration import enumerate_profiles
 from milp_market.formulations.highs import PersistentHighs, SolveOutcome
 from milp_market.generators import generate

@@ -9,22 +9,21 @@ import pytest
 
 from milp_market import game
 from milp_market.cli import main
-from milp_market.entry import (
+from milp_market.entrant import (
     Entrant,
-    EntryStatus,
-    baselines,
+    FeasibleSet,
     check_feasible,
-    entrant_value,
-    evaluate,
     load_entry_instance,
     parse_entrant,
-    post_entry_instance,
-    solve_entry,
 )
+from milp_market.entry import EntryStatus, solve_entry
+from milp_market.entry_baselines import baselines
+from milp_market.entry_evaluation import entrant_value, evaluate, post_entry_instance
 from milp_market.enumeration import enumerate_profiles
-from milp_market.formulations.entry import DELTA, FeasibleSet
+from milp_market.formulations.entry import DELTA
 from milp_market.generators import generate
-from milp_market.instance import instance_from_dict
+from milp_market.instance import InstanceError, instance_from_dict, load_instance
+from milp_market.orchestrate import solve
 
 from .conftest import INSTANCES
 
@@ -249,6 +248,52 @@ def test_bad_entrant_section_gives_one_line_error_and_exit_2(case, tmp_path, cap
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("error: ")
     assert needle in err
+
+
+LOAD_TIME = sorted(k for k in BAD if k not in ("no_section", "softmax"))
+
+
+@pytest.mark.parametrize("case", LOAD_TIME)
+def test_bad_entrant_section_fails_at_load_time_with_one_line(case, tmp_path, capsys):
+    # parsed by the loader: every command that loads the file refuses it, not only `entry`
+    content, needle = BAD[case]
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(content))
+    with pytest.raises(InstanceError) as exc:
+        load_instance(path)
+    msg = str(exc.value)
+    assert "\n" not in msg and msg.startswith(f"{path}: ") and needle in msg
+    with pytest.raises(InstanceError, match="entrant"):
+        instance_from_dict(content)
+    assert main(["solve", str(path), "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and needle in err
+
+
+def test_loaded_instance_carries_its_typed_entrant_outside_equality():
+    inst, ent = load_entry_instance(INSTANCES / "entry_two_types.json")
+    assert isinstance(inst.entrant, Entrant) and ent is inst.entrant
+    assert np.array_equal(ent.feasible.upper, parse_entrant(inst).feasible.upper)
+    bare = instance_from_dict({k: v for k, v in GOOD.items() if k != "entrant"})
+    withe = instance_from_dict(GOOD)
+    assert bare.entrant is None and withe.entrant is not None
+    assert bare == withe and hash(bare) == hash(withe) and "entrant" not in repr(withe)
+
+
+def test_softmax_instance_with_an_entrant_section_loads_and_solves_but_entry_refuses(tmp_path, capsys):
+    d = {**_with_entrant(), "choice": {"rule": "softmax", "beta": 2}}
+    path = tmp_path / "softmax.json"
+    path.write_text(json.dumps(d))
+    inst = load_instance(path)
+    assert inst.choice == "softmax" and inst.entrant.name == "New"
+    res = solve(inst)
+    assert res.status.value in ("equilibrium", "no_equilibrium")
+    assert main(["solve", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == res.status.value
+    with pytest.raises(InstanceError, match="`entry` under softmax choice is not supported"):
+        solve_entry(inst, inst.entrant)
+    with pytest.raises(InstanceError, match="`entry` under softmax choice is not supported"):
+        evaluate(inst, inst.entrant, [0.5, 0.5])  # no silent hardmax answer for a softmax market
 
 
 def test_defaults_of_the_entrant_section():

@@ -24,6 +24,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from .. import game
+from ..entrant import FeasibleSet
 from ..enumeration import count_vectors
 from ..instance import Instance
 from .base import CUTOFF_DELTA
@@ -36,19 +37,6 @@ SLACK = 1e-6
 #: A post-entry profile is counted as broken (pessimistic selection) only when some deviation gains
 #: at least this much (scaled units); profiles in the sliver below stay in the min (conservative).
 GAMMA = 1e-6
-
-OBJECTIVES = ("adoption", "mass", "score_share")
-SELECTIONS = ("optimistic", "pessimistic")
-
-
-@dataclass(frozen=True)
-class FeasibleSet:
-    """The provider's feasible score profiles: bounds, budget rows, optional mixture (convex hull)."""
-
-    lower: np.ndarray  # (K,)
-    upper: np.ndarray  # (K,)
-    budgets: tuple  # ((weights (K,), limit), ...)
-    mixture: np.ndarray | None  # (B, K) base profiles, or None
 
 
 @dataclass(frozen=True)
