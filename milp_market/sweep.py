@@ -271,7 +271,7 @@ class _LocalCluster:
     A terminal's Ctrl-C goes to every process of the foreground group; the helper and its workers
     are outside it, so only the sweep sees the interrupt, and then ends them with SIGTERM (the
     multiprocessing resource tracker ignores it and cleans up). Their log goes to a temporary file,
-    relayed to stderr after a normal run and dropped after an interrupted one.
+    relayed to stderr when the cluster process failed and dropped otherwise.
     """
 
     def __init__(self, workers: int):
@@ -308,7 +308,10 @@ class _LocalCluster:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
-        if not interrupted:
+        if not interrupted and self.proc.returncode != 0:
+            # The cluster's log only when it failed: a clean shutdown can still log distributed's
+            # benign races (a heartbeat on a closed stream) as tracebacks, which are not the user's
+            # concern; a task's own error reaches the caller as its exception.
             self.log.seek(0)
             text = self.log.read().decode(errors="replace")
             if text.strip():
