@@ -181,7 +181,22 @@ class HomogenizationRange:
     """The platform counts N for which all N platforms on one model is an equilibrium (Theorem A).
 
     ``single_platform``: N = 1 is in the set. For N >= 2 the set is the interval ``low..high``
-    (``high`` None: unbounded), or empty when ``low`` is None.
+    (``high`` None: unbounded), or empty when ``low`` is None. ``N in r`` tests membership.
+
+    Examples
+    --------
+    Both platforms on the specialist is an equilibrium at N = 2 only; all platforms on the
+    generalist only at N = 1 (a monopoly):
+
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> r = homogenization_platforms(inst, 1)
+    >>> r.single_platform, r.low, r.high, r.describe(), 2 in r, 3 in r
+    (False, 2, 2, 'N = 2', True, False)
+    >>> homogenization_platforms(inst, 0).describe()
+    'N = 1'
     """
 
     model: int
@@ -439,7 +454,14 @@ def two_model_equilibrium(inst: Instance) -> tuple[int, ...]:
 
 
 class Existence(str, Enum):
-    """What the closed-form conditions alone establish about pure equilibria."""
+    """What the closed-form conditions alone establish about pure equilibria.
+
+    Examples
+    --------
+    >>> from milp_market import load_instance
+    >>> existence_verdict(load_instance("instances/no_equilibrium.json")).status is Existence.NONE
+    True
+    """
 
     EXISTS = "exists"
     NONE = "none"
@@ -448,6 +470,23 @@ class Existence(str, Enum):
 
 @dataclass(frozen=True)
 class ExistenceVerdict:
+    """The verdict of :func:`existence_verdict`: a status, the condition that decided it, and a
+    count vector proving existence (``witness``; None unless ``EXISTS``).
+
+    Examples
+    --------
+    ``instances/ties.json`` (3 platforms over A, B, C, D): one platform on each of A, B, C is a
+    differentiated equilibrium:
+
+    >>> from milp_market import load_instance
+    >>> inst = load_instance("instances/ties.json")
+    >>> v = existence_verdict(inst)
+    >>> v.status.value, v.reason, v.witness
+    ('exists', 'a differentiated equilibrium (Theorem B)', (1, 1, 1, 0))
+    >>> v.to_dict(inst)["witness"]
+    {'A': 1, 'B': 1, 'C': 1}
+    """
+
     status: Existence
     reason: str
     witness: tuple[int, ...] | None = None  # a count vector proving existence
@@ -514,7 +553,24 @@ def existence_verdict(inst: Instance, differentiated: list[tuple[int, ...]] | No
 
 @dataclass(frozen=True)
 class Analysis:
-    """The paper's quantities and every closed-form condition evaluated on one instance."""
+    """The paper's quantities and every closed-form condition evaluated on one instance.
+
+    Built by :func:`analyze`. ``T`` is the global average per model, ``Delta[i, j]`` the
+    localized attraction of model i against model j (``T_w``, ``Delta_w``: the same with the
+    utility weights); the other fields are the conditions of formulations/conditions.md.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> a = analyze(inst)
+    >>> a.T.round(4).tolist(), a.Delta.round(4).tolist()
+    ([0.8, 0.64], [[0.0, -0.16], [0.56, 0.0]])
+    >>> a.homogenization, a.two_platform, a.existence.witness
+    ((False, True), [(0, 1), (1, 1)], (1, 1))
+    """
 
     T: np.ndarray
     Delta: np.ndarray
@@ -633,7 +689,29 @@ TEXT_FULL_TABLE_MODELS = 20
 
 
 def format_analysis(inst: Instance, a: Analysis) -> str:
-    """The human-readable tables of ``milp-market analyze`` (``--json`` prints ``a.to_dict``)."""
+    """The human-readable tables of ``milp-market analyze`` (``--json`` prints ``a.to_dict``).
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+    a : Analysis
+        ``analyze(inst)``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> text = format_analysis(inst, analyze(inst))
+    >>> print(text.splitlines()[-1])
+      existence: exists (N = 2: a mutual best response in the duel matrix (Theorem C); e.g. generalist x1, specialist x1)
+    """
     names = inst.model_names
     M, N = inst.n_models, inst.platforms
     full = M <= TEXT_FULL_TABLE_MODELS

@@ -50,7 +50,18 @@ STRICT_MARGIN = 1e-12
 
 
 class VerificationError(RuntimeError):
-    """An answer failed the exact re-check: an error, never an output."""
+    """An answer failed the exact re-check: an error, never an output.
+
+    Raised when a solver's claim contradicts the exact evaluator (a listed profile that is not
+    an equilibrium, a MILP welfare that differs from the exact one, ...): it signals a bug or a
+    solver fault, and no answer is printed.
+
+    Examples
+    --------
+    >>> import milp_market as mm
+    >>> issubclass(mm.VerificationError, RuntimeError)
+    True
+    """
 
 
 def solver_pair(extra: dict | None = None, suffix: str = "", threads: int | None = None) -> tuple[PersistentHighs, PersistentHighs]:
@@ -71,7 +82,14 @@ def solver_pair(extra: dict | None = None, suffix: str = "", threads: int | None
 
 
 def time_left(deadline: float | None) -> float | None:
-    """Seconds until ``deadline`` (a ``time.perf_counter()`` value; None: no deadline)."""
+    """Seconds until ``deadline`` (a ``time.perf_counter()`` value; None: no deadline).
+
+    Examples
+    --------
+    >>> import time
+    >>> time_left(None) is None, 59 < time_left(time.perf_counter() + 60) <= 60
+    (True, True)
+    """
     return None if deadline is None else deadline - time.perf_counter()
 
 
@@ -81,7 +99,23 @@ class Run:
 
     ``status`` OPTIMAL: ``candidate`` is the run's verified optimum with exact ``value``;
     INFEASIBLE: the (cutoff-restricted) problem has no answer; anything else: the run stopped
-    (``candidate`` may hold a verified incumbent, ``bound`` the solver's bound, exact units)."""
+    (``candidate`` may hold a verified incumbent, ``bound`` the solver's bound, exact units).
+
+    ``iterations`` counts solves, ``rows`` the deviation rows and ``no_goods`` the no-good cuts
+    the run added; ``solver`` names the configuration.
+
+    Examples
+    --------
+    In ``instances/no_equilibrium.json`` (3 models, 2 platforms), the primary configuration adds
+    the deviation rows of three candidate profiles before the relaxation becomes infeasible:
+
+    >>> from milp_market import load_instance
+    >>> from milp_market.orchestrate import equilibrium_milp
+    >>> inst = load_instance("instances/no_equilibrium.json")
+    >>> r = RowGeneration(inst, equilibrium_milp(inst)).run(solver_pair()[0])
+    >>> r.status.value, r.candidate, r.iterations, r.rows, r.no_goods, r.solver
+    ('infeasible', None, 3, 3, 0, 'primary')
+    """
 
     status: SolveStatus
     candidate: Any = None
@@ -98,7 +132,19 @@ class Run:
 class Certified:
     """What a certified search proved. ``status`` OPTIMAL: ``candidate`` is certified optimal;
     INFEASIBLE: proven that there is none; otherwise the run outcome that stopped the search,
-    with the best verified ``candidate`` (or None) and a valid ``bound``."""
+    with the best verified ``candidate`` (or None) and a valid ``bound``.
+
+    Examples
+    --------
+    No pure equilibrium in ``instances/no_equilibrium.json``, proven by two configurations:
+
+    >>> from milp_market import load_instance
+    >>> from milp_market.orchestrate import equilibrium_milp
+    >>> inst = load_instance("instances/no_equilibrium.json")
+    >>> out = certified_search(RowGeneration(inst, equilibrium_milp(inst)))
+    >>> out.status.value, out.counts, out.agreeing, [r.solver for r in out.runs]
+    ('infeasible', None, 2, ['primary', 'confirm'])
+    """
 
     status: SolveStatus
     candidate: Any
@@ -113,7 +159,33 @@ class Certified:
 
 
 class Certifiable(Protocol):
-    """A problem :func:`certified_search` can certify."""
+    """A problem :func:`certified_search` can certify.
+
+    ``maximize`` gives the direction; ``set_cutoff(value)`` restricts later runs to answers
+    strictly better than ``value`` (None: no restriction); ``run`` performs one run with one
+    solver configuration and returns a :class:`Run` whose answer is exactly evaluated.
+
+    Examples
+    --------
+    A toy problem, the best of three values: the first run claims 0.9, the second (another
+    configuration, restricted to better than 0.9) finds nothing, and the two agree:
+
+    >>> from types import SimpleNamespace
+    >>> from milp_market.results import SolveStatus
+    >>> class BestOf:
+    ...     maximize = True
+    ...     cut = None
+    ...     def set_cutoff(self, value):
+    ...         self.cut = value
+    ...     def run(self, solver, deadline, log, label):
+    ...         better = [x for x in (0.3, 0.9, 0.5) if self.cut is None or x > self.cut]
+    ...         if not better:
+    ...             return Run(SolveStatus.INFEASIBLE, solver=solver.name)
+    ...         return Run(SolveStatus.OPTIMAL, max(better), max(better), solver=solver.name)
+    >>> out = certified_search(BestOf(), [SimpleNamespace(name="a"), SimpleNamespace(name="b")])
+    >>> out.status.value, out.candidate, [(r.solver, r.status.value) for r in out.runs]
+    ('optimal', 0.9, [('a', 'optimal'), ('b', 'infeasible')])
+    """
 
     @property
     def maximize(self) -> bool: ...
@@ -191,6 +263,29 @@ class RowGeneration:
     ``accept`` replaces the equilibrium check (the social-optimum MILPs accept every placement).
     The value of a verified profile is its exact welfare (``game.welfare``), checked against the
     MILP's objective.
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+    formulation : Formulation
+        A count-vector MILP (e.g. ``orchestrate.equilibrium_milp(inst)``).
+    accept : callable, optional
+        ``accept(counts) -> bool``; default: ``game.is_equilibrium``.
+
+    Examples
+    --------
+    The welfare-worst equilibrium of a generalist/specialist market: both platforms on the
+    specialist, welfare 0.64:
+
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> from milp_market.orchestrate import equilibrium_milp
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> out = certified_search(RowGeneration(inst, equilibrium_milp(inst, "min")))
+    >>> out.status.value, out.candidate, out.value
+    ('optimal', (0, 2), 0.64)
     """
 
     def __init__(self, inst, formulation: Formulation, accept: Callable | None = None):

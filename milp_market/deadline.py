@@ -31,7 +31,13 @@ SLACK = 0.5
 class DeadlineReached(BaseException):
     """Raised inside the guarded block when the deadline plus SLACK has passed. A
     BaseException, like KeyboardInterrupt, so that library code's ``except Exception`` (Pyomo
-    logs "Rule failed" there) lets it through."""
+    logs "Rule failed" there) lets it through.
+
+    Examples
+    --------
+    >>> issubclass(DeadlineReached, Exception), issubclass(DeadlineReached, BaseException)
+    (False, True)
+    """
 
 
 @contextmanager

@@ -42,6 +42,19 @@ class Revision:
     assignment : every platform's model after the revision.
     utilities : every platform's utility after the revision.
     welfare, hhi, shannon : of the profile after the revision (:mod:`milp_market.game`).
+
+    Examples
+    --------
+    Two platforms start on A in a market where A serves user type 1 and B type 2; platform 0
+    moves to B in the first revision:
+
+    >>> from milp_market.instance import make_instance
+    >>> inst = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2, model_names=["A", "B"])
+    >>> r = best_response_dynamics(inst, start=[0, 0], record=True).history[1]
+    >>> r.step, r.round, r.platform, r.old, r.new, r.gain, r.switched
+    (1, 1, 0, 0, 1, 0.25, True)
+    >>> r.assignment, r.utilities, r.welfare
+    ((1, 0), (0.5, 0.5), 1.0)
     """
 
     step: int
@@ -74,6 +87,21 @@ class DynamicsResult:
     steps : revisions in which a platform switched.
     cycle : count vectors before each revision along the cycle (empty unless ``"cycle"``).
     history : the trajectory, start first (empty unless the run was asked to ``record``).
+
+    Examples
+    --------
+    ``instances/no_equilibrium.json`` (3 models, 2 platforms) has no pure equilibrium, so the
+    dynamics cycle:
+
+    >>> from milp_market import load_instance
+    >>> inst = load_instance("instances/no_equilibrium.json")
+    >>> res = best_response_dynamics(inst, seed=0)
+    >>> res.status.value, res.start, res.steps
+    ('cycle', (2, 1), 6)
+    >>> res.cycle[:3]  # count vectors over (A, B, C) along the cycle
+    ((0, 1, 1), (1, 1, 0), (1, 0, 1))
+    >>> res.counts(inst)
+    (0, 1, 1)
     """
 
     status: DynamicsStatus

@@ -25,7 +25,32 @@ from .instance import Instance
 
 def count_vectors(M: int, N: int, batch: int = 50_000) -> Iterator[np.ndarray]:
     """Yield (P, M) int arrays holding every count vector of N platforms over M models, in
-    lexicographic order of the sorted model multisets."""
+    lexicographic order of the sorted model multisets.
+
+    Parameters
+    ----------
+    M : int
+        Models in the pool.
+    N : int
+        Platforms.
+    batch : int, optional
+        The most count vectors per yielded array.
+
+    Yields
+    ------
+    numpy.ndarray, shape (P, M)
+        ``row[j]`` platforms on model j; every row sums to N.
+
+    Examples
+    --------
+    Two platforms over three models: C(4, 2) = 6 profiles, AA first:
+
+    >>> from milp_market.enumeration import count_vectors
+    >>> [C.tolist() for C in count_vectors(3, 2)]
+    [[[2, 0, 0], [1, 1, 0], [1, 0, 1], [0, 2, 0], [0, 1, 1], [0, 0, 2]]]
+    >>> [len(C) for C in count_vectors(3, 2, batch=4)]
+    [4, 2]
+    """
     it = itertools.combinations_with_replacement(range(M), N)
     while True:
         chunk = list(itertools.islice(it, batch))
@@ -39,7 +64,24 @@ def count_vectors(M: int, N: int, batch: int = 50_000) -> Iterator[np.ndarray]:
 
 @dataclass(frozen=True)
 class EnumerationResult:
-    """Everything the enumeration learned. ``complete`` is False when it stopped at a cap."""
+    """Everything the enumeration learned. ``complete`` is False when it stopped at a cap.
+
+    ``equilibria`` are count vectors in enumeration order with their ``welfare``;
+    ``social_optimum`` is the welfare-maximizing profile among those checked.
+
+    Examples
+    --------
+    ``instances/ties.json`` (models A, B, C, D; 3 platforms) has exactly three equilibria, AAB,
+    ABB and ABC, all of welfare 1:
+
+    >>> from milp_market import load_instance
+    >>> from milp_market.enumeration import enumerate_profiles
+    >>> res = enumerate_profiles(load_instance("instances/ties.json"))
+    >>> res.equilibria, res.welfare
+    (((2, 1, 0, 0), (1, 2, 0, 0), (1, 1, 1, 0)), (1.0, 1.0, 1.0))
+    >>> res.social_welfare, res.profiles_checked, res.profiles_total, res.complete
+    (1.0, 20, 20, True)
+    """
 
     equilibria: tuple[tuple[int, ...], ...]
     welfare: tuple[float, ...]

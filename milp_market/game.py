@@ -27,7 +27,31 @@ EQ_TOL = 1e-9
 
 
 def utility_weights(inst: Instance) -> np.ndarray:
-    """(M, K): what one unit of share of type t is worth to a platform on model j."""
+    """(M, K): what one unit of share of type t is worth to a platform on model j.
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``pi_t * S[j, t]`` under ``score_share`` (the seed paper's utility), ``pi_t`` under
+        ``mass_share``.
+
+    Examples
+    --------
+    Two models, A (best for user type 1) and B (best for type 2), equal masses:
+
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.9, 0.2], [0.4, 0.8]]), np.array([0.5, 0.5]), 2,
+    ...                      model_names=["A", "B"])
+    >>> from milp_market.game import utility_weights
+    >>> utility_weights(inst).tolist()
+    [[0.45, 0.1], [0.2, 0.4]]
+    """
     if inst.utility == "score_share":
         return inst.masses[None, :] * inst.scores
     return np.broadcast_to(inst.masses[None, :], inst.scores.shape).copy()
@@ -61,7 +85,33 @@ def _expgap(beta: float, gap: np.ndarray) -> np.ndarray:
 
 
 def shares(inst: Instance, counts) -> np.ndarray:
-    """(M, K): share of user type t received by ONE platform on model j (0 where j is unused)."""
+    """(M, K): share of user type t received by ONE platform on model j (0 where j is unused).
+
+    Parameters
+    ----------
+    inst : Instance
+        The market (hardmax or softmax choice).
+    counts : array_like of int, shape (M,)
+        The profile: ``counts[j]`` platforms use model j.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shares of one platform per model and user type; under hardmax tied platforms split a
+        type equally.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.9, 0.2], [0.4, 0.8]]), np.array([0.5, 0.5]), 2,
+    ...                      model_names=["A", "B"])
+    >>> from milp_market.game import shares
+    >>> shares(inst, [1, 1]).tolist()  # one platform on each model: each wins its own type
+    [[1.0, 0.0], [0.0, 1.0]]
+    >>> shares(inst, [2, 0]).tolist()  # both on A: each gets half of every type
+    [[0.5, 0.5], [0.0, 0.0]]
+    """
     n = np.asarray(counts, dtype=float)
     used = n > 0
     if inst.choice == "softmax":
@@ -83,6 +133,33 @@ def logit_entry_shares(beta: float, scores: np.ndarray, ref: np.ndarray, Z: np.n
     share = e / (e + Z) with e = exp(beta (s - ref)) = sigma(beta (s - ref) - log Z), the
     logistic function of a difference of moderate numbers (log Z <= log N), evaluated as
     exp(-logaddexp(0, -x)): exact to a few ulps and overflow-free for every beta.
+
+    Parameters
+    ----------
+    beta : float
+        Logit rationality.
+    scores : numpy.ndarray, shape (..., K)
+        The entrant's scores per user type.
+    ref, Z : numpy.ndarray, shape (K,)
+        The opponents' partition: top score per type and ``sum_i n_i exp(beta (S[i,t] - ref_t))``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The entrant's share of each user type, shape of ``scores``.
+
+    Examples
+    --------
+    An entrant with scores (0.4, 0.8) against one platform on a model with scores (0.9, 0.2),
+    beta 2:
+
+    >>> import numpy as np
+    >>> from milp_market.game import logit_entry_shares
+    >>> ref, Z = np.array([0.9, 0.2]), np.array([1.0, 1.0])
+    >>> logit_entry_shares(2.0, np.array([0.4, 0.8]), ref, Z).round(4).tolist()
+    [0.2689, 0.7685]
+    >>> logit_entry_shares(2.0, np.array([0.4, 0.8]), ref, np.zeros(2)).tolist()  # no opponents
+    [1.0, 1.0]
     """
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         gap = scores - ref
@@ -92,12 +169,59 @@ def logit_entry_shares(beta: float, scores: np.ndarray, ref: np.ndarray, Z: np.n
 
 
 def platform_utilities(inst: Instance, counts) -> np.ndarray:
-    """(M,): utility of one platform on model j (0 for unused models)."""
+    """(M,): utility of one platform on model j (0 for unused models).
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+    counts : array_like of int, shape (M,)
+        The profile (platforms per model).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``sum_t utility_weights[j, t] * shares[j, t]`` per model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.9, 0.2], [0.4, 0.8]]), np.array([0.5, 0.5]), 2,
+    ...                      model_names=["A", "B"])
+    >>> from milp_market.game import platform_utilities
+    >>> platform_utilities(inst, [1, 1]).round(4).tolist()
+    [0.45, 0.4]
+    >>> platform_utilities(inst, [2, 0]).round(4).tolist()
+    [0.275, 0.0]
+    """
     return (utility_weights(inst) * shares(inst, counts)).sum(axis=1)
 
 
 def welfare(inst: Instance, counts) -> float:
-    """User welfare: sum_t pi_t sum_i p_i(t) S[f_i, t] (the expected score users receive)."""
+    """User welfare: sum_t pi_t sum_i p_i(t) S[f_i, t] (the expected score users receive).
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+    counts : array_like of int, shape (M,)
+        The profile (platforms per model).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.9, 0.2], [0.4, 0.8]]), np.array([0.5, 0.5]), 2,
+    ...                      model_names=["A", "B"])
+    >>> from milp_market.game import welfare
+    >>> round(welfare(inst, [1, 1]), 4), round(welfare(inst, [2, 0]), 4)
+    (0.85, 0.55)
+    """
     n = np.asarray(counts, dtype=float)
     p = shares(inst, counts)
     return float((inst.masses[None, :] * n[:, None] * p * inst.scores).sum())
@@ -109,6 +233,30 @@ def payoffs_against(inst: Instance, opponents) -> np.ndarray:
     ``opponents`` counts the other platforms (it sums to N - 1). This is the deviation payoff:
     a platform on j in profile n earns ``payoffs_against(n - e_j)[j]`` and could earn
     ``payoffs_against(n - e_j)[k]`` by switching to k.
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+    opponents : array_like of int, shape (M,)
+        Counts of the other N - 1 platforms.
+
+    Returns
+    -------
+    numpy.ndarray
+        The deviator's utility for each model it could choose.
+
+    Examples
+    --------
+    Against one platform on A, a platform earns 0.275 on A (sharing both types) and 0.4 on B:
+
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.9, 0.2], [0.4, 0.8]]), np.array([0.5, 0.5]), 2,
+    ...                      model_names=["A", "B"])
+    >>> from milp_market.game import payoffs_against
+    >>> payoffs_against(inst, [1, 0]).round(4).tolist()
+    [0.275, 0.4]
     """
     o = np.asarray(opponents, dtype=float)
     w = utility_weights(inst)
@@ -129,6 +277,29 @@ def deviation_gains(inst: Instance, counts) -> np.ndarray:
     """(M,): for each model j in use, the largest gain a platform on j gets by switching (>= 0).
 
     Entries for unused models are 0.
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+    counts : array_like of int, shape (M,)
+        The profile (platforms per model).
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    With both platforms on A, one of them gains 0.125 by moving to B:
+
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.9, 0.2], [0.4, 0.8]]), np.array([0.5, 0.5]), 2,
+    ...                      model_names=["A", "B"])
+    >>> from milp_market.game import deviation_gains
+    >>> deviation_gains(inst, [2, 0]).round(4).tolist()
+    [0.125, 0.0]
     """
     n = np.asarray(counts, dtype=int)
     gains = np.zeros(inst.n_models)
@@ -141,7 +312,33 @@ def deviation_gains(inst: Instance, counts) -> np.ndarray:
 
 
 def best_deviation(inst: Instance, counts) -> tuple[int, int, float] | None:
-    """The most profitable unilateral deviation (from model j, to model k, gain), or None."""
+    """The most profitable unilateral deviation (from model j, to model k, gain), or None.
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+    counts : array_like of int, shape (M,)
+        The profile (platforms per model).
+
+    Returns
+    -------
+    tuple of (int, int, float) or None
+        Model indices ``(j, k)`` and the gain, or None when no platform gains more than
+        ``EQ_TOL`` (the profile is an equilibrium).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.9, 0.2], [0.4, 0.8]]), np.array([0.5, 0.5]), 2,
+    ...                      model_names=["A", "B"])
+    >>> from milp_market.game import best_deviation
+    >>> best_deviation(inst, [2, 0])  # a platform on A (0) moves to B (1)
+    (0, 1, 0.125)
+    >>> best_deviation(inst, [1, 1]) is None
+    True
+    """
     n = np.asarray(counts, dtype=int)
     best = None
     for j in np.flatnonzero(n > 0):
@@ -156,12 +353,52 @@ def best_deviation(inst: Instance, counts) -> tuple[int, int, float] | None:
 
 
 def max_regret(inst: Instance, counts) -> float:
-    """The largest gain any platform could get by deviating (0 at a pure equilibrium)."""
+    """The largest gain any platform could get by deviating (0 at a pure equilibrium).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.9, 0.2], [0.4, 0.8]]), np.array([0.5, 0.5]), 2,
+    ...                      model_names=["A", "B"])
+    >>> from milp_market.game import max_regret
+    >>> max_regret(inst, [2, 0]), max_regret(inst, [1, 1])
+    (0.125, 0.0)
+    """
     return float(deviation_gains(inst, counts).max())
 
 
 def is_equilibrium(inst: Instance, counts, tol: float = EQ_TOL) -> bool:
-    """True when no platform gains more than ``tol`` by switching model unilaterally."""
+    """True when no platform gains more than ``tol`` by switching model unilaterally.
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+    counts : array_like of int, shape (M,)
+        The profile; must count ``inst.platforms`` platforms over the M models.
+    tol : float, optional
+        The deviation threshold (default ``EQ_TOL`` = 1e-9).
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    ValueError
+        If ``counts`` is not a profile of this market.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.9, 0.2], [0.4, 0.8]]), np.array([0.5, 0.5]), 2,
+    ...                      model_names=["A", "B"])
+    >>> from milp_market.game import is_equilibrium
+    >>> is_equilibrium(inst, [1, 1]), is_equilibrium(inst, [2, 0])
+    (True, False)
+    """
     n = np.asarray(counts)
     if n.shape != (inst.n_models,) or np.any(n < 0) or int(n.sum()) != inst.platforms:
         raise ValueError(f"a profile must count {inst.platforms} platforms over {inst.n_models} models")
@@ -172,17 +409,76 @@ def is_equilibrium(inst: Instance, counts, tol: float = EQ_TOL) -> bool:
 
 
 def market_shares(inst: Instance, counts) -> np.ndarray:
-    """(M,): market share (user mass) of ONE platform on model j."""
+    """(M,): market share (user mass) of ONE platform on model j.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.9, 0.2], [0.4, 0.8]]), np.array([0.5, 0.5]), 2,
+    ...                      model_names=["A", "B"])
+    >>> from milp_market.game import market_shares
+    >>> market_shares(inst, [1, 1]).tolist(), market_shares(inst, [2, 0]).tolist()
+    ([0.5, 0.5], [0.5, 0.0])
+    """
     return (inst.masses[None, :] * shares(inst, counts)).sum(axis=1)
 
 
 def hhi(inst: Instance, counts) -> float:
+    """Herfindahl-Hirschman index of the platforms' market shares: sum over platforms of share^2.
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+    counts : array_like of int, shape (M,)
+        The profile (platforms per model).
+
+    Returns
+    -------
+    float
+        In (0, 1]; 1/N when the N platforms split the users equally.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.9, 0.2], [0.4, 0.8]]), np.array([0.5, 0.5]), 2,
+    ...                      model_names=["A", "B"])
+    >>> from milp_market.game import hhi
+    >>> hhi(inst, [1, 1]), hhi(inst, [2, 0])
+    (0.5, 0.5)
+    """
     n = np.asarray(counts, dtype=float)
     s = market_shares(inst, counts)
     return float((n * s**2).sum())
 
 
 def shannon(inst: Instance, counts) -> float:
+    """Shannon entropy (natural log) of the platforms' market shares.
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+    counts : array_like of int, shape (M,)
+        The profile (platforms per model).
+
+    Returns
+    -------
+    float
+        ``-sum over platforms of s log s``; log N when the N platforms split the users equally.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.9, 0.2], [0.4, 0.8]]), np.array([0.5, 0.5]), 2,
+    ...                      model_names=["A", "B"])
+    >>> from milp_market.game import shannon
+    >>> round(shannon(inst, [1, 1]), 4)  # log 2
+    0.6931
+    """
     n = np.asarray(counts, dtype=float)
     s = market_shares(inst, counts)
     pos = s > 0
@@ -191,7 +487,23 @@ def shannon(inst: Instance, counts) -> float:
 
 def structure(counts) -> str:
     """``homogenized`` (one model in use), ``differentiated`` (all platforms on distinct models),
-    ``partial`` otherwise; a market with one platform is ``single_platform``."""
+    ``partial`` otherwise; a market with one platform is ``single_platform``.
+
+    Parameters
+    ----------
+    counts : array_like of int, shape (M,)
+        The profile (platforms per model).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from milp_market.game import structure
+    >>> structure([1, 1, 1]), structure([3, 0, 0]), structure([2, 1, 0]), structure([0, 1, 0])
+    ('differentiated', 'homogenized', 'partial', 'single_platform')
+    """
     n = np.asarray(counts)
     N = int(n.sum())
     used = int((n > 0).sum())
@@ -206,7 +518,22 @@ def structure(counts) -> str:
 
 @dataclass(frozen=True)
 class ProfileSummary:
-    """A profile with its exact welfare and diversity numbers."""
+    """A profile with its exact welfare and diversity numbers.
+
+    Built by :func:`summarize`. ``counts`` is the count vector, ``utilities`` the utility of one
+    platform on each model (0 for unused models).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.9, 0.2], [0.4, 0.8]]), np.array([0.5, 0.5]), 2,
+    ...                      model_names=["A", "B"])
+    >>> from milp_market.game import summarize
+    >>> s = summarize(inst, [1, 1])
+    >>> s.counts, round(s.welfare, 4), s.structure, s.model_counts
+    ((1, 1), 0.85, 'differentiated', {'A': 1, 'B': 1})
+    """
 
     counts: tuple[int, ...]
     welfare: float
@@ -237,6 +564,30 @@ class ProfileSummary:
 
 
 def summarize(inst: Instance, counts) -> ProfileSummary:
+    """Evaluate a profile exactly: welfare, HHI, Shannon entropy, structure and utilities.
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+    counts : array_like of int, shape (M,)
+        The profile (platforms per model).
+
+    Returns
+    -------
+    ProfileSummary
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.9, 0.2], [0.4, 0.8]]), np.array([0.5, 0.5]), 2,
+    ...                      model_names=["A", "B"])
+    >>> from milp_market.game import summarize
+    >>> s = summarize(inst, [2, 0])
+    >>> s.model_counts, round(s.welfare, 4), s.hhi, s.structure, s.utilities
+    ({'A': 2}, 0.55, 0.5, 'homogenized', (0.275, 0.0))
+    """
     n = tuple(int(c) for c in counts)
     return ProfileSummary(
         counts=n,
@@ -250,7 +601,14 @@ def summarize(inst: Instance, counts) -> ProfileSummary:
 
 
 def n_profiles(M: int, N: int) -> int:
-    """Number of count vectors of N identical platforms over M models: C(M+N-1, N)."""
+    """Number of count vectors of N identical platforms over M models: C(M+N-1, N).
+
+    Examples
+    --------
+    >>> from milp_market.game import n_profiles
+    >>> n_profiles(2, 2), n_profiles(4, 3)  # {AA, AB, BB}; 20 profiles of 3 platforms, 4 models
+    (3, 20)
+    """
     return math.comb(M + N - 1, N)
 
 
@@ -264,6 +622,19 @@ class Levels:
     ``level[j, t]`` is the class of model j for type t; ``value[t][l]`` the largest score in class
     l; ``members[t][l]`` the models in it. Validation guarantees classes are separated by more than
     ``TIE_TOL`` and each spans at most ``TIE_TOL`` (see instance._check_unambiguous_ties).
+
+    Examples
+    --------
+    In ``instances/ties.json`` (models A, B, C, D; scores in {0, 0.5, 1}), user type t1 has three
+    classes: B at 0, D at 0.5, and A and C tied at 1:
+
+    >>> from milp_market import load_instance
+    >>> from milp_market.game import tie_levels
+    >>> lv = tie_levels(load_instance("instances/ties.json"))
+    >>> lv.count(0), lv.value[0].tolist(), lv.members[0]
+    (3, [0.0, 0.5, 1.0], ((1,), (3,), (0, 2)))
+    >>> lv.level[:, 0].tolist()  # class of A, B, C, D for t1
+    [2, 0, 2, 1]
     """
 
     level: np.ndarray
@@ -275,6 +646,25 @@ class Levels:
 
 
 def tie_levels(inst: Instance) -> Levels:
+    """The tie classes of every user type's scores (:class:`Levels`), from ``inst.levels``.
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+
+    Returns
+    -------
+    Levels
+
+    Examples
+    --------
+    >>> from milp_market import load_instance
+    >>> from milp_market.game import tie_levels
+    >>> lv = tie_levels(load_instance("instances/ties.json"))
+    >>> [lv.count(t) for t in range(4)]  # every type has classes {0, 0.5, 1}
+    [3, 3, 3, 3]
+    """
     S = inst.scores
     M, K = S.shape
     level = np.array(inst.levels)

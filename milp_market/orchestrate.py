@@ -51,19 +51,68 @@ AUTO_SEARCH_WORK = 2e6
 
 def equilibrium_milp(inst: Instance, sense: str = "max", regret: bool = False):
     """The equilibrium formulation for the instance's choice rule: formulations/equilibrium.md
-    (hardmax) or formulations/logit.md (softmax)."""
+    (hardmax) or formulations/logit.md (softmax).
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+    sense : {"max", "min"}
+        Maximize welfare (best equilibrium) or minimize it (worst).
+    regret : bool
+        Loosen every no-deviation row by a variable epsilon and minimize it (min-regret).
+
+    Returns
+    -------
+    HardmaxEquilibriumMILP or LogitEquilibriumMILP
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> type(equilibrium_milp(inst)).__name__
+    'HardmaxEquilibriumMILP'
+    >>> logit = make_instance(inst.scores, inst.masses, 2, choice="softmax", beta=5.0)
+    >>> type(equilibrium_milp(logit, "min")).__name__
+    'LogitEquilibriumMILP'
+    """
     cls = LogitEquilibriumMILP if inst.choice == "softmax" else HardmaxEquilibriumMILP
     return cls(inst, sense, regret)
 
 
 def social_optimum_milp(inst: Instance):
-    """The social-optimum MILP: formulations/social_optimum.md (hardmax) or formulations/logit.md."""
+    """The social-optimum MILP: formulations/social_optimum.md (hardmax) or formulations/logit.md.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> f = social_optimum_milp(inst)
+    >>> type(f).__name__
+    'SocialOptimumMILP'
+    """
     return LogitSocialOptimumMILP(inst) if inst.choice == "softmax" else SocialOptimumMILP(inst)
 
 
 def welfare_tolerance(inst: Instance) -> float:
     """How far a certified welfare optimum may be from the true optimum: CUTOFF_DELTA in W's
-    unit (equilibrium.welfare_unit), twice for the solver's own tolerance, and the game's 1e-9."""
+    unit (equilibrium.welfare_unit), twice for the solver's own tolerance, and the game's 1e-9.
+
+    Examples
+    --------
+    Scores up to 1.0 and masses (0.6, 0.4) give a welfare unit of 0.6:
+
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> welfare_tolerance(inst)  # 2 * 1e-6 * 0.6 + 1e-9
+    1.201e-06
+    """
     return 2 * CUTOFF_DELTA * eqf.welfare_unit(inst) + game.EQ_TOL
 
 
@@ -142,7 +191,39 @@ def solve_milp(inst: Instance, time_limit: float | None = None, log: Callable[[s
     every claim reproduced by two HiGHS configurations (certify.certified_search). Model builds
     count against ``time_limit`` (:mod:`milp_market.deadline`): past it, the answer is
     ``unknown`` with what was proven by then. ``threads``: HiGHS threads (None: HiGHS chooses;
-    :func:`race` gives its MILP process 1, one core each for HiGHS and the enumeration)."""
+    :func:`race` gives its MILP process 1, one core each for HiGHS and the enumeration).
+
+    Parameters
+    ----------
+    inst : Instance
+        The market (hardmax or logit choice).
+    time_limit : float, optional
+        Wall-clock seconds for all the MILPs, model builds included.
+    log : callable, optional
+        Receives one line of text per event.
+    threads : int, optional
+        HiGHS threads.
+
+    Returns
+    -------
+    MarketResult
+        ``method`` is ``"milp"``.
+
+    Examples
+    --------
+    Two platforms, a generalist model and a specialist: one platform on each is the best
+    equilibrium (welfare 0.92), both on the specialist the worst (0.64):
+
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> res = solve_milp(inst)
+    >>> res.status.value, res.best.counts, res.worst.counts, res.price_of_anarchy
+    ('equilibrium', {'generalist': 1, 'specialist': 1}, {'specialist': 2}, 1.4375)
+    >>> res.proof
+    'MILP optimum over a relaxation of the equilibrium set, verified to be an equilibrium'
+    """
     t_start = time.perf_counter()
     deadline = None if time_limit is None else t_start + time_limit
     known: dict = {}
@@ -244,6 +325,36 @@ def _finish(inst, status, best, worst, so_counts, so_proven, method, t_start, st
 
 
 def solve_enumerate(inst: Instance, time_limit: float | None = None, progress=None) -> MarketResult:
+    """The full answer by complete enumeration of the count vectors (:func:`enumerate_profiles`).
+
+    A complete enumeration proves the status and both extremes; stopped at ``time_limit`` it
+    answers ``unknown`` with what it found.
+
+    Parameters
+    ----------
+    inst : Instance
+        The market (hardmax or logit choice).
+    time_limit : float, optional
+        Wall-clock seconds.
+    progress : callable, optional
+        Called as ``progress(checked, total)`` after each batch of profiles.
+
+    Returns
+    -------
+    MarketResult
+        ``method`` is ``"enumerate"``; ``stats`` has ``profiles_checked``, ``profiles_total`` and
+        ``equilibria``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> res = solve_enumerate(inst)
+    >>> res.best.counts, res.worst.counts, res.worst.profile.structure, res.stats
+    ({'generalist': 1, 'specialist': 1}, {'specialist': 2}, 'homogenized', {'profiles_checked': 3, 'profiles_total': 3, 'equilibria': 2})
+    """
     t_start = time.perf_counter()
     res = enumerate_profiles(inst, max_seconds=time_limit, progress=progress)
     stats = {"profiles_checked": res.profiles_checked, "profiles_total": res.profiles_total}
@@ -273,6 +384,31 @@ def solve_search(inst: Instance, time_limit: float | None = None, log=None, prog
     whose answer the search claims to be "no" (a strictly better / worse equilibrium than the
     search's best / worst, or any equilibrium when the search found none), see
     :func:`confirm_by_milp`; ``stats["milp_confirmation"]`` says how that went.
+
+    Parameters
+    ----------
+    inst : Instance
+        A hardmax market (logit choice raises ValueError).
+    time_limit : float, optional
+        Wall-clock seconds for the search.
+    log, progress : callable, optional
+        A line logger; a callback receiving the number of supports visited.
+    confirm : float, optional
+        Seconds for the MILP confirmation; ``method`` becomes ``"search+milp"`` when it agrees.
+
+    Returns
+    -------
+    MarketResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> res = solve_search(inst, confirm=30)
+    >>> res.method, res.stats["milp_confirmation"], res.best.welfare, res.worst.welfare
+    ('search+milp', 'agrees', 0.92, 0.64)
     """
     from .search import support_search
 
@@ -325,10 +461,36 @@ def confirm_by_milp(inst: Instance, res, time_limit: float | None = None, log=No
     equilibrium it finds at the cutoff must be one the search listed), none below its worst,
     none at all when the search found none, and (when the search's social optimum is complete) a
     social optimum of the same welfare within welfare_tolerance. It does not re-derive the full
-    list of equilibria. Otherwise the HiGHS status that stopped it (``"time_limit"``, ...).
+    list of equilibria. Otherwise the HiGHS status that stopped it (``"time_limit"``, ...), or
+    ``"disagrees"`` when the MILP's certified social-optimum welfare falls short of the search's
+    by more than welfare_tolerance.
     One HiGHS configuration is used: the claim is already proven by the search, and an answer of
     HiGHS that contradicts it is re-checked exactly (a verified equilibrium the search missed
     raises VerificationError; it is a bug).
+
+    Parameters
+    ----------
+    inst : Instance
+        A hardmax market.
+    res : search.SearchResult
+        A complete support search of ``inst``.
+    time_limit : float, optional
+        Seconds for the MILP.
+    log : callable, optional
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> from milp_market.search import support_search
+    >>> confirm_by_milp(inst, support_search(inst))
+    'agrees'
     """
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     solver = solver_pair()[0]
@@ -374,7 +536,16 @@ def confirm_by_milp(inst: Instance, res, time_limit: float | None = None, log=No
 
 def enumeration_work(inst: Instance) -> float:
     """Profiles x M x K: the enumeration's cost in numpy element operations (about 2e7 per second
-    on the benchmark machine, reports/benchmarks.md)."""
+    on the benchmark machine, reports/benchmarks.md).
+
+    Examples
+    --------
+    ``instances/ties.json``: 20 count vectors of 3 platforms over 4 models, 4 user types:
+
+    >>> from milp_market import load_instance
+    >>> enumeration_work(load_instance("instances/ties.json"))  # 20 * 4 * 4
+    320
+    """
     return game.n_profiles(inst.n_models, inst.platforms) * inst.n_models * inst.n_types
 
 
@@ -394,6 +565,33 @@ def race(inst: Instance, time_limit: float | None = None) -> MarketResult:
 
     An ``unknown`` from one side waits for the other side. Both use the same time limit. When
     both stop at the limit, the answer merges what each proved (:func:`_merge_unknown`).
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+    time_limit : float, optional
+        Wall-clock seconds, for each process.
+
+    Returns
+    -------
+    MarketResult
+        The winner's answer (its ``method`` says which), or a merged ``unknown`` one with
+        ``method`` ``"milp|enumerate"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+
+    Not run as a doctest: forking a process that already runs solver or compiled-kernel
+    threads (as the test session does) can deadlock the child.
+
+    >>> res = race(inst)  # doctest: +SKIP
+    >>> res.status.value, res.best.counts, res.worst.counts  # doctest: +SKIP
+    ('equilibrium', {'generalist': 1, 'specialist': 1}, {'specialist': 2})
     """
     import multiprocessing as mp
     from multiprocessing.connection import wait
@@ -475,7 +673,16 @@ def _merge_unknown(inst: Instance, partial: dict) -> MarketResult:
 def choose_method(inst: Instance) -> str:
     """``enumerate`` for games it finishes in well under a second; otherwise ``search`` under
     hardmax choice (reports/benchmarks.md: the fastest method on every hardmax family), and
-    the MILP/enumeration ``race`` under logit choice."""
+    the MILP/enumeration ``race`` under logit choice.
+
+    Examples
+    --------
+    >>> from milp_market import load_instance
+    >>> choose_method(load_instance("instances/ties.json"))  # 20 profiles: enumerate
+    'enumerate'
+    >>> choose_method(load_instance("instances/lmarena_full.json"))  # 229 models, 4 platforms
+    'search'
+    """
     if inst.choice == "hardmax":
         return "enumerate" if enumeration_work(inst) <= AUTO_SEARCH_WORK else "search"
     return "enumerate" if enumeration_work(inst) <= AUTO_ENUMERATION_WORK else "race"
@@ -489,6 +696,48 @@ def solve_market(
     ``method``: ``search`` (hardmax; formulations/search.md), ``milp``, ``enumerate``, or
     ``auto`` (:func:`choose_method`). ``confirm`` (seconds) adds the MILP as a second
     certificate of a search answer (:func:`confirm_by_milp`).
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+    method : {"auto", "search", "milp", "enumerate"}
+        With ``auto``, the result's ``method`` is ``"auto:<what ran>"``.
+    time_limit : float, optional
+        Wall-clock seconds; at the limit the status is ``unknown``.
+    log : callable, optional
+        Receives one line of text per event (search and MILP).
+    progress : callable, optional
+        Progress callback of the enumeration (``progress(checked, total)``).
+    confirm : float, optional
+        Seconds for the MILP confirmation of a search answer.
+
+    Returns
+    -------
+    MarketResult
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``method``, or ``search`` under logit choice.
+
+    Examples
+    --------
+    A generalist and a specialist model, two platforms: homogenizing on the specialist is an
+    equilibrium that loses 30% of the welfare of the differentiated one (price of anarchy
+    0.92 / 0.64):
+
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> res = solve_market(inst)
+    >>> res.method, res.best.counts, res.worst.counts
+    ('auto:enumerate', {'generalist': 1, 'specialist': 1}, {'specialist': 2})
+    >>> res.price_of_anarchy, res.price_of_stability
+    (1.4375, 1.0)
+    >>> solve_market(inst, method="milp").worst.welfare
+    0.64
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
@@ -549,7 +798,34 @@ def solve(instance: Instance, method: str = "auto", time_limit: float | None = N
 class AllEquilibria:
     """Every pure equilibrium found, best welfare first. ``status``: ``"complete"`` (the list
     is proven complete), ``"cap_reached"`` (the ``max_equilibria`` best of a longer list) or
-    ``"time_limit"`` (the ones found before the limit)."""
+    ``"time_limit"`` (the ones found before the limit).
+
+    Attributes
+    ----------
+    status : ListStatus
+    equilibria : tuple of tuple of int
+        Count vectors, in order of decreasing welfare.
+    seconds : float
+    method : str
+        ``"search"``, ``"enumerate"`` or ``"milp"``.
+    stats : dict
+    instance : Instance or None
+        Set by :func:`enumerate_equilibria` (model names for :meth:`to_frame`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> eqs = enumerate_equilibria(inst)
+    >>> eqs.status.value, eqs.equilibria
+    ('complete', ((1, 1), (0, 2)))
+    >>> eqs.to_frame()[["generalist", "specialist", "welfare", "structure"]]
+       generalist  specialist  welfare       structure
+    0           1           1     0.92  differentiated
+    1           0           2     0.64     homogenized
+    """
 
     status: ListStatus
     equilibria: tuple[tuple[int, ...], ...]  # in order of decreasing welfare
@@ -622,6 +898,33 @@ def all_equilibria_milp(inst: Instance, cap: int | None = None, time_limit: floa
 
     Each round finds the welfare-best equilibrium not yet listed (certified as in
     certify.certified_search) and cuts it off; an infeasible round proves the list complete.
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+    cap : int, optional
+        Stop after this many equilibria (status ``cap_reached``).
+    time_limit : float, optional
+        Wall-clock seconds (status ``time_limit`` when reached).
+    log : callable, optional
+
+    Returns
+    -------
+    AllEquilibria
+        Without ``instance`` (use :func:`enumerate_equilibria` with ``method="milp"`` for one).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> all_equilibria_milp(inst).equilibria
+    ((1, 1), (0, 2))
+    >>> res = all_equilibria_milp(inst, cap=1)
+    >>> res.status.value, res.equilibria
+    ('cap_reached', ((1, 1),))
     """
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit

@@ -30,6 +30,38 @@ from .results import RegretStatus, SolveStatus, _json_num
 
 @dataclass(frozen=True)
 class MinRegretResult:
+    """The minimum-regret profile: the closest a market comes to a pure equilibrium.
+
+    Attributes
+    ----------
+    status : RegretStatus
+        ``OPTIMAL`` when ``epsilon`` is proven minimal (to within the MILP's tolerance),
+        ``UNKNOWN`` after a limit or a solver failure.
+    counts : tuple of int or None
+        The profile found (count vector over the models), None when none was found.
+    epsilon : float
+        Its exact max regret (``game.max_regret``): the largest gain any platform gets by
+        deviating; 0 at a pure equilibrium, inf without a profile.
+    bound : float
+        A proven lower bound on the minimum regret over all profiles.
+    mean_utility : float
+        The mean platform utility at ``counts``; ``relative_epsilon`` is ``epsilon`` divided
+        by it.
+    method : str
+        ``"milp"``, ``"enumerate"`` or ``"equilibrium"`` (a known equilibrium was given).
+    seconds : float
+
+    Examples
+    --------
+    ``instances/no_equilibrium.json`` (models A, B, C; 2 platforms) has no pure equilibrium;
+    at its best profile, both platforms on C, one of them still gains 0.1956 by switching:
+
+    >>> from milp_market import load_instance
+    >>> res = min_regret_enumerate(load_instance("instances/no_equilibrium.json"))
+    >>> res.counts, round(res.epsilon, 4), round(res.bound, 4), round(res.relative_epsilon, 4)
+    ((0, 0, 2), 0.1956, 0.1956, 0.6188)
+    """
+
     status: RegretStatus
     counts: tuple[int, ...] | None
     epsilon: float  # exact max regret of `counts` (verified by game.max_regret)
@@ -61,6 +93,26 @@ def _mean_utility(inst, counts):
 
 
 def min_regret_enumerate(inst: Instance) -> MinRegretResult:
+    """The minimum-regret profile by evaluating the exact regret of every count vector.
+
+    Parameters
+    ----------
+    inst : Instance
+        The market (C(M+N-1, N) profiles are evaluated: small markets only).
+
+    Returns
+    -------
+    MinRegretResult
+        Always ``OPTIMAL``, with ``bound == epsilon``; among profiles of equal regret, the first
+        in enumeration order.
+
+    Examples
+    --------
+    >>> from milp_market import load_instance
+    >>> res = min_regret_enumerate(load_instance("instances/ties.json"))
+    >>> res.counts, res.epsilon, res.method  # AAB, an exact equilibrium of the ties market
+    ((2, 1, 0, 0), 0.0, 'enumerate')
+    """
     t0 = time.perf_counter()
     best, best_r = None, math.inf
     for batch in count_vectors(inst.n_models, inst.platforms):
@@ -78,8 +130,33 @@ def min_regret(inst: Instance, time_limit: float | None = None, method: str = "m
     then the answer, with its exact regret. Without one, the MILP's answer is optimal to within
     ``tol`` below, so a game with an equilibrium may get a profile of regret up to ``tol``.
 
+    Parameters
+    ----------
+    inst : Instance
+        The market (hardmax or logit choice).
+    time_limit : float, optional
+        Seconds for the whole MILP search (model build included); on expiry the result is
+        ``UNKNOWN`` with the best profile found so far.
+    method : {"milp", "enumerate"}
+        Certified MILP row generation (formulations/min_regret.md) or
+        :func:`min_regret_enumerate`.
+    known_equilibrium : array_like of int, optional
+        A profile believed to be an equilibrium; when it is one, it is returned at once.
+
+    Returns
+    -------
+    MinRegretResult
+
     Examples
     --------
+    A known equilibrium of ``instances/ties.json`` is re-checked and returned without a MILP:
+
+    >>> from milp_market import load_instance
+    >>> min_regret(load_instance("instances/ties.json"), known_equilibrium=(2, 1, 0, 0)).method
+    'equilibrium'
+
+    Without an equilibrium, the MILP finds the least unstable profile:
+
     >>> from milp_market import load_instance
     >>> res = min_regret(load_instance("instances/no_equilibrium.json"))
     >>> res.status, res.counts, round(res.epsilon, 4)
@@ -122,6 +199,26 @@ class MinRegretProblem:
     until they meet within ``tol``. The cutoff asks for a regret below the incumbent's by
     CUTOFF_DELTA in the utilities' unit; the certification engine then needs a second
     configuration to agree that nothing is strictly better.
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+    formulation
+        The epsilon-relaxed equilibrium MILP, ``orchestrate.equilibrium_milp(inst, regret=True)``.
+
+    Examples
+    --------
+    >>> from milp_market import load_instance
+    >>> from milp_market.certify import certified_search
+    >>> from milp_market.orchestrate import equilibrium_milp
+    >>> inst = load_instance("instances/no_equilibrium.json")
+    >>> problem = MinRegretProblem(inst, equilibrium_milp(inst, regret=True))
+    >>> out = certified_search(problem)
+    >>> out.status.value, out.candidate, round(out.value, 4), out.agreeing
+    ('optimal', (0, 0, 2), 0.1956, 2)
+    >>> round(problem.proven_bound(out), 4)
+    0.1956
     """
 
     maximize = False

@@ -54,6 +54,30 @@ COLUMNS = [
 
 
 def load_spec(path) -> dict:
+    """Read and check a sweep spec (TOML when the file ends in ``.toml``, else JSON).
+
+    ``base`` is made absolute (relative to the current folder).
+
+    Raises
+    ------
+    InstanceError
+        One line naming the file and the problem (unreadable, malformed, both or neither of
+        ``base`` and ``generator``, an unknown or empty axis, no ``out``).
+
+    Examples
+    --------
+    A sweep over the ``instances/ties.json`` market restricted to its first 3 models (A, B, C)
+    with 2 and 3 platforms:
+
+    >>> import json, pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "spec.json").write_text(json.dumps({"name": "toy", "base": "instances/ties.json",
+    ...     "out": str(d / "out"), "axes": {"pool": [3], "platforms": [2, 3]}}))
+    >>> spec = load_spec(d / "spec.json")
+    >>> spec["axes"], pathlib.Path(spec["base"]).is_absolute()
+    ({'pool': [3], 'platforms': [2, 3]}, True)
+    >>> import shutil; shutil.rmtree(d)
+    """
     path = Path(path)
     try:
         text = path.read_text()
@@ -86,6 +110,14 @@ def load_spec(path) -> dict:
 
 
 def points(spec: dict) -> list[dict]:
+    """The grid of a spec: one dict per combination of axis values, with its ``point`` label.
+
+    Examples
+    --------
+    >>> points({"axes": {"platforms": [2, 3], "pool": [3]}})  # doctest: +NORMALIZE_WHITESPACE
+    [{'pool': 3, 'platforms': 2, 'point': 'pool=3|platforms=2'},
+     {'pool': 3, 'platforms': 3, 'point': 'pool=3|platforms=3'}]
+    """
     axes = spec.get("axes", {})
     names = [a for a in AXES if a in axes]
     out = []
@@ -97,6 +129,26 @@ def points(spec: dict) -> list[dict]:
 
 
 def build_point_instance(spec: dict, p: dict):
+    """The instance of one grid point: the base instance (or the generator's) with the first
+    ``pool`` models, ``platforms`` platforms, and softmax choice when the point has a ``beta``.
+
+    Raises
+    ------
+    InstanceError
+        When ``pool`` exceeds the base pool.
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "spec.json").write_text(json.dumps({"name": "toy", "base": "instances/ties.json",
+    ...     "out": str(d / "out"), "axes": {"pool": [3], "platforms": [2, 3]}}))
+    >>> spec = load_spec(d / "spec.json")
+    >>> inst = build_point_instance(spec, points(spec)[1])
+    >>> inst.name, inst.model_names, inst.platforms, inst.choice
+    ('ties[pool=3|platforms=3]', ('A', 'B', 'C'), 3, 'hardmax')
+    >>> import shutil; shutil.rmtree(d)
+    """
     from .generators import generate
     from .instance import load_instance, make_instance
 
@@ -123,7 +175,28 @@ def build_point_instance(spec: dict, p: dict):
 
 
 def solve_point(spec: dict, p: dict) -> dict:
-    """Solve one point; never raises (a failure becomes a row with status 'error')."""
+    """Solve one point; never raises (a failure becomes a row with status 'error').
+
+    Returns
+    -------
+    dict
+        One row of ``results.csv`` (keys ``COLUMNS``).
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "spec.json").write_text(json.dumps({"name": "toy", "base": "instances/ties.json",
+    ...     "out": str(d / "out"), "axes": {"pool": [3], "platforms": [2, 3]}}))
+    >>> spec = load_spec(d / "spec.json")
+    >>> row = solve_point(spec, points(spec)[1])
+    >>> row["status"], row["welfare_best"], row["counts_best"], row["structure_best"]
+    ('equilibrium', 1.0, '{"A": 2, "B": 1}', 'partial')
+    >>> bad = solve_point(spec, {"point": "pool=9", "pool": 9})
+    >>> bad["status"], bad["error"]
+    ('error', 'InstanceError: pool=9: the base pool has 4 models')
+    >>> import shutil; shutil.rmtree(d)
+    """
     from .orchestrate import solve_market
     from .results import Status
 
@@ -174,7 +247,16 @@ def _header_line() -> bytes:
 
 
 def replace_file(path: Path, data: bytes) -> None:
-    """Write ``path`` via a temporary file in the same folder and ``os.replace``: all or nothing."""
+    """Write ``path`` via a temporary file in the same folder and ``os.replace``: all or nothing.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     replace_file(pathlib.Path(d) / "table.csv", b"point,status\\n")
+    ...     sorted(p.name for p in pathlib.Path(d).iterdir())
+    ['table.csv']
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".milp-market-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -210,6 +292,15 @@ def prepare_results(path: Path) -> None:
     that does not parse into ``len(COLUMNS)`` fields, e.g. a torn line that an older version
     appended the next row to) is dropped, saying so in one line on stderr; the file is rewritten via
     a temporary file. A first line that is not this version's header is bad input.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     csv = pathlib.Path(d) / "results.csv"
+    ...     prepare_results(csv)
+    ...     csv.read_text().split(",")[:3]
+    ['point', 'pool', 'platforms']
     """
     data = path.read_bytes() if path.exists() else b""
     if not data.strip():
@@ -320,7 +411,47 @@ class _LocalCluster:
 
 
 def run_sweep(spec_path, scheduler: str | None = None, workers: int = 2, progress: bool = True):
-    """Run (or resume) a sweep; returns the results as a pandas DataFrame."""
+    """Run (or resume) a sweep; returns the results as a pandas DataFrame.
+
+    Parameters
+    ----------
+    spec_path : path-like
+        The sweep spec (see the module docstring).
+    scheduler : str, optional
+        Address of an existing Dask scheduler; None starts a local cluster.
+    workers : int
+        Processes of the local cluster.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``results.csv``: one row per point (``COLUMNS``); plots ``by_<axis>.png`` are written
+        beside it for every axis with more than one value.
+
+    Examples
+    --------
+    A sweep whose points are all in ``results.csv`` already is only read back (no cluster is
+    started):
+
+    >>> import json, pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "spec.json").write_text(json.dumps({"name": "toy", "base": "instances/ties.json",
+    ...     "out": str(d / "out"), "axes": {"pool": [3], "platforms": [2, 3]}}))
+    >>> spec = load_spec(d / "spec.json")
+    >>> import pandas as pd
+    >>> out = pathlib.Path(spec["out"]); out.mkdir()
+    >>> prepare_results(out / "results.csv")
+    >>> rows = [solve_point(spec, p) for p in points(spec)]
+    >>> pd.DataFrame(rows, columns=COLUMNS).to_csv(out / "results.csv", mode="a", header=False, index=False)
+    >>> table = run_sweep(d / "spec.json", progress=False)
+    >>> table["point"].tolist(), table["counts_best"].tolist()
+    (['pool=3|platforms=2', 'pool=3|platforms=3'], ['{"A": 1, "B": 1}', '{"A": 2, "B": 1}'])
+    >>> sorted(p.name for p in out.iterdir())
+    ['by_platforms.png', 'results.csv']
+    >>> import shutil; shutil.rmtree(d)
+    """
     import pandas as pd
 
     spec = load_spec(spec_path)

@@ -71,7 +71,15 @@ def bump_scores(bias: float, bumps, thetas) -> np.ndarray:
 
 
 def mixture_density(mixture, thetas) -> np.ndarray:
-    """Density of the Gaussian mixture (weights normalized) at each row of ``thetas``."""
+    """Density of the Gaussian mixture (weights normalized) at each row of ``thetas``.
+
+    Examples
+    --------
+    >>> mix = [{"weight": 0.6, "mean": [0.0, 0.0], "cov": [[1.0, 0.0], [0.0, 1.0]]},
+    ...        {"weight": 0.4, "mean": [4.0, 0.0], "cov": [[1.0, 0.0], [0.0, 1.0]]}]
+    >>> mixture_density(mix, [[0, 0], [4, 0], [2, 0]]).round(4).tolist()
+    [0.0955, 0.0637, 0.0215]
+    """
     th = np.asarray(thetas, dtype=float).reshape(-1, 2)
     w = np.array([c["weight"] for c in mixture], dtype=float)
     w = w / w.sum()
@@ -230,6 +238,25 @@ def validate_spec(data, where: str = "<spec>") -> dict:
     ------
     InstanceError
         One line naming ``where``, the field and the fix.
+
+    Examples
+    --------
+    Two user groups in the plane (60% around the origin, 40% around (4, 0)), a model serving
+    each, two platforms:
+
+    >>> spec = validate_spec({
+    ...     "name": "two-groups", "seed": 0, "platforms": 2,
+    ...     "mixture": [{"weight": 0.6, "mean": [0, 0], "cov": [[1, 0], [0, 1]]},
+    ...                 {"weight": 0.4, "mean": [4, 0], "cov": [[1, 0], [0, 1]]}],
+    ...     "users": {"placement": "sample", "count": 5},
+    ...     "models": [{"name": "west", "bias": 0.1, "bumps": [{"center": [0, 0], "amplitude": 0.8, "width": 1.5}]},
+    ...                {"name": "east", "bias": 0.1, "bumps": [{"center": [4, 0], "amplitude": 0.8, "width": 1.5}]}]})
+    >>> spec["choice"], spec["utility"], spec["models"][0]["bumps"][0]["center"]
+    ({'rule': 'hardmax'}, 'score_share', [0.0, 0.0])
+    >>> validate_spec(dict(spec, platforms=0), "x.json")
+    Traceback (most recent call last):
+    ...
+    milp_market.instance.InstanceError: x.json: platforms must be an integer >= 1 and <= 1,000 (got 0)
     """
     if not isinstance(data, dict):
         raise _err(where, "the top level must be an object")
@@ -277,7 +304,14 @@ def validate_spec(data, where: str = "<spec>") -> dict:
 
 
 def load_spec(path) -> dict:
-    """Read and validate a spec file (``.toml`` as TOML, anything else as JSON)."""
+    """Read and validate a spec file (``.toml`` as TOML, anything else as JSON).
+
+    Examples
+    --------
+    >>> spec = load_spec("instances/synthetic/gmm3_grid.spec.toml")
+    >>> spec["name"], spec["users"]["placement"], len(spec["models"]), spec["platforms"]
+    ('gmm3_grid', 'grid', 6, 3)
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -308,7 +342,24 @@ def _fix_counts(raw: np.ndarray, total: int) -> np.ndarray:
 
 
 def user_types(spec: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(positions (K, 2), masses (K,) summing to 1) of the user types of a validated spec."""
+    """(positions (K, 2), masses (K,) summing to 1) of the user types of a validated spec.
+
+    Examples
+    --------
+    Five user types sampled from the mixture: round(0.6 * 5) = 3 from the western group, 2 from
+    the eastern one, each of mass 0.2:
+
+    >>> spec = validate_spec({
+    ...     "name": "two-groups", "seed": 0, "platforms": 2,
+    ...     "mixture": [{"weight": 0.6, "mean": [0, 0], "cov": [[1, 0], [0, 1]]},
+    ...                 {"weight": 0.4, "mean": [4, 0], "cov": [[1, 0], [0, 1]]}],
+    ...     "users": {"placement": "sample", "count": 5},
+    ...     "models": [{"name": "west", "bias": 0.1, "bumps": [{"center": [0, 0], "amplitude": 0.8, "width": 1.5}]},
+    ...                {"name": "east", "bias": 0.1, "bumps": [{"center": [4, 0], "amplitude": 0.8, "width": 1.5}]}]})
+    >>> pos, mass = user_types(spec)
+    >>> pos.shape, mass.round(12).tolist(), int((pos[:, 0] > 2).sum())
+    ((5, 2), [0.2, 0.2, 0.2, 0.2, 0.2], 2)
+    """
     mix, users = spec["mixture"], spec["users"]
     w = np.array([c["weight"] for c in mix])
     w = w / w.sum()
@@ -340,7 +391,20 @@ def user_types(spec: dict) -> tuple[np.ndarray, np.ndarray]:
 
 
 def score_matrix(spec: dict, positions) -> np.ndarray:
-    """(M, K) scores of the spec's models at the given positions, rounded to 10 decimals."""
+    """(M, K) scores of the spec's models at the given positions, rounded to 10 decimals.
+
+    Examples
+    --------
+    >>> spec = validate_spec({
+    ...     "name": "two-groups", "seed": 0, "platforms": 2,
+    ...     "mixture": [{"weight": 0.6, "mean": [0, 0], "cov": [[1, 0], [0, 1]]},
+    ...                 {"weight": 0.4, "mean": [4, 0], "cov": [[1, 0], [0, 1]]}],
+    ...     "users": {"placement": "sample", "count": 5},
+    ...     "models": [{"name": "west", "bias": 0.1, "bumps": [{"center": [0, 0], "amplitude": 0.8, "width": 1.5}]},
+    ...                {"name": "east", "bias": 0.1, "bumps": [{"center": [4, 0], "amplitude": 0.8, "width": 1.5}]}]})
+    >>> score_matrix(spec, [[0, 0], [4, 0]]).round(4).tolist()  # west, east at two points
+    [[0.9, 0.1229], [0.1229, 0.9]]
+    """
     rows = [bump_scores(m["bias"], [(b["center"], b["amplitude"], b["width"]) for b in m["bumps"]], positions)
             for m in spec["models"]]
     return np.round(np.array(rows), SCORE_DECIMALS)
@@ -348,7 +412,30 @@ def score_matrix(spec: dict, positions) -> np.ndarray:
 
 def build_instance(spec: dict, models=None, platforms: int | None = None, where: str | None = None) -> Instance:
     """The instance of a validated spec (optionally a subset of its models, in the given order, and
-    another N). The JSON carries a ``synthetic`` section (positions, the spec) for the maps."""
+    another N). The JSON carries a ``synthetic`` section (positions, the spec) for the maps.
+
+    Examples
+    --------
+    With three of the five user types in the west, both platforms crowd onto the western model
+    (a homogenized equilibrium), although one platform per group would serve users better:
+
+    >>> spec = validate_spec({
+    ...     "name": "two-groups", "seed": 0, "platforms": 2,
+    ...     "mixture": [{"weight": 0.6, "mean": [0, 0], "cov": [[1, 0], [0, 1]]},
+    ...                 {"weight": 0.4, "mean": [4, 0], "cov": [[1, 0], [0, 1]]}],
+    ...     "users": {"placement": "sample", "count": 5},
+    ...     "models": [{"name": "west", "bias": 0.1, "bumps": [{"center": [0, 0], "amplitude": 0.8, "width": 1.5}]},
+    ...                {"name": "east", "bias": 0.1, "bumps": [{"center": [4, 0], "amplitude": 0.8, "width": 1.5}]}]})
+    >>> import milp_market as mm
+    >>> inst = build_instance(spec)
+    >>> inst.model_names, inst.type_names, inst.platforms
+    (('west', 'east'), ('u0', 'u1', 'u2', 'u3', 'u4'), 2)
+    >>> res = mm.solve(inst)
+    >>> res.best.counts, res.social_optimum.counts, round(res.price_of_anarchy, 4)
+    ({'west': 2}, (1, 1), 1.321)
+    >>> build_instance(spec, models=[1], platforms=1).model_names
+    ('east',)
+    """
     pos, mass = user_types(spec)
     idx = list(range(len(spec["models"]))) if models is None else list(models)
     sub = dict(spec, models=[spec["models"][j] for j in idx])
@@ -392,6 +479,22 @@ def map_figure(spec: dict, inst: Instance, panels, path, title: str | None = Non
     ``panels``: list of (label, counts or None). Each map colours the plane by the in-use model that
     serves it (highest score; under logit choice the most-chosen one), draws the user density as
     contours and the user types as dots sized by mass.
+
+    Examples
+    --------
+    >>> spec = validate_spec({
+    ...     "name": "two-groups", "seed": 0, "platforms": 2,
+    ...     "mixture": [{"weight": 0.6, "mean": [0, 0], "cov": [[1, 0], [0, 1]]},
+    ...                 {"weight": 0.4, "mean": [4, 0], "cov": [[1, 0], [0, 1]]}],
+    ...     "users": {"placement": "sample", "count": 5},
+    ...     "models": [{"name": "west", "bias": 0.1, "bumps": [{"center": [0, 0], "amplitude": 0.8, "width": 1.5}]},
+    ...                {"name": "east", "bias": 0.1, "bumps": [{"center": [4, 0], "amplitude": 0.8, "width": 1.5}]}]})
+    >>> import pathlib, tempfile
+    >>> inst = build_instance(spec)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     map_figure(spec, inst, [("both west", (2, 0)), ("one each", (1, 1))], pathlib.Path(d) / "map.png")
+    ...     (pathlib.Path(d) / "map.png").read_bytes()[1:4]
+    b'PNG'
     """
     import matplotlib
 
@@ -443,7 +546,23 @@ def map_figure(spec: dict, inst: Instance, panels, path, title: str | None = Non
 
 
 def answer_panels(inst: Instance, res) -> list[tuple[str, tuple | None]]:
-    """(label, counts) for the best and worst equilibrium and the social optimum of a result."""
+    """(label, counts) for the best and worst equilibrium and the social optimum of a result.
+
+    Examples
+    --------
+    >>> spec = validate_spec({
+    ...     "name": "two-groups", "seed": 0, "platforms": 2,
+    ...     "mixture": [{"weight": 0.6, "mean": [0, 0], "cov": [[1, 0], [0, 1]]},
+    ...                 {"weight": 0.4, "mean": [4, 0], "cov": [[1, 0], [0, 1]]}],
+    ...     "users": {"placement": "sample", "count": 5},
+    ...     "models": [{"name": "west", "bias": 0.1, "bumps": [{"center": [0, 0], "amplitude": 0.8, "width": 1.5}]},
+    ...                {"name": "east", "bias": 0.1, "bumps": [{"center": [4, 0], "amplitude": 0.8, "width": 1.5}]}]})
+    >>> import milp_market as mm
+    >>> inst = build_instance(spec)
+    >>> answer_panels(inst, mm.solve(inst))  # doctest: +NORMALIZE_WHITESPACE
+    [('best equilibrium, welfare 0.5606', (2, 0)), ('worst equilibrium, welfare 0.5606', (2, 0)),
+     ('social optimum, welfare 0.7406', (1, 1))]
+    """
     def w(p):
         return f"welfare {p.welfare:.4f}"
 
@@ -478,7 +597,16 @@ CIFAR_NOISE = 0.25  # sigma of the per-class log-normal classifier noise
 
 def cifar_strengths(rng: np.random.Generator | None) -> dict[str, float]:
     """The nominal strengths (``rng`` None) or a random draw: every specialist s ~ U(0.4, 0.8),
-    catdog1.5 = catdog's s + U(0.05, 0.15) (the longer fine-tuning), half 0."""
+    catdog1.5 = catdog's s + U(0.05, 0.15) (the longer fine-tuning), half 0.
+
+    Examples
+    --------
+    >>> cifar_strengths(None)["catdog1.5"], cifar_strengths(None)["half"]
+    (0.8, 0.0)
+    >>> s = cifar_strengths(np.random.default_rng(0))
+    >>> 0.05 <= s["catdog1.5"] - s["catdog"] <= 0.15, all(0.4 <= s[m] <= 0.8 for m in ("airauto", "catdog"))
+    (True, True)
+    """
     if rng is None:
         return dict(CIFAR_STRENGTH)
     s = {m: float(rng.uniform(0.4, 0.8)) for m in ("airauto", "birdcat", "catdog", "shiptruck")}
@@ -514,7 +642,17 @@ def cifar_profile(model: str, strength: float, rng: np.random.Generator, noise: 
 def cifar_profiles(pool, seed: int, random_strength: bool = False) -> np.ndarray:
     """(M, 10) profiles for the models of ``pool`` (in order) from ``numpy.random.default_rng(seed)``:
     first the strengths (when ``random_strength``; otherwise the nominal ones), then the noise,
-    model by model."""
+    model by model.
+
+    Examples
+    --------
+    The generalist ``half`` samples every class near 1/10; ``catdog`` puts about a third of its
+    mass on each of cat (index 3) and dog (index 5):
+
+    >>> P = cifar_profiles(["half", "catdog"], seed=0)
+    >>> P.shape, P.sum(axis=1).round(12).tolist(), P[1].argsort()[-2:].tolist()
+    ((2, 10), [1.0, 1.0], [5, 3])
+    """
     rng = np.random.default_rng(seed)
     s = cifar_strengths(rng if random_strength else None)
     return np.array([cifar_profile(m, s[m], rng) for m in pool])

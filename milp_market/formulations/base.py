@@ -30,7 +30,27 @@ CUTOFF_DELTA = 1e-6
 
 @runtime_checkable
 class Formulation(Protocol):
-    """What the certification engine needs from a MILP (milp_market/certify.py)."""
+    """What the certification engine needs from a MILP (milp_market/certify.py).
+
+    ``page`` names the formulations/ page stating the model; ``model`` is the Pyomo model, built
+    once; ``objective_unit`` converts the model's scaled objective to the exact quantity;
+    ``decode`` reads the candidate (a count vector) from the current solution;
+    ``add_rows_for`` adds the rows that cut a candidate off (their number);
+    ``add_no_good`` excludes exactly one candidate; ``set_cutoff`` asks for strictly better.
+
+    Examples
+    --------
+    Every MILP of formulations/ satisfies the protocol (checked structurally):
+
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> from milp_market.formulations.equilibrium import HardmaxEquilibriumMILP
+    >>> f = HardmaxEquilibriumMILP(inst, "max", False)
+    >>> isinstance(f, Formulation), f.page, f.maximize, f.objective_unit
+    (True, 'formulations/equilibrium.md', True, 0.6)
+    """
 
     page: str  # the formulations/ page that states the model
     model: pyo.ConcreteModel
@@ -53,7 +73,33 @@ class Formulation(Protocol):
 class CountVectorMILP:
     """Shared by the MILPs over the one-hot count variables b[j, c] (c platforms on model j):
     decoding, the no-good cut, the welfare cutoff rows W >= W_floor / W <= W_ceiling, and the
-    checks the tests use (a profile's intended point, violated rows)."""
+    checks the tests use (a profile's intended point, violated rows).
+
+    Examples
+    --------
+    The welfare-best equilibrium of a generalist/specialist market is one platform on each
+    (welfare 0.92); after a no-good cut on it, the next is both on the specialist, and with the
+    sense set to ``"min"`` and both cut off, no equilibrium is left:
+
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> from milp_market.formulations.equilibrium import HardmaxEquilibriumMILP
+    >>> from milp_market.formulations.highs import PersistentHighs
+    >>> f = HardmaxEquilibriumMILP(inst, "max", False)
+    >>> out = PersistentHighs().solve(f.model)
+    >>> f.decode(), round(out.objective * f.objective_unit, 6)
+    ((1, 1), 0.92)
+    >>> f.add_no_good((1, 1))
+    >>> _ = PersistentHighs().solve(f.model)
+    >>> f.decode(), f.no_goods
+    ((0, 2), 1)
+    >>> f.set_sense("min")
+    >>> f.add_no_good((0, 2))
+    >>> PersistentHighs().solve(f.model).status.value
+    'infeasible'
+    """
 
     page = ""
     model: pyo.ConcreteModel
@@ -110,7 +156,32 @@ class CountVectorMILP:
 
 
 def row_violations(m, tol: float = 1e-9) -> list[tuple[str, float]]:
-    """Rows of ``m`` violated by more than ``tol`` at the current variable values."""
+    """Rows of ``m`` violated by more than ``tol`` at the current variable values.
+
+    Parameters
+    ----------
+    m : pyomo.environ.ConcreteModel
+        A model whose variables have values (after a solve, or set by hand).
+    tol : float, optional
+
+    Returns
+    -------
+    list of (str, float)
+        Constraint names and their violations.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> from milp_market.formulations.social_optimum import SocialOptimumMILP
+    >>> from milp_market.formulations.highs import PersistentHighs
+    >>> f = SocialOptimumMILP(inst)
+    >>> _ = PersistentHighs().solve(f.model)
+    >>> row_violations(f.model)  # the solver's point satisfies every row
+    []
+    """
     bad = []
     for con in m.component_data_objects(pyo.Constraint, active=True):
         body = pyo.value(con.body)

@@ -28,7 +28,25 @@ MILP_SLACK = 1e-6
 
 @dataclass(frozen=True)
 class EquilibriumData:
-    """Precomputed index sets and scaled coefficients shared by the rows of the model."""
+    """Precomputed index sets and scaled coefficients shared by the rows of the model.
+
+    Built by :func:`prepare`.
+
+    Examples
+    --------
+    Generalist (0.8, 0.8) and specialist (1.0, 0.1) over two user types: the specialist is in
+    the top class of type 0, the generalist of type 1; no ties:
+
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> d = prepare(inst)
+    >>> d.M, d.K, d.N, d.level.tolist(), d.members, d.tie
+    (2, 2, 2, [[0, 1], [1, 0]], (((0,), (1,)), ((1,), (0,))), frozenset())
+    >>> d.scale, d.welfare_scale, d.w.round(4).tolist()
+    (0.6, 0.6, [[0.8, 0.5333], [1.0, 0.0667]])
+    """
 
     M: int
     K: int
@@ -47,7 +65,17 @@ class EquilibriumData:
 def utility_scale(inst: Instance) -> float:
     """The unit of utilities in the models: the largest of w_jt and pi_t S_jt, so the largest
     coefficient is 1 (one scale for both keeps "sum of utilities = welfare" exact under
-    score_share). 1 for an all-zero game."""
+    score_share). 1 for an all-zero game.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> utility_scale(inst)  # the largest pi_t S_jt: 0.6 * 1.0
+    0.6
+    """
     scale = float(max(game.utility_weights(inst).max(), (inst.masses[None, :] * inst.scores).max()))
     return scale if scale > 0 else 1.0
 
@@ -56,7 +84,18 @@ def welfare_unit(inst: Instance) -> float:
     """The unit of W in the models. Under score_share utilities sum to welfare, so W shares the
     utilities' scale (the row N v <= W needs it). Under mass_share W has its own unit, the largest
     pi_t S_jt: with the utilities' unit (the largest mass) welfare differences among tiny scores
-    would fall below the certification tolerance (CUTOFF_DELTA is in W's unit)."""
+    would fall below the certification tolerance (CUTOFF_DELTA is in W's unit).
+
+    Examples
+    --------
+    With scores at most 0.5, mass_share utilities keep the largest mass (0.6) as unit while W
+    gets the largest pi_t S_jt:
+
+    >>> from milp_market import make_instance
+    >>> inst = make_instance([[0.4, 0.4], [0.5, 0.05]], [0.6, 0.4], 2, utility="mass_share")
+    >>> utility_scale(inst), welfare_unit(inst)
+    (0.6, 0.3)
+    """
     if inst.utility == "score_share":
         return utility_scale(inst)
     top = float((inst.masses[None, :] * inst.scores).max())
@@ -64,6 +103,18 @@ def welfare_unit(inst: Instance) -> float:
 
 
 def prepare(inst: Instance) -> EquilibriumData:
+    """The index sets and scaled coefficients of ``inst`` (:class:`EquilibriumData`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> d = prepare(inst)
+    >>> d.n_levels, [v.round(4).tolist() for v in d.welfare_value], d.eps
+    ((2, 2), [[0.8, 1.0], [0.0667, 0.5333]], 1e-06)
+    """
     lv = game.tie_levels(inst)
     w = game.utility_weights(inst)
     scale = utility_scale(inst)
@@ -86,7 +137,29 @@ def prepare(inst: Instance) -> EquilibriumData:
 
 
 def build_top_level_block(m, d: EquilibriumData, *, with_counts: bool) -> None:
-    """Sets, the use indicators and the top-class variables shared with the social-optimum MILP."""
+    """Sets, the use indicators and the top-class variables shared with the social-optimum MILP.
+
+    Parameters
+    ----------
+    m : pyomo.environ.ConcreteModel
+        The model to add the components to.
+    d : EquilibriumData
+    with_counts : bool
+        Add the one-hot count variables ``b[j, c]`` (the equilibrium MILPs); without them the
+        block has use indicators ``xv[j]`` for at most N models (the social optimum).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> import pyomo.environ as pyo
+    >>> m = pyo.ConcreteModel()
+    >>> build_top_level_block(m, prepare(inst), with_counts=True)
+    >>> hasattr(m, "b"), hasattr(m, "xv"), m.nvariables()
+    (True, False, 10)
+    """
     M, K, N = d.M, d.K, d.N
     m.J = pyo.RangeSet(0, M - 1, doc="models")
     m.T = pyo.RangeSet(0, K - 1, doc="user types")

@@ -52,6 +52,24 @@ CONFIRM = {"presolve_rule_off": (1 << 12) | (1 << 13) | (1 << 15) | (1 << 16), "
 
 @dataclass(frozen=True)
 class SolveOutcome:
+    """One HiGHS solve: mapped status, whether a solution was loaded, the incumbent objective
+    (nan when none), the best proven bound and the solver's wall time (scaled model units).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> from milp_market.formulations.social_optimum import SocialOptimumMILP
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> f = SocialOptimumMILP(inst)
+    >>> out = PersistentHighs().solve(f.model)
+    >>> out.status.value, out.has_solution, round(out.objective * f.objective_unit, 6)
+    ('optimal', True, 0.92)
+    >>> out.bound == out.objective
+    True
+    """
+
     status: SolveStatus
     has_solution: bool
     objective: float  # incumbent objective (nan when none)
@@ -60,7 +78,33 @@ class SolveOutcome:
 
 
 class PersistentHighs:
-    """One HiGHS instance attached to one Pyomo model; re-solves pick up added rows."""
+    """One HiGHS instance attached to one Pyomo model; re-solves pick up added rows.
+
+    Parameters
+    ----------
+    options : dict, optional
+        HiGHS options on top of ``CERTIFY_OPTIONS`` (default ``PRIMARY``; ``CONFIRM`` for the
+        second configuration).
+    threads : int, optional
+        HiGHS threads (None: HiGHS chooses).
+    name : str
+        A label for logs and ``certify.Run.solver``.
+
+    Examples
+    --------
+    The social optimum of a generalist/specialist market, under the confirming configuration:
+
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> from milp_market.formulations.social_optimum import SocialOptimumMILP
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"])
+    >>> f = SocialOptimumMILP(inst)
+    >>> solver = PersistentHighs(CONFIRM, threads=1, name="confirm")
+    >>> out = solver.solve(f.model, time_limit=10)
+    >>> solver.name, out.status.value, f.decode()
+    ('confirm', 'optimal', (1, 1))
+    """
 
     def __init__(self, options: dict | None = None, threads: int | None = None, name: str = "primary"):
         self.solver = Highs()

@@ -37,13 +37,34 @@ INITIAL_ENTRY_POINTS = (0.0, 1.0)
 
 
 def ratio(beta: float, a: float, b: float) -> float:
-    """exp(beta (a - b)) without overflow."""
+    """exp(beta (a - b)) without overflow.
+
+    Examples
+    --------
+    >>> round(ratio(5.0, 1.0, 0.8), 6)  # e
+    2.718282
+    >>> ratio(1e6, 1.0, 0.0) < float("inf")  # capped
+    True
+    """
     return math.exp(min(beta * (a - b), EXP_CAP))
 
 
 @dataclass
 class LogitData:
-    """Index sets and scaled coefficients."""
+    """Index sets and scaled coefficients.
+
+    Built by :func:`prepare`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"], choice="softmax", beta=5.0)
+    >>> d = prepare(inst)
+    >>> d.M, d.K, d.N, d.beta, d.scale, d.welfare_scale, round(d.welfare_cap, 4)
+    (2, 2, 2, 5.0, 0.6, 0.6, 1.5333)
+    """
 
     M: int
     K: int
@@ -59,6 +80,17 @@ class LogitData:
 
 
 def prepare(inst: Instance) -> LogitData:
+    """The scaled coefficients of a logit instance (:class:`LogitData`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"], choice="softmax", beta=5.0)
+    >>> prepare(inst).w.round(4).tolist()  # utility weights / scale
+    [[0.8, 0.5333], [1.0, 0.0667]]
+    """
     w = game.utility_weights(inst)
     wel = inst.masses[None, :] * inst.scores
     scale = utility_scale(inst)
@@ -80,7 +112,34 @@ def prepare(inst: Instance) -> LogitData:
 
 def others_weight(d: LogitData, counts, j: int | None, k: int, t: int) -> float:
     """R = sum_i o_i exp(beta (S_it - S_kt)), o = counts - e_j (o = counts for an entrant,
-    j = None): the other platforms' weight at t, relative to the weight of model k."""
+    j = None): the other platforms' weight at t, relative to the weight of model k.
+
+    Parameters
+    ----------
+    d : LogitData
+    counts : sequence of int
+        The profile.
+    j : int or None
+        The deviator's current model (None: an entrant).
+    k : int
+        The model it moves to.
+    t : int
+        The user type.
+
+    Examples
+    --------
+    In the profile (generalist, specialist), the generalist's platform weighs the specialist
+    at type 0 by exp(5 (1.0 - 0.8)) = e; an entrant on the generalist also meets the other
+    generalist platform (weight 1):
+
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[0.8, 0.8], [1.0, 0.1]]), np.array([0.6, 0.4]), 2,
+    ...                      model_names=["generalist", "specialist"], choice="softmax", beta=5.0)
+    >>> d = prepare(inst)
+    >>> round(others_weight(d, (1, 1), 0, 0, 0), 6), round(others_weight(d, (1, 1), None, 0, 0), 6)
+    (2.718282, 3.718282)
+    """
     o = np.asarray(counts, dtype=float).copy()
     if j is not None:
         o[j] -= 1
