@@ -560,6 +560,10 @@ def _run_in_child(conn, method, inst, time_limit):
         conn.close()
 
 
+#: Seconds past the time limit after which :func:`race` stops waiting for a child.
+RACE_GRACE = 30.0
+
+
 def race(inst: Instance, time_limit: float | None = None) -> MarketResult:
     """Run the MILP path and the enumeration in two processes; the first *complete* answer wins.
 
@@ -605,9 +609,19 @@ def race(inst: Instance, time_limit: float | None = None) -> MarketResult:
         child.close()
         pending[parent] = (method, proc)
     partial = {}
+    # A child that never answers (a fork can deadlock when the parent holds native solver
+    # threads; seen once in a long test session, not reproduced) must not hang the caller: past
+    # the limit plus a grace period the race ends with what the other side proved.
+    t_start = time.perf_counter()
+    give_up = None if time_limit is None else t_start + time_limit + RACE_GRACE
     try:
         while pending:
-            for conn in wait(list(pending)):
+            ready = wait(list(pending), timeout=None if give_up is None else max(0.0, give_up - time.perf_counter()))
+            if not ready:
+                for method, proc in pending.values():
+                    partial.setdefault(method, None)
+                break
+            for conn in ready:
                 method, proc = pending.pop(conn)
                 try:
                     kind, payload = conn.recv()
@@ -619,7 +633,11 @@ def race(inst: Instance, time_limit: float | None = None) -> MarketResult:
                 if payload.status is not Status.UNKNOWN:
                     return payload
                 partial[method] = payload
-        return _merge_unknown(inst, partial)
+        answered = {k: v for k, v in partial.items() if v is not None}
+        if not answered:
+            stats = {"unknown_reason": f"neither process answered within the limit plus {RACE_GRACE:g} s"}
+            return _finish(inst, Status.UNKNOWN, None, None, None, False, "milp|enumerate", t_start, stats, [])
+        return _merge_unknown(inst, answered)
     finally:
         for _, proc in pending.values():
             proc.terminate()

@@ -178,3 +178,22 @@ def test_only_a_proven_infeasible_is_infeasible():
     proofs = [tc for tc, st in _TERMINATION.items() if st is SolveStatus.INFEASIBLE]
     assert proofs == [TerminationCondition.provenInfeasible]
     assert _TERMINATION[TerminationCondition.locallyInfeasible] is SolveStatus.ERROR
+
+
+def test_a_race_whose_children_never_answer_ends_unknown_after_the_grace(monkeypatch):
+    # A forked child can deadlock (native solver threads in the parent): the race must not hang.
+    import time
+
+    import milp_market.orchestrate as orch
+    from milp_market.results import Status
+
+    def stuck(conn, method, inst, time_limit):
+        time.sleep(120)
+
+    monkeypatch.setattr(orch, "_run_in_child", stuck)
+    monkeypatch.setattr(orch, "RACE_GRACE", 1.0)
+    inst, _ = _instance_with_equilibria()
+    t0 = time.perf_counter()
+    res = orch.race(inst, time_limit=1.0)
+    assert res.status is Status.UNKNOWN and "neither process answered" in res.stats["unknown_reason"]
+    assert time.perf_counter() - t0 < 60
