@@ -45,7 +45,18 @@ GAMBIT_MAX_CELLS = 200_000  # M^N profiles of the normal form
 
 @dataclass
 class Row:
-    """One instance, every method. Times in seconds; ``*_status`` are Status values."""
+    """One instance, every method. Times in seconds; ``*_status`` are Status values.
+
+    Made by :func:`bench_instance`; :func:`render` and :func:`targets` read it. The field
+    comments say what each column holds.
+
+    Examples
+    --------
+    >>> row = Row("tiny", 2, 2, 3, None, "equilibrium", 0.002, 2, "agrees", 0.04, "equilibrium", 0.06,
+    ...           "equilibrium", 0.001, False, "yes", "yes", "enumerate", 0.001, None, "")
+    >>> row.milp_s / row.search_s, row.agree_enum, row.enum_extrapolated
+    (30.0, 'yes', False)
+    """
 
     family: str  # generator family spec (parse_family: FAMILY[@mass][@logitB]) or a real instance's name
     M: int
@@ -174,7 +185,44 @@ def _agreement(a, b) -> str:
 
 
 def bench_instance(inst, label, seed, enum_cap, milp_limit, search_limit, confirm_limit, log, run_milp=True) -> Row:
-    """Every method on one instance, one after the other in this process."""
+    """Every method on one instance, one after the other in this process.
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+    label : str
+        The row's ``family`` (a family spec or the instance's name).
+    seed : int or None
+        The generator seed (None for a real instance).
+    enum_cap : float
+        Seconds before enumeration stops and its total is extrapolated.
+    milp_limit, search_limit, confirm_limit : float
+        Seconds for the MILP, the support search (hardmax only) and the MILP confirmation of the
+        search's answer (0: none).
+    log : callable
+        Receives one progress line at a time.
+    run_milp : bool
+        Run the full MILP too.
+
+    Returns
+    -------
+    Row
+        ``solve --method auto`` is timed when the fastest method needs at most
+        ``AUTO_TIMED_UP_TO`` seconds; Gambit where the normal form has at most
+        ``GAMBIT_MAX_CELLS`` cells and pygambit is installed.
+
+    Examples
+    --------
+    >>> from milp_market import load_instance
+    >>> inst = load_instance("instances/homogenized.json")
+    >>> row = bench_instance(inst, "homogenized", None, enum_cap=5, milp_limit=10, search_limit=10,
+    ...                      confirm_limit=10, log=lambda line: None)
+    >>> row.search_status, row.confirm, row.milp_status, row.enum_status, row.agree_enum, row.agree_milp
+    ('equilibrium', 'agrees', 'equilibrium', 'equilibrium', 'yes', 'yes')
+    >>> row.auto_method
+    'enumerate'
+    """
     M, K, N = inst.n_models, inst.n_types, inst.platforms
     tag = f"[{label} M={M} K={K} N={N}" + (f" seed={seed}]" if seed is not None else "]")
     search = search_s = None
@@ -249,7 +297,28 @@ def _ratio(a, b):
 
 
 def targets(rows, peak_mib) -> list[str]:
-    """Issue #10's targets, each stated as met or not with the measured numbers."""
+    """Issue #10's targets, each stated as met or not with the measured numbers.
+
+    Parameters
+    ----------
+    rows : list of Row
+    peak_mib : float
+        Peak memory of the run (MiB).
+
+    Returns
+    -------
+    list of str
+        Markdown bullets; a target whose instances are not in ``rows`` is left out.
+
+    Examples
+    --------
+    >>> row = Row("tiny", 2, 2, 3, None, "equilibrium", 0.002, 2, "agrees", 0.04, "equilibrium", 0.06,
+    ...           "equilibrium", 0.001, False, "yes", "yes", "enumerate", 0.001, None, "")
+    >>> for line in targets([row], peak_mib=100.0):
+    ...     print(line)
+    - Peak memory under 2 GiB: **met** (100 MiB).
+    - Zero disagreements: **met** (0 disagreements; 1 instances compared).
+    """
     out = []
 
     def verdict(ok):
@@ -326,6 +395,34 @@ def _fastest(r):
 
 
 def render(rows, config: BenchConfig, peak_mib, wall) -> str:
+    """The Markdown of reports/benchmarks.md: setup, targets, a summary per instance group
+    (medians over seeds) and every row.
+
+    Parameters
+    ----------
+    rows : list of Row
+    config : BenchConfig
+        Its limits and command line are stated in the report.
+    peak_mib : float
+        Peak memory of the run (MiB).
+    wall : float
+        Seconds the whole run took.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> row = Row("tiny", 2, 2, 3, None, "equilibrium", 0.002, 2, "agrees", 0.04, "equilibrium", 0.06,
+    ...           "equilibrium", 0.001, False, "yes", "yes", "enumerate", 0.001, None, "")
+    >>> cfg = BenchConfig(sizes=[(2, 2, 3)], families=["uniform"], seeds=1, real=False, out=None)
+    >>> text = render([row], cfg, peak_mib=100.0, wall=60.0)
+    >>> text.splitlines()[2]
+    'Regenerate with: `milp-market bench --sizes 2x2x3 --families uniform --seeds 1 --no-real` (from the repository root; took 1 minutes).'
+    >>> print(text.splitlines()[-1])
+    | tiny | 2,2,3 | - | equilibrium | 0.002 | 2 | agrees | 0.04 | equilibrium | 0.06 | equilibrium | 0.001 | yes | yes | enumerate | 0.001 | - |  |
+    """
     cmd = config.command or config.cli_command()
     limits = config.milp_limits
     milp_sizes = _sizes_text(config.milp_sizes) if config.milp_sizes else "all"

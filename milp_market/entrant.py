@@ -32,7 +32,19 @@ FEAS_TOL = 1e-9
 
 @dataclass(frozen=True)
 class FeasibleSet:
-    """The provider's feasible score profiles: bounds, budget rows, optional mixture (convex hull)."""
+    """The provider's feasible score profiles: bounds, budget rows, optional mixture (convex hull).
+
+    A profile s (one score per user type) is feasible when ``lower <= s <= upper``,
+    ``weights @ s <= limit`` for every budget row, and, with a mixture, s is a convex combination
+    of its rows (:func:`check_feasible`).
+
+    Examples
+    --------
+    >>> from milp_market import load_instance
+    >>> fs = load_instance("instances/entry_two_types.json").entrant.feasible
+    >>> fs.lower.tolist(), fs.upper.tolist(), [(w.tolist(), limit) for w, limit in fs.budgets], fs.mixture
+    ([0.0, 0.0], [1.0, 1.0], [([1.0, 1.0], 1.2)], None)
+    """
 
     lower: np.ndarray  # (K,)
     upper: np.ndarray  # (K,)
@@ -42,7 +54,28 @@ class FeasibleSet:
 
 @dataclass(frozen=True)
 class Entrant:
-    """The validated ``"entrant"`` section: the new model's name, feasible set, objective, selection."""
+    """The validated ``"entrant"`` section: the new model's name, feasible set, objective, selection.
+
+    Attributes
+    ----------
+    name : str
+        The new model's name (not an incumbent's).
+    feasible : FeasibleSet
+    objective : str
+        One of ``OBJECTIVES``: platforms adopting the new model (``adoption``), the user mass they
+        serve (``mass``) or their score-weighted share (``score_share``).
+    selection : str
+        One of ``SELECTIONS``: which post-entry equilibrium counts (best or worst for the provider).
+
+    Made by :func:`parse_entrant`; a loaded instance carries it as ``Instance.entrant``.
+
+    Examples
+    --------
+    >>> from milp_market import load_instance
+    >>> ent = load_instance("instances/entry_two_types.json").entrant
+    >>> ent.name, ent.objective, ent.selection
+    ('New', 'adoption', 'pessimistic')
+    """
 
     name: str
     feasible: FeasibleSet
@@ -180,7 +213,31 @@ def load_entry_instance(path) -> tuple[Instance, Entrant]:
 
 
 def check_feasible(entrant: Entrant, s, lam=None, tol: float = FEAS_TOL) -> bool:
-    """Is s in the feasible set (to ``tol``)? With a mixture, ``lam`` must certify it."""
+    """Is s in the feasible set (to ``tol``)? With a mixture, ``lam`` must certify it.
+
+    Parameters
+    ----------
+    entrant : Entrant
+    s : array_like, (K,)
+        The new model's scores, in user-type order.
+    lam : array_like, optional
+        Mixture weights (non-negative, summing to 1) with ``lam @ mixture == s``; required when
+        the feasible set has a mixture.
+    tol : float
+        Absolute tolerance of every comparison.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    The budget of ``instances/entry_two_types.json`` is s_a + s_b <= 1.2:
+
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> check_feasible(ent, [0.9, 0.3]), check_feasible(ent, [0.9, 0.4]), check_feasible(ent, [1.1, 0.0])
+    (True, False, False)
+    """
     fs = entrant.feasible
     s = np.asarray(s, dtype=float)
     if np.any(s < fs.lower - tol) or np.any(s > fs.upper + tol):

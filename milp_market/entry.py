@@ -34,6 +34,18 @@ POLISH_OPTIONS = {"mip_feasibility_tolerance": 1e-9, "primal_feasibility_toleran
 
 
 class EntryStatus(str, Enum):
+    """The outcome of :func:`solve_entry`; compare by identity.
+
+    ``OPTIMAL``: the provider's optimum, certified by two solver configurations; ``INFEASIBLE``:
+    no allowed profile leaves an eligible post-entry market (or the feasible set is empty);
+    ``UNKNOWN``: a time limit or a solver failure (an incumbent and a bound at most).
+
+    Examples
+    --------
+    >>> EntryStatus("optimal") is EntryStatus.OPTIMAL, [s.value for s in EntryStatus]
+    (True, ['optimal', 'infeasible', 'unknown'])
+    """
+
     OPTIMAL = "optimal"
     INFEASIBLE = "infeasible"
     UNKNOWN = "unknown"
@@ -41,6 +53,35 @@ class EntryStatus(str, Enum):
 
 @dataclass(frozen=True)
 class EntryResult:
+    """The answer of :func:`solve_entry`.
+
+    Attributes
+    ----------
+    status : EntryStatus
+    evaluation : Evaluation or None
+        The provider's profile and its post-entry equilibria, re-checked exactly
+        (:class:`~milp_market.entry_evaluation.Evaluation`); the incumbent when ``UNKNOWN``.
+    bound : float
+        A proven bound on the provider's objective (nan when none).
+    reason : str
+        One line: why this status.
+    seconds : float
+        Wall time.
+    stats : dict
+        Model size and loop counters (post-entry profiles, solver runs, cuts, ...).
+
+    Examples
+    --------
+    >>> from milp_market import load_instance
+    >>> inst = load_instance("instances/entry_two_types.json")
+    >>> res = solve_entry(inst, inst.entrant)
+    >>> res.status is EntryStatus.OPTIMAL, res.bound, res.reason
+    (True, 2.0, 'certified optimal (pessimistic selection), two solver configurations agree')
+    >>> d = res.to_dict(inst, inst.entrant)
+    >>> d["status"], d["objective"], d["adopters"], d["equilibrium"], d["verified"]
+    ('optimal', 2.0, 2, {'counts': {'New': 2}}, True)
+    """
+
     status: EntryStatus
     evaluation: Evaluation | None  # the answer (incumbent when unknown), re-checked exactly
     bound: float  # proven bound on the provider's objective (nan when none)
@@ -66,6 +107,35 @@ class EntryResult:
 
 
 def evaluation_dict(inst: Instance, entrant: Entrant, ev: Evaluation | None) -> dict:
+    """The JSON form of an :class:`~milp_market.entry_evaluation.Evaluation` (``entry --json``).
+
+    Parameters
+    ----------
+    inst : Instance
+        The market before entry.
+    entrant : Entrant
+        Names the new model (the last model of the post-entry market).
+    ev : Evaluation or None
+        An evaluated profile; None gives the keys with null values.
+
+    Returns
+    -------
+    dict
+        ``profile``, ``objective``, ``adopters``, ``equilibrium`` (the selected post-entry
+        equilibrium as {model name: platforms}), ``post_entry_equilibria`` and, for a mixture,
+        ``mixture_weights``.
+
+    Examples
+    --------
+    >>> from milp_market import load_instance
+    >>> from milp_market.entry_evaluation import evaluate
+    >>> inst = load_instance("instances/entry_two_types.json")
+    >>> ev = evaluate(inst, inst.entrant, (0.81, 0.39))   # takes type a from A, within budget
+    >>> evaluation_dict(inst, inst.entrant, ev)
+    {'profile': [0.81, 0.39], 'objective': 2.0, 'adopters': 2, 'equilibrium': {'counts': {'New': 2}}, 'post_entry_equilibria': 1}
+    >>> evaluation_dict(inst, inst.entrant, None)
+    {'profile': None, 'objective': None, 'adopters': None, 'equilibrium': None}
+    """
     if ev is None:
         return {"profile": None, "objective": None, "adopters": None, "equilibrium": None}
     names = inst.model_names + (entrant.name,)
@@ -91,6 +161,21 @@ class EntryProblem:
 
     ``pairs`` are (solver, polisher) per configuration: a run by a configuration polishes with its
     own twin first and then with the others.
+
+    Examples
+    --------
+    One run by the primary configuration (:func:`solve_entry` builds the same and hands it to
+    ``certify.certified_search``):
+
+    >>> from milp_market import load_instance
+    >>> from milp_market.certify import solver_pair
+    >>> inst = load_instance("instances/entry_two_types.json")
+    >>> e = inst.entrant
+    >>> f = ef.EntryMILP(inst, e.feasible, e.objective, e.selection)
+    >>> pairs = list(zip(solver_pair(), solver_pair(POLISH_OPTIONS, "-polish")))
+    >>> run = EntryProblem(inst, e, f, pairs).run(pairs[0][0])
+    >>> run.status.value, run.value, run.candidate.selected, run.solver
+    ('optimal', 2.0, (0, 0, 2), 'primary')
     """
 
     maximize = True
@@ -212,10 +297,41 @@ def solve_entry(inst: Instance, entrant: Entrant, time_limit: float | None = Non
     best verified one by CUTOFF_DELTA; the answer stands when two consecutive runs by different
     configurations agree that nothing better exists.
 
+    Parameters
+    ----------
+    inst : Instance
+        The market before entry (hardmax choice; else :class:`InstanceError`).
+    entrant : Entrant
+        The provider: feasible set, objective (``adoption`` or ``utility``) and selection
+        (``pessimistic`` or ``optimistic``); usually ``inst.entrant``.
+    time_limit : float, optional
+        Seconds, the model build included; at the limit the result is ``UNKNOWN``.
+    log : callable, optional
+        Receives one line per loop event.
+
+    Returns
+    -------
+    EntryResult
+
     Raises
     ------
     VerificationError
         When an answer fails the exact re-check.
+
+    Examples
+    --------
+    The hand-checkable example of ``instances/entry_two_types.json``: a new model that takes user
+    type a from A (s_a > 0.8) and keeps 0.6 s_a + 0.4 s_b > 0.56 within the budget
+    s_a + s_b <= 1.2 makes both platforms adopt it at the worst post-entry equilibrium.
+
+    >>> from milp_market import load_instance
+    >>> inst = load_instance("instances/entry_two_types.json")
+    >>> res = solve_entry(inst, inst.entrant)
+    >>> res.status.value, res.evaluation.objective, res.evaluation.selected
+    ('optimal', 2.0, (0, 0, 2))
+    >>> s_a, s_b = res.evaluation.profile
+    >>> s_a > 0.8, s_a + s_b <= 1.2, 0.6 * s_a + 0.4 * s_b > 0.56
+    (True, True, True)
     """
     t_start = time.perf_counter()
     deadline = None if time_limit is None else t_start + time_limit

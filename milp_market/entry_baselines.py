@@ -27,7 +27,28 @@ from .results import SolveStatus
 class FeasibleLP:
     """An LP over the feasible set (Pyomo + HiGHS) for the baselines: linear objectives (Frank-Wolfe
     oracle, random vertices) and L1 projection (cloning an incumbent). ``entry.solve_entry`` also
-    uses it to tell an empty feasible set from a market without eligible profiles."""
+    uses it to tell an empty feasible set from a market without eligible profiles.
+
+    Parameters
+    ----------
+    inst : Instance
+        The incumbent market (gives K, the number of user types).
+    entrant : Entrant
+        Its feasible set becomes the LP's rows.
+
+    Examples
+    --------
+    The feasible set of ``instances/entry_two_types.json``: scores in [0, 1], s_a + s_b <= 1.2.
+
+    >>> from milp_market.entrant import load_entry_instance
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> lp = FeasibleLP(inst, ent)
+    >>> s, lam = lp.maximize([2.0, 1.0])
+    >>> s.round(6).tolist(), lam
+    ([1.0, 0.2], None)
+    >>> lp.project([1.5, 0.0])[0].round(6).tolist()
+    [1.0, 0.0]
+    """
 
     def __init__(self, inst: Instance, entrant: Entrant):
         fs = entrant.feasible
@@ -73,14 +94,64 @@ def _mix(entrant, s, lam):
 
 
 def proxy_value(inst: Instance, s, beta: float) -> float:
-    """The seed paper's smooth proxy F(s) = sum_t pi_t sigmoid(beta (s_t - Sbar_t)) s_t."""
+    """The seed paper's smooth proxy F(s) = sum_t pi_t sigmoid(beta (s_t - Sbar_t)) s_t.
+
+    ``Sbar_t`` is the best incumbent score for user type t.
+
+    Parameters
+    ----------
+    inst : Instance
+        The incumbent market.
+    s : array_like, (K,)
+        The new model's scores.
+    beta : float
+        Steepness of the sigmoid.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    At s = Sbar every sigmoid is 1/2, so F = sum_t pi_t Sbar_t / 2:
+
+    >>> from milp_market import load_instance
+    >>> inst = load_instance("instances/entry_two_types.json")
+    >>> round(proxy_value(inst, [0.8, 0.7], beta=10.0), 6)
+    0.38
+    """
     sbar = inst.scores.max(axis=0)
     sig = 1.0 / (1.0 + np.exp(-beta * (np.asarray(s) - sbar)))
     return float((inst.masses * sig * s).sum())
 
 
 def frank_wolfe_proxy(inst, entrant, lp: FeasibleLP, beta: float, iterations: int = 60):
-    """Maximize the proxy over the feasible set by Frank-Wolfe (LP oracle); the best iterate."""
+    """Maximize the proxy over the feasible set by Frank-Wolfe (LP oracle); the best iterate.
+
+    Parameters
+    ----------
+    inst : Instance
+    entrant : Entrant
+    lp : FeasibleLP
+        The LP oracle over ``entrant``'s feasible set.
+    beta : float
+        The proxy's steepness (:func:`proxy_value`).
+    iterations : int
+        Frank-Wolfe steps after the start vertex (the one maximizing sum_t pi_t s_t).
+
+    Returns
+    -------
+    tuple or None
+        ``(s, mixture weights or None)`` of the best iterate; None when the feasible set is empty.
+
+    Examples
+    --------
+    >>> from milp_market.entrant import load_entry_instance
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> s, lam = frank_wolfe_proxy(inst, ent, FeasibleLP(inst, ent), beta=30.0)
+    >>> s.round(6).tolist(), lam
+    ([1.0, 0.2], None)
+    """
     pi, sbar = inst.masses, inst.scores.max(axis=0)
     start = lp.maximize(pi)
     if start is None:
@@ -102,6 +173,26 @@ def frank_wolfe_proxy(inst, entrant, lp: FeasibleLP, beta: float, iterations: in
 
 @dataclass(frozen=True)
 class Baseline:
+    """One baseline's answer: the method's label and its exact evaluation.
+
+    Attributes
+    ----------
+    method : str
+        E.g. ``"proxy beta=30"``, ``"clone A"``, ``"random search (200, seed 0)"``.
+    evaluation : Evaluation or None
+        The profile re-equilibrated exactly (``entry_evaluation.evaluate``); None when the
+        method found no feasible profile.
+
+    Examples
+    --------
+    >>> from milp_market.entrant import load_entry_instance
+    >>> from milp_market.entry_evaluation import evaluate
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> b = Baseline("clone A", evaluate(inst, ent, inst.scores[0]))
+    >>> b.method, b.evaluation.objective, b.evaluation.selected
+    ('clone A', 0.0, (2, 0, 0))
+    """
+
     method: str
     evaluation: Evaluation | None  # None when the method found no feasible profile
 
@@ -111,7 +202,38 @@ PROXY_BETAS = (10.0, 30.0, 100.0)
 
 def baselines(inst: Instance, entrant: Entrant, seed: int = 0, samples: int = 200) -> list[Baseline]:
     """The paper's proxy for several beta, the cloned best-average incumbent, seeded random search;
-    each re-equilibrated exactly with the entrant's selection."""
+    each re-equilibrated exactly with the entrant's selection.
+
+    Parameters
+    ----------
+    inst : Instance
+        The incumbent market (hardmax).
+    entrant : Entrant
+    seed : int
+        Seed of the random search.
+    samples : int
+        Profiles tried by the random search (up to 30 random vertices, then random convex
+        combinations of them).
+
+    Returns
+    -------
+    list of Baseline
+        One per ``PROXY_BETAS``, the clone (the L1-closest feasible profile to the incumbent with
+        the best mass-weighted average score), and the random search's best eligible profile (its
+        first candidate when none is eligible).
+
+    Examples
+    --------
+    Cloning A leaves both platforms on A under pessimistic selection (0 adopters); the others
+    find the profiles that draw both platforms:
+
+    >>> from milp_market.entrant import load_entry_instance
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> [(b.method, b.evaluation.objective) for b in baselines(inst, ent, samples=20)]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('proxy beta=10', 2.0), ('proxy beta=30', 2.0), ('proxy beta=100', 2.0), ('clone A', 0.0),
+     ('random search (20, seed 0)', 2.0)]
+    """
     lp = FeasibleLP(inst, entrant)
     out = []
 
@@ -152,7 +274,34 @@ def baselines(inst: Instance, entrant: Entrant, seed: int = 0, samples: int = 20
 
 def comparison(inst: Instance, entrant: Entrant, result: EntryResult, others: list[Baseline]) -> list[dict]:
     """Rows of the --compare table: the bilevel answer first, then each baseline with the gain of
-    the bilevel answer over it (objective difference; n/a when either has no eligible profile)."""
+    the bilevel answer over it (objective difference; n/a when either has no eligible profile).
+
+    Parameters
+    ----------
+    inst : Instance
+    entrant : Entrant
+    result : EntryResult
+        The answer of ``entry.solve_entry``.
+    others : list of Baseline
+        From :func:`baselines`.
+
+    Returns
+    -------
+    list of dict
+        ``method``, the keys of ``entry.evaluation_dict``, ``gain`` (None for n/a) and, for a
+        baseline profile that is not eligible, ``note``.
+
+    Examples
+    --------
+    >>> from milp_market.entrant import load_entry_instance
+    >>> from milp_market.entry import solve_entry
+    >>> from milp_market.entry_evaluation import evaluate
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> clone = Baseline("clone A", evaluate(inst, ent, inst.scores[0]))
+    >>> rows = comparison(inst, ent, solve_entry(inst, ent), [clone])
+    >>> [(r["method"], r["objective"], r["gain"]) for r in rows]
+    [('bilevel MILP', 2.0, 0.0), ('clone A', 0.0, 2.0)]
+    """
     rows = [{"method": "bilevel MILP", **evaluation_dict(inst, entrant, result.evaluation), "gain": 0.0 if result.evaluation else None}]
     best = None if result.evaluation is None else result.evaluation.objective
     for b in others:

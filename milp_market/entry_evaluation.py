@@ -21,13 +21,50 @@ from .instance import TIE_TOL, Instance, InstanceError, make_instance
 
 
 def require_hardmax(inst: Instance) -> None:
-    """``entry`` is defined for hardmax choice only: a one-line error otherwise."""
+    """``entry`` is defined for hardmax choice only: a one-line error otherwise.
+
+    Raises
+    ------
+    InstanceError
+        ``inst`` has softmax (logit) choice.
+
+    Examples
+    --------
+    >>> require_hardmax(make_instance([[1.0]], [1], 1))      # hardmax: nothing happens
+    >>> require_hardmax(make_instance([[1.0]], [1], 1, name="soft", choice="softmax", beta=2))
+    Traceback (most recent call last):
+    ...
+    milp_market.instance.InstanceError: soft: `entry` under softmax choice is not supported (hardmax only)
+    """
     if inst.choice != "hardmax":
         raise InstanceError(f"{inst.name}: `entry` under {inst.choice} choice is not supported (hardmax only)")
 
 
 def post_entry_instance(inst: Instance, entrant: Entrant, s) -> Instance:
-    """The (M+1)-model market after entry: the new model is the last one, under its own name."""
+    """The (M+1)-model market after entry: the new model is the last one, under its own name.
+
+    Parameters
+    ----------
+    inst : Instance
+        The incumbent market (hardmax).
+    entrant : Entrant
+        Names the new model.
+    s : array_like, (K,)
+        The new model's scores.
+
+    Returns
+    -------
+    Instance
+        Named ``"<instance>+<entrant>"``; masses, platforms and utility of ``inst``.
+
+    Examples
+    --------
+    >>> from milp_market.entrant import load_entry_instance
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> post = post_entry_instance(inst, ent, [0.9, 0.3])
+    >>> post.name, post.model_names, post.scores.tolist()
+    ('entry_two_types+New', ('A', 'B', 'New'), [[0.8, 0.2], [0.3, 0.7], [0.9, 0.3]])
+    """
     require_hardmax(inst)  # the post-entry market is built under hardmax choice
     return make_instance(
         np.vstack([inst.scores, np.asarray(s, dtype=float)[None, :]]),
@@ -44,7 +81,32 @@ def post_entry_instance(inst: Instance, entrant: Entrant, s) -> Instance:
 def entrant_value(post: Instance, counts, objective: str) -> float:
     """The provider's objective at a post-entry profile: platforms on the new model (adoption), the
     user mass they serve (mass), or the score-weighted share they serve (score_share; the sum of
-    their utilities under the score_share utility)."""
+    their utilities under the score_share utility).
+
+    Parameters
+    ----------
+    post : Instance
+        The post-entry market (:func:`post_entry_instance`; the new model is the last).
+    counts : array_like of int, (M+1,)
+        A post-entry profile.
+    objective : str
+        ``"adoption"``, ``"mass"`` or ``"score_share"``.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    With scores (0.9, 0.3) the new model beats A on type a and B on type b; one platform on it
+    against one on A serves every user:
+
+    >>> from milp_market.entrant import load_entry_instance
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> post = post_entry_instance(inst, ent, [0.9, 0.3])
+    >>> [round(entrant_value(post, [1, 0, 1], o), 4) for o in ("adoption", "mass", "score_share")]
+    [1.0, 1.0, 0.66]
+    """
     E = post.n_models - 1
     nE = int(counts[E])
     if objective == "adoption":
@@ -57,7 +119,35 @@ def entrant_value(post: Instance, counts, objective: str) -> float:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """A profile's exact post-entry outcome: every pure equilibrium and the selected one."""
+    """A profile's exact post-entry outcome: every pure equilibrium and the selected one.
+
+    Attributes
+    ----------
+    profile : tuple of float
+        The new model's scores.
+    mixture_weights : tuple of float or None
+    feasible : bool
+        Whether the profile is in the feasible set (:func:`~milp_market.entrant.check_feasible`).
+    equilibria : tuple of tuples
+        Every post-entry pure equilibrium (count vectors, the new model last).
+    values : tuple of float
+        The provider's objective at each.
+    selected : tuple or None
+        The equilibrium the selection picks (None: no pure equilibrium).
+    objective : float or None
+        The provider's objective at ``selected``.
+
+    ``eligible`` is feasible with an equilibrium; ``adopters`` the platforms on the new model at
+    ``selected``.
+
+    Examples
+    --------
+    >>> from milp_market.entrant import load_entry_instance
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> ev = evaluate(inst, ent, [0.9, 0.3])
+    >>> ev.profile, ev.selected, ev.values, ev.eligible, ev.adopters
+    ((0.9, 0.3), (0, 0, 2), (2.0,), True, 2)
+    """
 
     profile: tuple
     mixture_weights: tuple | None
@@ -132,7 +222,27 @@ def evaluate(inst: Instance, entrant: Entrant, s, lam=None) -> Evaluation:
 
 def snap_to_levels(inst: Instance, s) -> np.ndarray:
     """Scores within TIE_TOL of an incumbent's score become that incumbent's tie-class value, so
-    no chain of near-ties is created (baselines only; the MILP's answers are exact by design)."""
+    no chain of near-ties is created (baselines only; the MILP's answers are exact by design).
+
+    Parameters
+    ----------
+    inst : Instance
+        The incumbent market.
+    s : array_like, (K,)
+        Candidate scores of the new model.
+
+    Returns
+    -------
+    numpy.ndarray
+        A copy of ``s`` with near-tied scores snapped.
+
+    Examples
+    --------
+    >>> from milp_market import load_instance
+    >>> inst = load_instance("instances/entry_two_types.json")     # A scores 0.8 on type a
+    >>> snap_to_levels(inst, [0.8 + 5e-10, 0.5]).tolist()
+    [0.8, 0.5]
+    """
     lv = game.tie_levels(inst)
     s = np.array(s, dtype=float)
     for t in range(inst.n_types):

@@ -35,7 +35,18 @@ UTILITIES = ("score_share", "mass_share")
 
 
 class InstanceError(ValueError):
-    """An instance file or table is malformed; the message says where and how to fix it."""
+    """An instance file or table is malformed; the message says where and how to fix it.
+
+    A subclass of :class:`ValueError`; the message is one line: source, field, what to fix.
+
+    Examples
+    --------
+    >>> try:
+    ...     load_instance("no/such/file.json")
+    ... except InstanceError as exc:
+    ...     print(exc)
+    no/such/file.json: cannot read file (No such file or directory)
+    """
 
 
 _REPR = reprlib.Repr()
@@ -52,7 +63,27 @@ def _show(value) -> str:
 
 
 def platforms_error(value) -> str | None:
-    """Why ``value`` is not a valid number of platforms N (None when it is)."""
+    """Why ``value`` is not a valid number of platforms N (None when it is).
+
+    Parameters
+    ----------
+    value : object
+        A candidate N: valid when an integer (not a bool) from 1 to :data:`MAX_PLATFORMS`.
+
+    Returns
+    -------
+    str or None
+        A one-line reason, or None for a valid N.
+
+    Examples
+    --------
+    >>> platforms_error(3) is None
+    True
+    >>> platforms_error(0)
+    'platforms must be an integer >= 1 and <= 1,000 (got 0)'
+    >>> platforms_error(True)
+    'platforms must be an integer >= 1 and <= 1,000 (got True)'
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         return f"platforms must be an integer >= 1 and <= {MAX_PLATFORMS:,} (got {_show(value)})"
     if value > MAX_PLATFORMS:
@@ -78,6 +109,19 @@ class Instance:
     entrant : the typed ``"entrant"`` section (:class:`milp_market.entrant.Entrant`), parsed and
         validated by the loader (:func:`instance_from_dict`); None when there is none. Not part
         of equality or hashing (like ``extra``, which keeps the raw section for saving).
+
+    Build one with :func:`make_instance`, :meth:`Instance.from_dataframe`, :func:`load_instance`
+    or :func:`load_csv_instance` (they validate); the arrays are read-only.
+
+    Examples
+    --------
+    >>> inst = make_instance([[0.9, 0.2], [0.4, 0.8]], [1, 1], 2, model_names=["A", "B"])
+    >>> inst.n_models, inst.n_types, inst.platforms, inst.masses.tolist()
+    (2, 2, 2, [0.5, 0.5])
+    >>> inst.counts_dict([2, 0])
+    {'A': 2}
+    >>> inst.scores.flags.writeable
+    False
     """
 
     name: str
@@ -364,7 +408,31 @@ def load_instance(path) -> Instance:
 
 def read_json(path, expected: str = "an instance needs only a few levels") -> Any:
     """A JSON file's data, with one-line errors (unreadable, not UTF-8, malformed, nested too
-    deeply; ``expected`` completes the last message). The one reader of every JSON input."""
+    deeply; ``expected`` completes the last message). The one reader of every JSON input.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file (UTF-8, a byte-order mark allowed).
+    expected : str
+        Completes the message when the JSON is nested too deeply.
+
+    Returns
+    -------
+    object
+        The parsed JSON value.
+
+    Raises
+    ------
+    InstanceError
+        The file is unreadable, not UTF-8 or not JSON.
+
+    Examples
+    --------
+    >>> data = read_json("instances/homogenized.json")
+    >>> data["name"], data["platforms"], [m["name"] for m in data["models"]]
+    ('homogenized', 3, ['A', 'B'])
+    """
     try:
         return json.loads(_read_text(path))
     except json.JSONDecodeError as exc:
@@ -374,6 +442,43 @@ def read_json(path, expected: str = "an instance needs only a few levels") -> An
 
 
 def instance_from_dict(data: Any, source: str = "<dict>") -> Instance:
+    """Validate parsed instance JSON (a dict) and build an :class:`Instance`.
+
+    Parameters
+    ----------
+    data : dict
+        The instance format of the README ("Instance format"): ``user_types``, ``models`` (scores
+        as a list in user-type order or an object keyed by user-type name), ``platforms``, and
+        optionally ``name``, ``description``, ``choice``, ``utility``, ``entrant``.
+    source : str
+        Names the input in error messages; its stem is the default name.
+
+    Returns
+    -------
+    Instance
+        Masses normalized to sum 1; an ``entrant`` section parsed into ``Instance.entrant``.
+
+    Raises
+    ------
+    InstanceError
+        A one-line message naming the source and the field.
+
+    Examples
+    --------
+    >>> data = {
+    ...     "user_types": [{"name": "a", "mass": 1}, {"name": "b", "mass": 3}],
+    ...     "models": [{"name": "X", "scores": [0.9, 0.2]},
+    ...                {"name": "Y", "scores": {"a": 0.4, "b": 0.8}}],
+    ...     "platforms": 2,
+    ... }
+    >>> inst = instance_from_dict(data, source="example.json")
+    >>> inst.name, inst.masses.tolist(), inst.scores.tolist()
+    ('example', [0.25, 0.75], [[0.9, 0.2], [0.4, 0.8]])
+    >>> instance_from_dict({**data, "platforms": 0})
+    Traceback (most recent call last):
+    ...
+    milp_market.instance.InstanceError: <dict>: platforms must be an integer >= 1 and <= 1,000 (got 0)
+    """
     where = source
     if not isinstance(data, dict):
         raise InstanceError(f"{where}: the top level must be a JSON object")
@@ -472,6 +577,19 @@ def _score_row(scores, type_names, what, noun: str = "score") -> list[float]:
 
 
 def save_instance(instance: Instance, path) -> None:
+    """Write ``instance`` as instance JSON (:meth:`Instance.to_json_dict`, indented) to ``path``.
+
+    :func:`load_instance` reads it back as an equal instance (an entrant section is kept).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> inst = make_instance([[0.9, 0.2], [0.4, 0.8]], [0.6, 0.4], 2, name="pair")
+    >>> path = os.path.join(tempfile.mkdtemp(), "pair.json")
+    >>> save_instance(inst, path)
+    >>> load_instance(path) == inst
+    True
+    """
     Path(path).write_text(json.dumps(instance.to_json_dict(), indent=2) + "\n")
 
 
@@ -481,6 +599,35 @@ def load_csv_instance(scores_csv, masses_csv=None, *, mass_column=None, platform
     Masses come from ``masses_csv`` (columns ``user_type,mass``), or from a row of the score table
     named ``mass_column`` (e.g. ``"mass"``), or are uniform. Column names must be unique and every
     cell a number; errors name the file, the line and the column.
+
+    Parameters
+    ----------
+    scores_csv : str, pathlib.Path or pandas.DataFrame
+        The score table; a DataFrame goes to :meth:`Instance.from_dataframe` (``masses_csv``
+        is then its ``masses``).
+    masses_csv : str or pathlib.Path, optional
+        A CSV with columns ``user_type,mass``.
+    mass_column : str, optional
+        The name of a row of the score table that holds the masses.
+    platforms : int
+        N, the number of platforms.
+    name : str, optional
+        Defaults to the file's stem.
+
+    Returns
+    -------
+    Instance
+        Hardmax choice, ``score_share`` utility.
+
+    Examples
+    --------
+    >>> inst = load_csv_instance("instances/cifar10_paper_qualities.csv", platforms=3)
+    >>> inst.name, inst.n_models, inst.n_types, inst.model_names[:2]
+    ('cifar10_paper_qualities', 6, 10, ('airauto', 'birdcat'))
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"code": [0.9, 0.4], "chat": [0.5, 0.8]}, index=["a", "b"])
+    >>> load_csv_instance(df, {"code": 1, "chat": 3}).masses.tolist()
+    [0.25, 0.75]
     """
     if type(scores_csv).__name__ == "DataFrame":  # a notebook's table: Instance.from_dataframe
         return Instance.from_dataframe(scores_csv, masses_csv, platforms=platforms, name=name)

@@ -102,6 +102,42 @@ def _figures(inst: Instance, res, out_dir: Path, stem: str) -> list[tuple[str, s
 
 
 def render_report(inst: Instance, res, mr, figures, command: str) -> str:
+    """The Markdown of one instance's report (``milp-market report``); no timings.
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+    res : MarketResult
+        Its verified answer (``orchestrate.solve_market``).
+    mr : min-regret result or None
+        ``regret.min_regret``'s answer, reported when there is no pure equilibrium.
+    figures : list of (caption, file name)
+        Embedded at the end.
+    command : str
+        The command that regenerates the report, named in it.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from milp_market.orchestrate import solve_market
+    >>> inst = load_instance("instances/homogenized.json")
+    >>> text = render_report(inst, solve_market(inst), None, [], "milp-market report x")
+    >>> print(text[text.index("## Answer"):])
+    ## Answer
+    <BLANKLINE>
+    - Status: **equilibrium** (proof: complete enumeration of all count vectors).
+    - Best equilibrium: A x3; welfare 1.0000, HHI 0.3333, Shannon 1.0986, structure homogenized.
+    - Worst equilibrium: A x3; welfare 1.0000, HHI 0.3333, Shannon 1.0986, structure homogenized.
+    - Social optimum: A x3; welfare 1.0000.
+    - Price of anarchy 1.0000; price of stability 1.0000.
+    <BLANKLINE>
+    Method auto:enumerate; every equilibrium above was re-checked by the exact evaluator.
+    <BLANKLINE>
+    """
     L = [f"# {inst.name}", ""]
     if inst.description:
         L += [inst.description, ""]
@@ -259,6 +295,31 @@ def write_reports(paths, out_dir, time_limit=None, command=None) -> list[Path]:
     ``out_dir`` must be new, empty, or made by this function (see the module docstring); the index
     lists the reports in the manifest only. Raises InstanceError, before anything is written, for
     bad instances or an unsuitable ``out_dir``.
+
+    Parameters
+    ----------
+    paths : list of str or pathlib.Path
+        Instance files.
+    out_dir : str or pathlib.Path
+        The report folder.
+    time_limit : float, optional
+        Seconds per solve.
+    command : str, optional
+        The regenerating command named in each report (default: built from the arguments).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The Markdown files written, one per instance.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> out = os.path.join(tempfile.mkdtemp(), "reports")
+    >>> [p.name for p in write_reports(["instances/homogenized.json"], out)]
+    ['homogenized.md']
+    >>> sorted(os.listdir(out))
+    ['.milp-market-report.json', 'README.md', 'homogenized.md', 'homogenized_service.png', 'homogenized_utilities.png']
     """
     from .orchestrate import solve_market
     from .regret import min_regret
@@ -408,7 +469,43 @@ def _sample_figures(inst: Instance, rep, out: dict, out_dir: Path, stem: str) ->
 
 def render_sample_report(unc, rep, out: dict, figures, command: str, time_limit: float | None = None) -> str:
     """The Markdown of an outcome-distribution report (``report --samples``): no timings, so the
-    same seed gives the same text wherever the draws ran."""
+    same seed gives the same text wherever the draws ran.
+
+    Parameters
+    ----------
+    unc : UncertainInstance
+        The market with its score intervals.
+    rep : SampleReport
+        The draws (``robust.sample_outcomes``).
+    out : dict
+        ``rep.to_dict(unc.nominal)``.
+    figures : list of (caption, file name)
+        Embedded at the end.
+    command : str
+        The regenerating command named in the report.
+    time_limit : float, optional
+        The per-draw limit, stated when given.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> from milp_market.robust import make_uncertain, sample_outcomes
+    >>> nominal = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2, model_names=["A", "B"], name="pair")
+    >>> wide = make_uncertain(nominal, lower=[[0.2, 0.0], [0.0, 0.2]], upper=[[1.0, 0.9], [0.9, 1.0]])
+    >>> rep = sample_outcomes(wide, 4, seed=3)
+    >>> text = render_sample_report(wide, rep, rep.to_dict(nominal), [], "milp-market report ...")
+    >>> for line in text.splitlines():
+    ...     if line.startswith(("# ", "- **", "| A x")):
+    ...         print(line)
+    # pair: outcomes under score uncertainty
+    - **Pure equilibrium in 4 of 4 draws (100.0%)**; proven none in 0 (0.0%).
+    | A x2 | 2 (50.0%) | 2 (50.0%) |
+    | A x1, B x1 | 1 (25.0%) | 1 (25.0%) |
+    """
     from .robust import DISTRIBUTION_STATEMENT, TIE_RULE
 
     inst = unc.nominal
@@ -512,7 +609,17 @@ def render_sample_report(unc, rep, out: dict, figures, command: str, time_limit:
 
 def check_out_dir(out_dir) -> None:
     """Raise InstanceError (one line) unless ``out_dir`` may receive reports: new, empty, or made
-    by ``report`` (its manifest readable). Nothing is written."""
+    by ``report`` (its manifest readable). Nothing is written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> check_out_dir(os.path.join(tempfile.mkdtemp(), "new"))      # new: accepted
+    >>> check_out_dir("instances")
+    Traceback (most recent call last):
+    ...
+    milp_market.instance.InstanceError: --out instances: the folder is not empty and was not made by milp-market report (no .milp-market-report.json); give a new or empty folder, so that no file in it is overwritten
+    """
     _read_manifest(Path(out_dir))
 
 
@@ -539,6 +646,28 @@ def write_sample_reports(
     they must have been drawn with these ``samples``, ``seed`` and ``distribution``. File safety as
     for :func:`write_reports` (the same manifest: both kinds of report can share a folder). Raises
     InstanceError, before anything is written, for bad instances, options or an unsuitable folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The Markdown files written, one per instance.
+
+    Examples
+    --------
+    >>> import json, os, tempfile
+    >>> from milp_market.instance import make_instance
+    >>> from milp_market.robust import make_uncertain
+    >>> nominal = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2, model_names=["A", "B"], name="pair")
+    >>> wide = make_uncertain(nominal, lower=[[0.2, 0.0], [0.0, 0.2]], upper=[[1.0, 0.9], [0.9, 1.0]])
+    >>> tmp = tempfile.mkdtemp()
+    >>> path = os.path.join(tmp, "pair.json")
+    >>> with open(path, "w") as f:
+    ...     json.dump(wide.to_json_dict(), f)
+    >>> out = os.path.join(tmp, "reports")
+    >>> [p.name for p in write_sample_reports([path], out, samples=4, seed=3)]
+    ['pair-samples-uniform.md']
+    >>> sorted(f for f in os.listdir(out) if f.endswith(".png"))
+    ['pair-samples-uniform_metrics.png', 'pair-samples-uniform_profiles.png', 'pair-samples-uniform_structure.png']
     """
     from .robust import DISTRIBUTIONS, _require_hardmax, load_uncertain_instance, sample_outcomes
 

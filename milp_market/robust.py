@@ -94,6 +94,21 @@ class UncertainInstance:
         ``lower <= nominal.scores <= upper``, all finite and >= 0; a zero-width interval pins a score.
     source : str
         Where the data came from (file name), for error messages.
+
+    Build one with :func:`make_uncertain` (it validates) or :func:`load_uncertain_instance`.
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> nominal = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2, model_names=["A", "B"])
+    >>> unc = make_uncertain(nominal, lower=[[0.8, 0.0], [0.0, 0.8]], upper=[[1.0, 0.2], [0.2, 1.0]])
+    >>> lo, hi = unc.box(0.5)                  # half the width on each side of the nominal scores
+    >>> lo.tolist(), hi.tolist()
+    ([[0.9, 0.0], [0.0, 0.9]], [[1.0, 0.1], [0.1, 1.0]])
+    >>> unc.with_scores([[0.9, 0.1], [0.1, 0.9]]).scores.tolist()
+    [[0.9, 0.1], [0.1, 0.9]]
+    >>> unc.to_json_dict()["models"][0]
+    {'name': 'A', 'scores': [1.0, 0.0], 'lower': [0.8, 0.0], 'upper': [1.0, 0.2]}
     """
 
     nominal: Instance
@@ -227,6 +242,32 @@ def uncertain_from_dict(data: Any, source: str = "<dict>") -> UncertainInstance:
     Each bound has the form of ``scores`` (a list in ``user_types`` order or an object keyed by
     user-type name); a model without them has a zero-width interval. The nominal instance is
     parsed by :func:`instance.instance_from_dict` (with the bounds removed).
+
+    Parameters
+    ----------
+    data : dict
+        Instance JSON (README, "Instance format") with optional ``lower`` / ``upper`` per model.
+    source : str
+        Names the input in error messages.
+
+    Returns
+    -------
+    UncertainInstance
+        Validated by :func:`make_uncertain`.
+
+    Examples
+    --------
+    >>> data = {
+    ...     "user_types": [{"name": "a", "mass": 1}, {"name": "b", "mass": 1}],
+    ...     "models": [
+    ...         {"name": "A", "scores": [1.0, 0.0], "lower": [0.8, 0.0]},
+    ...         {"name": "B", "scores": {"a": 0.0, "b": 1.0}, "upper": {"a": 0.2, "b": 1.0}},
+    ...     ],
+    ...     "platforms": 2,
+    ... }
+    >>> unc = uncertain_from_dict(data)
+    >>> unc.lower.tolist(), unc.upper.tolist()
+    ([[0.8, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.2, 1.0]])
     """
     if not isinstance(data, dict):
         raise InstanceError(f"{source}: the top level must be a JSON object")
@@ -246,7 +287,25 @@ def uncertain_from_dict(data: Any, source: str = "<dict>") -> UncertainInstance:
 
 
 def load_uncertain_instance(path) -> UncertainInstance:
-    """Read an instance JSON file whose models may carry ``lower`` / ``upper`` (README, "robust")."""
+    """Read an instance JSON file whose models may carry ``lower`` / ``upper`` (README, "robust").
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file; parsed by :func:`uncertain_from_dict`.
+
+    Returns
+    -------
+    UncertainInstance
+
+    Examples
+    --------
+    >>> unc = load_uncertain_instance("instances/uncertain/lmarena_categories_uncertain.json")
+    >>> unc.nominal.n_models, unc.nominal.n_types, unc.nominal.platforms
+    (15, 7, 4)
+    >>> bool(np.all(unc.lower <= unc.nominal.scores) and np.all(unc.nominal.scores <= unc.upper))
+    True
+    """
     return uncertain_from_dict(read_json(path), source=str(path))
 
 
@@ -547,7 +606,31 @@ def _check_counts(inst: Instance, counts) -> np.ndarray:
 @dataclass(frozen=True)
 class Witness:
     """A score matrix inside the box under which a platform on ``platform_model`` gains ``gain``
-    (> EQ_TOL) by switching to ``deviation_to``, as computed by the exact evaluator."""
+    (> EQ_TOL) by switching to ``deviation_to``, as computed by the exact evaluator.
+
+    Attributes
+    ----------
+    scores : (M, K) array
+        The matrix, inside the box.
+    platform_model, deviation_to : int
+        Model indices of the deviation.
+    gain : float
+        The deviation's gain under ``scores``.
+
+    Examples
+    --------
+    >>> from milp_market import game
+    >>> from milp_market.instance import make_instance
+    >>> nominal = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2, model_names=["A", "B"])
+    >>> wide = make_uncertain(nominal, lower=[[0.2, 0.0], [0.0, 0.2]], upper=[[1.0, 0.9], [0.9, 1.0]])
+    >>> w = certify(wide, (1, 1)).witness
+    >>> w.scores.round(4).tolist(), w.platform_model, w.deviation_to, round(w.gain, 4)
+    ([[0.55, 0.0], [0.9, 1.0]], 0, 1, 0.475)
+    >>> game.is_equilibrium(wide.with_scores(w.scores), (1, 1))   # the exact evaluator agrees
+    False
+    >>> sorted(w.to_dict(nominal))
+    ['deviation_to', 'gain', 'platform_model', 'scores']
+    """
 
     scores: np.ndarray
     platform_model: int
@@ -677,6 +760,22 @@ class RobustResult:
     robust_fraction_bracket : (f robust, f not robust) around the threshold (equal ends at 1).
     breaks_first : the deviation (from model, to model) that is profitable for some matrix of the
         box shrunk to the bracket's upper end (the first to break the profile); None when robust.
+
+    Made by :func:`certify`; ``to_dict(inst)`` is the ``robust --json`` entry of one profile.
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> nominal = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2, model_names=["A", "B"])
+    >>> wide = make_uncertain(nominal, lower=[[0.2, 0.0], [0.0, 0.2]], upper=[[1.0, 0.9], [0.9, 1.0]])
+    >>> res = certify(wide, (1, 1))
+    >>> res.robust, res.nominal_equilibrium, res.worst_deviation, res.breaks_first
+    (False, True, (0, 1), (0, 1))
+    >>> res.proof(nominal)
+    'witness inside the box: a platform on A gains 0.475 by switching to B (exact evaluator); worst case over the box 0.475'
+    >>> d = res.to_dict(nominal)
+    >>> d["counts"], d["robust"], round(d["robust_fraction"], 3)
+    ({'A': 1, 'B': 1}, False, 0.4)
     """
 
     counts: tuple[int, ...]
@@ -821,7 +920,31 @@ def certify(unc: UncertainInstance, counts, precision: float = FRACTION_PRECISIO
 
 @dataclass(frozen=True)
 class RobustReport:
-    """Certificates for a list of profiles (default: the nominal best and worst equilibria)."""
+    """Certificates for a list of profiles (default: the nominal best and worst equilibria).
+
+    Attributes
+    ----------
+    instance : str
+        The instance's name.
+    nominal_status : NominalStatus
+        The nominal game's status, or ``given`` when the profiles were given.
+    profiles : tuple of RobustResult
+        One certificate per profile.
+    seconds : float
+        Wall time.
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> nominal = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2, model_names=["A", "B"])
+    >>> unc = make_uncertain(nominal, lower=[[0.8, 0.0], [0.0, 0.8]], upper=[[1.0, 0.2], [0.2, 1.0]])
+    >>> rep = robust_profiles(unc, [(1, 1), (2, 0)])
+    >>> [(p.counts, p.robust) for p in rep.profiles], str(rep.nominal_status)
+    ([((1, 1), True), ((2, 0), False)], 'given')
+    >>> d = rep.to_dict(nominal)
+    >>> d["tolerance"], d["fraction_precision"], len(d["profiles"])
+    (1e-09, 0.0001, 2)
+    """
 
     instance: str
     nominal_status: NominalStatus
@@ -842,6 +965,33 @@ class RobustReport:
 def robust_profiles(unc: UncertainInstance, profiles=None, precision: float = FRACTION_PRECISION) -> RobustReport:
     """Certify each of ``profiles`` (count vectors), or by default the nominal best and worst
     equilibria found by ``orchestrate.solve_market(nominal, "auto")`` (none when it proves there is none).
+
+    Parameters
+    ----------
+    unc : UncertainInstance
+        A hardmax market with score intervals.
+    profiles : iterable of count vectors, optional
+        The profiles to certify; None for the nominal best and worst equilibria (one entry when
+        they coincide).
+    precision : float
+        Bracket width of each robust fraction (:func:`robust_fraction`).
+
+    Returns
+    -------
+    RobustReport
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> nominal = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2, model_names=["A", "B"])
+    >>> unc = make_uncertain(nominal, lower=[[0.8, 0.0], [0.0, 0.8]], upper=[[1.0, 0.2], [0.2, 1.0]])
+    >>> rep = robust_profiles(unc)
+    >>> str(rep.nominal_status), [(p.counts, p.label, p.robust) for p in rep.profiles]
+    ('equilibrium', [((1, 1), 'best and worst equilibrium', True)])
+    >>> unc = load_uncertain_instance("instances/uncertain/lmarena_categories_uncertain.json")
+    >>> rep = robust_profiles(unc)          # no nominal equilibrium: nothing to certify
+    >>> str(rep.nominal_status), rep.profiles
+    ('no_equilibrium', ())
     """
     t0 = time.perf_counter()
     _require_hardmax(unc)
@@ -961,6 +1111,15 @@ def solve_draw(unc: UncertainInstance, seed: int, index: int, distribution: str 
     Returns a small dict (what a Dask worker sends back): ``index``, ``status``, ``redraws``,
     ``best`` and ``worst`` (count tuples or None), their ``welfare``, ``hhi`` and ``structure``,
     ``poa``, ``pos``, ``method``, ``seconds``.
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> nominal = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2, model_names=["A", "B"])
+    >>> wide = make_uncertain(nominal, lower=[[0.2, 0.0], [0.0, 0.2]], upper=[[1.0, 0.9], [0.9, 1.0]])
+    >>> row = solve_draw(wide, seed=0, index=0)
+    >>> row["index"], row["status"], row["best"], row["best_structure"], round(row["poa"], 4)
+    (0, 'equilibrium', (2, 0), 'homogenized', 1.2362)
     """
     from .orchestrate import solve_market
 
@@ -987,6 +1146,19 @@ class SampleReport:
 
     ``rows`` holds one :func:`solve_draw` dict per draw, in draw order; everything else is
     computed from them (so the same seed gives the same report, wherever the draws ran).
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> nominal = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2, model_names=["A", "B"])
+    >>> wide = make_uncertain(nominal, lower=[[0.2, 0.0], [0.0, 0.2]], upper=[[1.0, 0.9], [0.9, 1.0]])
+    >>> rep = sample_outcomes(wide, 4, seed=3)
+    >>> rep.samples, rep.backend, rep.count("equilibrium"), [r["index"] for r in rep.rows]
+    (4, 'local loop', 4, [0, 1, 2, 3])
+    >>> rep.frequencies("best")
+    [((2, 0), 2), ((0, 2), 1), ((1, 1), 1)]
+    >>> {k: round(v, 4) for k, v in rep.quantiles("poa").items()}
+    {'q05': 1.0, 'q50': 1.0024, 'q95': 1.0345}
     """
 
     instance: str
@@ -1272,6 +1444,41 @@ def build_possible_equilibrium(inst: Instance, options: list[list[_Option]], cou
     relaxation: infeasible proves that no matrix of the box makes ``counts`` an equilibrium);
     True: strict relations kept by POSSIBLE_MARGIN and rows tightened by POSSIBLE_SLACK (or
     bounded by ``rhs``): every solution is an equilibrium candidate, re-checked exactly.
+
+    Parameters
+    ----------
+    inst : Instance
+        The nominal game (hardmax).
+    options : list of lists of _Option
+        Per user type, its top structures in the box (``robust._options``).
+    counts : numpy.ndarray of int
+        The profile.
+    restrict : bool
+        False for the relaxation, True for the restriction (see above).
+    rhs : float, optional
+        The right-hand side of the no-gain rows, overriding the default of ``restrict``.
+
+    Returns
+    -------
+    pyomo.environ.ConcreteModel
+        Binaries ``z[t, o]``, continuous ``v``, ``v2``; rows ``one``, ``cell``, ``no_gain``.
+
+    Examples
+    --------
+    B's scores reach at most 0.9 against A's 1.0, so a platform on B always gains by joining A:
+    the relaxation for one platform on each model is infeasible (:func:`possible_equilibrium`
+    asks it of two HiGHS configurations).
+
+    >>> from milp_market.formulations.highs import PersistentHighs
+    >>> from milp_market.instance import make_instance
+    >>> from milp_market.robust import _options
+    >>> nominal = make_instance([[1.0, 1.0], [0.5, 0.5]], [0.5, 0.5], 2, model_names=["A", "B"])
+    >>> unc = make_uncertain(nominal, upper=[[1.0, 1.0], [0.9, 0.9]])
+    >>> n = np.array([1, 1])
+    >>> options = [_options(nominal, unc.lower, unc.upper, n, t) for t in range(nominal.n_types)]
+    >>> m = build_possible_equilibrium(nominal, options, n, restrict=False)
+    >>> len(m.z), len(m.no_gain), PersistentHighs().solve(m).status.value
+    (2, 2, 'infeasible')
     """
     import pyomo.environ as pyo
 
@@ -1363,6 +1570,21 @@ class PossibleResult:
     matrix, re-checked by game.is_equilibrium), ``impossible`` (the relaxation is infeasible under two
     HiGHS configurations), or ``unknown`` (the relaxation is feasible but no candidate survived the
     re-check).
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> nominal = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2, model_names=["A", "B"])
+    >>> wide = make_uncertain(nominal, lower=[[0.2, 0.0], [0.0, 0.2]], upper=[[1.0, 0.9], [0.9, 1.0]])
+    >>> r = possible_equilibrium(wide, (2, 0))
+    >>> r.counts, str(r.status)
+    ((2, 0), 'possible')
+    >>> from milp_market import game
+    >>> game.is_equilibrium(wide.with_scores(r.witness), (2, 0))   # a matrix of the box
+    True
+    >>> d = r.to_dict(nominal)
+    >>> d["counts"], sorted(d["witness"]), d["milp"]
+    ({'A': 2}, ['A', 'B'], {'options': 4, 'binaries': 4, 'deviation_rows': 1})
     """
 
     counts: tuple[int, ...]
@@ -1499,7 +1721,18 @@ class MarketPossibleResult:
     ``fragile`` (``witness`` is a
     matrix of the box under which ``equilibrium`` is a pure equilibrium, re-checked), ``robust``
     (no profile is a possible equilibrium: every one proven impossible), ``unknown`` (some profile
-    undecided, or the profile limit reached)."""
+    undecided, or the profile limit reached).
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> nominal = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2, model_names=["A", "B"])
+    >>> r = possible_market_equilibrium(make_uncertain(nominal))
+    >>> str(r.status), r.equilibrium, r.profiles_checked, r.profiles_total, r.undecided
+    ('fragile', (1, 1), 1, 3, 0)
+    >>> r.to_dict(nominal)["witness"]
+    {'A': [1.0, 0.0], 'B': [0.0, 1.0]}
+    """
 
     status: MarketPossibleStatus
     equilibrium: tuple[int, ...] | None

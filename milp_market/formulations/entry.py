@@ -41,7 +41,26 @@ GAMMA = 1e-6
 
 @dataclass(frozen=True)
 class EntryData:
-    """Index sets and scaled coefficient tables shared by the rows of the model (entry.md)."""
+    """Index sets and scaled coefficient tables shared by the rows of the model (entry.md).
+
+    Built by :func:`prepare`; the field comments give each table's shape and meaning (R is the
+    largest number of positions of a user type).
+
+    Examples
+    --------
+    Two incumbents, two user types, two platforms: two levels per type give 5 positions, and the
+    post-entry pool of 3 models has 6 count vectors.
+
+    >>> from milp_market.entrant import load_entry_instance
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> d = prepare(inst, ent.feasible, "adoption")
+    >>> d.M, d.K, d.N, d.n_pos, [lv.tolist() for lv in d.levels]
+    (2, 2, 2, (5, 5), [[0.3, 0.8], [0.2, 0.7]])
+    >>> d.profiles.tolist()
+    [[2, 0, 0], [1, 1, 0], [1, 0, 1], [0, 2, 0], [0, 1, 1], [0, 0, 2]]
+    >>> d.index[(0, 0, 2)], d.obj_scale, d.obj_const.tolist()   # adoption: entrant platforms / N
+    (5, 2.0, [0.0, 0.0, 0.5, 0.0, 0.5, 1.0])
+    """
 
     M: int  # incumbents; the entrant is model M of the post-entry pool
     K: int
@@ -64,7 +83,15 @@ class EntryData:
 
 def position_meaning(p: int) -> tuple[str, int]:
     """('equal', l) for odd p = 2l+1; ('gap', l) for even p = 2l: strictly below level l
-    (l = L means above the top level)."""
+    (l = L means above the top level).
+
+    Examples
+    --------
+    With L = 2 incumbent levels a type has 2 L + 1 = 5 positions:
+
+    >>> [position_meaning(p) for p in range(5)]
+    [('gap', 0), ('equal', 0), ('gap', 1), ('equal', 1), ('gap', 2)]
+    """
     return ("equal", (p - 1) // 2) if p % 2 else ("gap", p // 2)
 
 
@@ -79,7 +106,29 @@ def _interval(levels_t, p, lo_b, hi_b):
 
 
 def position_intervals(levels, fs: FeasibleSet) -> dict:
-    """(t, p) -> (lo, hi) for every position whose interval meets the bounds."""
+    """(t, p) -> (lo, hi) for every position whose interval meets the bounds.
+
+    Parameters
+    ----------
+    levels : sequence of arrays
+        ``levels[t]``: the sorted incumbent score levels of user type t.
+    fs : FeasibleSet
+        Its ``lower`` / ``upper`` bounds clip the intervals.
+
+    Returns
+    -------
+    dict
+        An "equal" position is the level itself; a gap keeps ``DELTA`` from the levels beside it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market.entrant import load_entry_instance
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> iv = position_intervals([np.array([0.3, 0.8]), np.array([0.2, 0.7])], ent.feasible)
+    >>> [(t, p, round(float(lo), 6), round(float(hi), 6)) for (t, p), (lo, hi) in iv.items() if t == 0]
+    [(0, 0, 0.0, 0.299999), (0, 1, 0.3, 0.3), (0, 2, 0.300001, 0.799999), (0, 3, 0.8, 0.8), (0, 4, 0.800001, 1.0)]
+    """
     out = {}
     for t, lv in enumerate(levels):
         for p in range(2 * len(lv) + 1):
@@ -90,7 +139,22 @@ def position_intervals(levels, fs: FeasibleSet) -> dict:
 
 
 def types_without_position(inst: Instance, fs: FeasibleSet) -> list[int]:
-    """User types whose bounds leave no score equal to a level or DELTA away from every level."""
+    """User types whose bounds leave no score equal to a level or DELTA away from every level.
+
+    ``entry.solve_entry`` reports such an instance infeasible without a solve.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> import numpy as np
+    >>> from milp_market.entrant import load_entry_instance
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> types_without_position(inst, ent.feasible)
+    []
+    >>> narrow = replace(ent.feasible, lower=np.array([0.8000001, 0.0]), upper=np.array([0.8000002, 1.0]))
+    >>> types_without_position(inst, narrow)      # type a: only scores within DELTA of 0.8
+    [0]
+    """
     lv = game.tie_levels(inst)
     iv = position_intervals([np.asarray(v, dtype=float) for v in lv.value], fs)
     return [t for t in range(inst.n_types) if not any((t, p) in iv for p in range(2 * lv.count(t) + 1))]
@@ -108,7 +172,29 @@ def _representative(levels_t, p):
 
 
 def prepare(inst: Instance, fs: FeasibleSet, objective: str) -> EntryData:
-    """Positions, post-entry profiles and the payoff tables of formulations/entry.md."""
+    """Positions, post-entry profiles and the payoff tables of formulations/entry.md.
+
+    Parameters
+    ----------
+    inst : Instance
+        The incumbent market (hardmax).
+    fs : FeasibleSet
+        The provider's feasible set (its bounds select the available positions).
+    objective : str
+        ``"adoption"``, ``"mass"`` or ``"score_share"``.
+
+    Returns
+    -------
+    EntryData
+
+    Examples
+    --------
+    >>> from milp_market.entrant import load_entry_instance
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> d = prepare(inst, ent.feasible, "adoption")
+    >>> len(d.profiles), d.pay_z.shape, bool(d.avail.all()), d.scale
+    (6, (6, 3, 2, 5), True, 0.6)
+    """
     M, K, N = inst.n_models, inst.n_types, inst.platforms
     lv = game.tie_levels(inst)
     levels = tuple(np.asarray(lv.value[t], dtype=float) for t in range(K))
@@ -177,7 +263,24 @@ def prepare(inst: Instance, fs: FeasibleSet, objective: str) -> EntryData:
 
 
 def gain_coefficients(d: EntryData, q: int, j: int, k: int):
-    """Coefficients (cz, csz) of the gain of a platform switching j -> k in profile q (scaled)."""
+    """Coefficients (cz, csz) of the gain of a platform switching j -> k in profile q (scaled).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``cz``, ``csz``, each (K, R): the gain is ``sum cz[t, p] z[t, p] + csz[t, p] sz[t, p]``.
+
+    Examples
+    --------
+    In profile (1, 1, 0) a platform on A moving to B: nothing depends on the entrant (unused):
+
+    >>> from milp_market.entrant import load_entry_instance
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> d = prepare(inst, ent.feasible, "adoption")
+    >>> cz, csz = gain_coefficients(d, d.index[(1, 1, 0)], 0, 1)
+    >>> cz[:, 0].round(4).tolist(), bool((csz == 0).all())
+    ([-0.65, 0.2333], True)
+    """
     n = d.profiles[q].copy()
     n[j] -= 1
     n[k] += 1
@@ -186,7 +289,24 @@ def gain_coefficients(d: EntryData, q: int, j: int, k: int):
 
 
 def gain_range(d: EntryData, cz, csz) -> tuple[float, float]:
-    """Proven bounds on the gain over every position and every s_t in its interval."""
+    """Proven bounds on the gain over every position and every s_t in its interval.
+
+    Returns
+    -------
+    tuple of float
+        (lowest, highest) gain, scaled units (utilities / ``d.scale``).
+
+    Examples
+    --------
+    A platform on A moving to the entrant in profile (1, 1, 0) may lose or gain, depending on s:
+
+    >>> from milp_market.entrant import load_entry_instance
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> d = prepare(inst, ent.feasible, "adoption")
+    >>> lo, hi = gain_range(d, *gain_coefficients(d, d.index[(1, 1, 0)], 0, 2))
+    >>> round(lo, 4), round(hi, 4)
+    (-0.8, 0.8667)
+    """
     lo_s = np.zeros_like(cz)
     hi_s = np.zeros_like(cz)
     for (t, p), (lo, hi) in d.interval.items():
@@ -197,7 +317,17 @@ def gain_range(d: EntryData, cz, csz) -> tuple[float, float]:
 
 
 def is_constant(d: EntryData, cz, csz) -> bool:
-    """True when the gain is the same for every position and every s (independent of the entrant)."""
+    """True when the gain is the same for every position and every s (independent of the entrant).
+
+    Examples
+    --------
+    >>> from milp_market.entrant import load_entry_instance
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> d = prepare(inst, ent.feasible, "adoption")
+    >>> q = d.index[(1, 1, 0)]
+    >>> is_constant(d, *gain_coefficients(d, q, 0, 1)), is_constant(d, *gain_coefficients(d, q, 0, 2))
+    (True, False)
+    """
     if np.any(np.abs(csz[d.avail]) > 0):
         return False
     for t in range(d.K):
@@ -211,13 +341,49 @@ def is_constant(d: EntryData, cz, csz) -> bool:
 class ProfileDeviations:
     """The deviations of one post-entry profile that depend on the entrant's scores, and whether a
     deviation that does not depend on them is already profitable (then the profile is never an
-    equilibrium)."""
+    equilibrium).
+
+    Attributes
+    ----------
+    variable : tuple
+        ``(j, k, cz, csz, lo, hi)`` per deviation j -> k whose gain depends on the entrant and
+        can be positive (``hi > 0``); ``lo, hi`` from :func:`gain_range`.
+    dead : bool
+        Some deviation is profitable whatever the entrant does (``variable`` is then empty).
+
+    Examples
+    --------
+    Both platforms on B is never an equilibrium (one gains by moving to A); in (2, 0, 0) only a
+    move to the entrant can pay:
+
+    >>> from milp_market.entrant import load_entry_instance
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> d = prepare(inst, ent.feasible, "adoption")
+    >>> profile_deviations(d, d.index[(0, 2, 0)])
+    ProfileDeviations(variable=(), dead=True)
+    >>> [(j, k, round(lo, 4), round(hi, 4)) for j, k, _, _, lo, hi in profile_deviations(d, 0).variable]
+    [(0, 2, -0.4667, 1.2)]
+    """
 
     variable: tuple  # ((j, k, cz, csz, lo, hi), ...)
     dead: bool
 
 
 def profile_deviations(d: EntryData, q: int) -> ProfileDeviations:
+    """The deviations of post-entry profile q that need witness rows, or ``dead``.
+
+    A deviation whose gain does not depend on the entrant either kills the profile (gain above
+    ``EQ_TOL``) or is dropped; so is one that is never profitable (:func:`gain_range` at most 0).
+
+    Examples
+    --------
+    >>> from milp_market.entrant import load_entry_instance
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> d = prepare(inst, ent.feasible, "adoption")
+    >>> pd_ = profile_deviations(d, d.index[(1, 1, 0)])
+    >>> pd_.dead, [(j, k) for j, k, *_ in pd_.variable]
+    (False, [(0, 2), (1, 2)])
+    """
     n = d.profiles[q]
     var = []
     for j in np.flatnonzero(n > 0):
@@ -255,7 +421,26 @@ def _lin(m, cz, csz, const=0.0):
 
 def add_feasible_set(m, fs: FeasibleSet) -> None:
     """Rows of the provider's feasible set on ``m.s`` (bounds are on the variable): budgets and,
-    with a mixture, s = sum_b lam_b base_b with lam in the simplex."""
+    with a mixture, s = sum_b lam_b base_b with lam in the simplex.
+
+    Parameters
+    ----------
+    m : pyomo.environ.ConcreteModel
+        Has ``m.s`` indexed by user type; gains ``budget`` and, with a mixture, ``B``, ``lam``,
+        ``lam_sum`` and ``mix``.
+    fs : FeasibleSet
+
+    Examples
+    --------
+    >>> import pyomo.environ as pyo
+    >>> from milp_market.entrant import load_entry_instance
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> m = pyo.ConcreteModel()
+    >>> m.s = pyo.Var(range(2), bounds=(0, 1))
+    >>> add_feasible_set(m, ent.feasible)
+    >>> len(m.budget), str(m.budget[0].expr), hasattr(m, "lam")
+    (1, 's[0] + s[1]  <=  1.2', False)
+    """
     K = len(fs.lower)
     m.budget = pyo.Constraint(
         range(len(fs.budgets)),
@@ -273,6 +458,20 @@ def add_feasible_set(m, fs: FeasibleSet) -> None:
 
 @dataclass(frozen=True)
 class Decoded:
+    """A solution of :class:`EntryMILP` read back by :meth:`EntryMILP.decode`.
+
+    Examples
+    --------
+    >>> from milp_market.formulations.highs import PersistentHighs
+    >>> from milp_market.entrant import load_entry_instance
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> f = EntryMILP(inst, ent.feasible, ent.objective, ent.selection)
+    >>> _ = PersistentHighs().solve(f.model)
+    >>> dec = f.decode()
+    >>> dec.phi, f.data.profiles[dec.witness].tolist(), position_meaning(dec.positions[0]), dec.lam
+    (2.0, [0, 0, 2], ('gap', 2), None)
+    """
+
     positions: tuple  # p*_t
     witness: int  # profile index
     s: np.ndarray
@@ -288,6 +487,33 @@ class EntryMILP:
     pessimistic selection the blocks added by :meth:`add_pessimistic_block` bound Phi by every
     other post-entry equilibrium too. The loop (solve, polish, evaluate exactly, add blocks) is
     ``entry.EntryProblem``; the agreement of two configurations is milp_market/certify.py.
+
+    Parameters
+    ----------
+    inst : Instance
+        The incumbent market (hardmax).
+    fs : FeasibleSet
+    objective : str
+        ``"adoption"``, ``"mass"`` or ``"score_share"``.
+    selection : str
+        ``"optimistic"`` or ``"pessimistic"``.
+
+    Examples
+    --------
+    Five of the six post-entry profiles survive screening; the optimum (both platforms adopt, s_a
+    above A's 0.8) is 2, and nothing beats it:
+
+    >>> from milp_market.formulations.highs import PersistentHighs
+    >>> from milp_market.entrant import load_entry_instance
+    >>> inst, ent = load_entry_instance("instances/entry_two_types.json")
+    >>> f = EntryMILP(inst, ent.feasible, ent.objective, ent.selection)
+    >>> len(f.model.Q), sorted(f.witnessed), f.objective_unit
+    (5, [0, 1, 2, 4, 5], 2.0)
+    >>> PersistentHighs().solve(f.model).status.value, f.decode().phi
+    ('optimal', 2.0)
+    >>> f.set_cutoff(2.0)
+    >>> PersistentHighs().solve(f.model).status.value
+    'infeasible'
     """
 
     page = "formulations/entry.md"
@@ -430,7 +656,21 @@ class EntryMILP:
 
 def mixture_weights(m) -> np.ndarray | None:
     """The solved mixture weights of a model with the feasible set's rows (:func:`add_feasible_set`),
-    clipped at 0 and normalized to sum 1 (None without a mixture)."""
+    clipped at 0 and normalized to sum 1 (None without a mixture).
+
+    Examples
+    --------
+    >>> import pyomo.environ as pyo
+    >>> from milp_market.entrant import load_entry_instance
+    >>> inst, ent = load_entry_instance("instances/entry_cifar10_mixture.json")
+    >>> m = pyo.ConcreteModel()
+    >>> m.s = pyo.Var(range(inst.n_types), bounds=(0, 1))
+    >>> add_feasible_set(m, ent.feasible)
+    >>> for b, v in zip(m.B, [0.25, 0.75, 0.0, 0.0, 0.0]):
+    ...     m.lam[b].set_value(v)
+    >>> mixture_weights(m).tolist()
+    [0.25, 0.75, 0.0, 0.0, 0.0]
+    """
     if not hasattr(m, "lam"):
         return None
     lam = np.array([max(0.0, pyo.value(m.lam[b])) for b in m.B])
