@@ -126,7 +126,7 @@ def _require_hardmax(inst, path) -> None:
         raise InstanceError(f"{path}: --method search is for hardmax choice; this instance uses logit choice (use milp or enumerate)")
 
 
-def cmd_solve(args) -> int:
+def _cmd_solve(args) -> int:
     from .orchestrate import solve_market
 
     inst = load_instance(args.instance)
@@ -184,7 +184,7 @@ def cmd_solve(args) -> int:
     return 0
 
 
-def cmd_enumerate(args) -> int:
+def _cmd_enumerate(args) -> int:
     from .orchestrate import enumerate_equilibria
 
     inst = load_instance(args.instance)
@@ -209,7 +209,7 @@ def cmd_enumerate(args) -> int:
     return 0
 
 
-def cmd_dynamics(args) -> int:
+def _cmd_dynamics(args) -> int:
     from .dynamics import best_response_dynamics, write_history
 
     inst = load_instance(args.instance)
@@ -256,7 +256,7 @@ def cmd_dynamics(args) -> int:
     return 0
 
 
-def cmd_bench(args) -> int:
+def _cmd_bench(args) -> int:
     from .bench import BenchConfig, parse_milp_time_limit, parse_sizes, run_benchmarks
 
     config = BenchConfig(
@@ -294,7 +294,7 @@ def _write_out(out: str, write) -> None:
         raise InstanceError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
 
 
-def cmd_import_csv(args) -> int:
+def _cmd_import_csv(args) -> int:
     from .instance import load_csv_instance, save_instance
 
     inst = load_csv_instance(args.scores, args.masses, mass_column=args.mass_row, platforms=args.platforms, name=args.name)
@@ -356,7 +356,7 @@ def _ratings_and_intervals(inst, args):
     return nominal, doc, unc.to_json_dict()
 
 
-def cmd_import_seed(args) -> int:
+def _cmd_import_seed(args) -> int:
     from . import instance
     from .seed_import import load_seed_dir
 
@@ -369,7 +369,7 @@ def cmd_import_seed(args) -> int:
     return 0
 
 
-def cmd_synthetic(args) -> int:
+def _cmd_synthetic(args) -> int:
     from . import instance, synthetic
 
     spec = synthetic.load_spec(args.spec)
@@ -392,7 +392,7 @@ def cmd_synthetic(args) -> int:
     return 0
 
 
-def cmd_sweep(args) -> int:
+def _cmd_sweep(args) -> int:
     from .sweep import run_sweep
 
     table = run_sweep(args.spec, scheduler=args.scheduler, workers=args.workers, progress=not args.no_progress)
@@ -401,7 +401,7 @@ def cmd_sweep(args) -> int:
     return 0
 
 
-def cmd_report(args) -> int:
+def _cmd_report(args) -> int:
     from .report import write_reports, write_sample_reports
 
     if args.samples is None:
@@ -425,7 +425,7 @@ def cmd_report(args) -> int:
     return 0
 
 
-def cmd_entry(args) -> int:
+def _cmd_entry(args) -> int:
     from .entrant import load_entry_instance
     from .entry import solve_entry
     from .entry_baselines import baselines, comparison
@@ -468,7 +468,7 @@ def comparison_table(inst, rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def cmd_analyze(args) -> int:
+def _cmd_analyze(args) -> int:
     from .analyze import analyze, format_analysis
 
     inst = load_instance(args.instance)
@@ -490,7 +490,7 @@ def cmd_analyze(args) -> int:
     return 0
 
 
-def cmd_robust(args) -> int:
+def _cmd_robust(args) -> int:
     from .robust import load_uncertain_instance, robust_profiles
 
     unc = load_uncertain_instance(args.instance)
@@ -648,6 +648,14 @@ def _robust_samples(args, unc) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``milp-market`` argument parser: one subcommand per question (README, "Commands").
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["solve", "instances/ties.json", "--json"])
+    >>> args.command, args.instance, args.json
+    ('solve', 'instances/ties.json', True)
+    """
     p = _Parser(prog="milp-market", description="Exact market games among generative-model platforms.")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -670,7 +678,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--approximate", action="store_true", help="also compute the minimum-regret profile")
     s.add_argument("-v", "--verbose", action="store_true", help="progress on stderr")
-    s.set_defaults(func=cmd_solve)
+    s.set_defaults(func=_cmd_solve)
 
     e = sub.add_parser("enumerate", help="all pure equilibria by enumeration")
     e.add_argument("instance")
@@ -679,7 +687,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--max", type=_positive_int, default=None, help="stop after this many equilibria (a positive integer)")
     e.add_argument("--method", choices=["enumerate", "search", "milp"], default="enumerate", help="search: support search (hardmax)")
     e.add_argument("-v", "--verbose", action="store_true")
-    e.set_defaults(func=cmd_enumerate)
+    e.set_defaults(func=_cmd_enumerate)
 
     d = sub.add_parser("dynamics", help="best-response dynamics (platforms revise in turn)")
     d.add_argument("instance")
@@ -694,20 +702,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.csv",
         help="write the trajectory, one row per revision (the seed paper's history.csv), atomically",
     )
-    d.set_defaults(func=cmd_dynamics)
+    d.set_defaults(func=_cmd_dynamics)
 
     n = sub.add_parser("entry", help="strategic entry: the new model's optimal score profile (hardmax)")
     n.add_argument("instance", help="instance JSON with an \"entrant\" section")
     n.add_argument("--json", action="store_true", help="print one JSON object")
     n.add_argument("--compare", action="store_true", help="also run the baselines (proxy, clone, random search)")
     n.add_argument("--time-limit", type=_seconds, default=None, metavar="S", help="seconds; reaching it gives 'unknown'")
-    n.set_defaults(func=cmd_entry)
+    n.set_defaults(func=_cmd_entry)
 
     a = sub.add_parser("analyze", help="the paper's T and Delta, and the closed-form conditions (formulations/conditions.md)")
     a.add_argument("instance")
     a.add_argument("--json", action="store_true", help="print one JSON object")
     a.add_argument("--set", default=None, metavar="A,B,C", help="N distinct models: is one platform on each an equilibrium? (default: the N T-leaders)")
-    a.set_defaults(func=cmd_analyze)
+    a.set_defaults(func=_cmd_analyze)
 
     u = sub.add_parser("robust", help="is a profile an equilibrium for every score in the intervals? (hardmax; formulations/robust.md)")
     u.add_argument("instance", help="instance JSON whose models may carry \"lower\" and \"upper\" beside \"scores\"")
@@ -740,7 +748,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--possible", action="store_true",
         help="instead: does SOME matrix of the box make each --profile an equilibrium (without --profile: any profile)?",
     )
-    u.set_defaults(func=cmd_robust)
+    u.set_defaults(func=_cmd_robust)
 
     c = sub.add_parser("import-csv", help="turn a CSV score table into an instance file")
     c.add_argument("scores", help="CSV: rows = models (first column = name), columns = user types")
@@ -754,7 +762,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cells are arena (Elo) ratings: score = win probability against the column median rating")
     c.add_argument("--half-widths", default=None, metavar="HW.csv",
                    help="confidence half-widths, same rows and columns: writes score intervals (lower/upper) for `robust`")
-    c.set_defaults(func=cmd_import_csv)
+    c.set_defaults(func=_cmd_import_csv)
 
     g = sub.add_parser(
         "import-seed",
@@ -767,7 +775,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--utility", choices=["score_share", "mass_share"], default="score_share", help="platform utility (default: the seed's score_share)")
     g.add_argument("--name", default=None, help="instance name (default: the folder's name)")
     g.add_argument("--out", type=_out_file, required=True, help="instance JSON to write (atomically)")
-    g.set_defaults(func=cmd_import_seed)
+    g.set_defaults(func=_cmd_import_seed)
 
     y = sub.add_parser(
         "synthetic",
@@ -781,14 +789,14 @@ def build_parser() -> argparse.ArgumentParser:
     y.add_argument("--out", type=_out_file, required=True, help="instance JSON to write (atomically)")
     y.add_argument("--map", type=_out_file, default=None, metavar="FILE.png", help="also solve and write the 2-D maps here")
     y.add_argument("--time-limit", type=_seconds, default=None, help="seconds for the solve behind --map")
-    y.set_defaults(func=cmd_synthetic)
+    y.set_defaults(func=_cmd_synthetic)
 
     w = sub.add_parser("sweep", help="solve a grid of instances on Dask; tidy CSV and plots")
     w.add_argument("spec", help="TOML or JSON sweep spec (see milp_market/sweep.py)")
     w.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
     w.add_argument("--workers", type=int, default=2, help="local cluster processes (one solver thread each)")
     w.add_argument("--no-progress", action="store_true")
-    w.set_defaults(func=cmd_sweep)
+    w.set_defaults(func=_cmd_sweep)
 
     r = sub.add_parser(
         "report",
@@ -817,7 +825,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --samples: local Dask worker processes (a local cluster is used from 200 draws on; default 2)",
     )
     r.add_argument("--no-progress", action="store_true", help="with --samples: no progress bar on stderr")
-    r.set_defaults(func=cmd_report)
+    r.set_defaults(func=_cmd_report)
 
     b = sub.add_parser("bench", help="search vs MILP vs enumeration benchmark; writes reports/benchmarks.md")
     b.add_argument("--out", type=_out_file, default="reports/benchmarks.md")
@@ -833,11 +841,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--milp-time-limit", default="120", help="seconds, or per family (and 'real'): specialist=300,uniform=120,ties=120,real=120"
     )
     b.add_argument("--no-real", action="store_true", help="skip the real leaderboard instances")
-    b.set_defaults(func=cmd_bench)
+    b.set_defaults(func=_cmd_bench)
     return p
 
 
 def main(argv=None) -> int:
+    """Run the command line; returns the exit code (0, 2 for bad input, 130 on Ctrl-C).
+
+    Examples
+    --------
+    >>> main(["solve", "instances/differentiated.json", "--method", "enumerate", "--json"])  # doctest: +ELLIPSIS
+    {...
+    0
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
