@@ -144,13 +144,99 @@ def _join_bound(d, i, r_to, inc_models, top, lev, w, order, N, slots, buf, den):
 
 
 @njit(cache=True)
+def _jensen_bound(k, top, lev, w, order, r_from, r_to, skip_pos, slots, d, inc_models, dnew, buf, beat):
+    """Rule 14 (search.md): a lower bound on entrant k's payoff over every completion by at most
+    `slots` models of order[r_from:r_to] (not skip_pos), with the tie share bounded by
+    Cauchy-Schwarz: sum_t w_t / (c_t + 1) >= W^2 / (W + sum_t w_t c_t), and
+    sum_t w_t c_t <= D = sum_{j in I} A_j + slots * max_{j in I + R'} A_j (A_j: the weight of
+    k's tie types on which j is in the top class). The types an added model raises cost
+    f'(W) w_t each (f(x) = x^2 / (x + D) is convex), the strict types as in Lemma 2b.
+    Returns -inf as soon as the bound cannot exceed ``beat`` (a ceiling with D's max over I only)."""
+    K = lev.shape[1]
+    live = np.empty(K, dtype=np.int64)
+    istie = np.empty(K, dtype=np.bool_)
+    nl = 0
+    strict = 0.0
+    W = 0.0
+    for t in range(K):
+        if w[k, t] == 0.0:
+            continue
+        if lev[k, t] > top[t]:
+            strict += w[k, t]
+            live[nl] = t
+            istie[nl] = False
+            nl += 1
+        elif lev[k, t] == top[t]:
+            W += w[k, t]
+            live[nl] = t
+            istie[nl] = True
+            nl += 1
+    if W <= 0.0:
+        return -np.inf
+    asum = 0.0
+    amax = 0.0
+    for a in range(d):
+        j = inc_models[a]
+        A = 0.0
+        for b in range(nl):
+            t = live[b]
+            if istie[b] and lev[j, t] == top[t]:
+                A += w[k, t]
+        asum += A
+        if A > amax:
+            amax = A
+    # ceiling: D >= asum + slots * (max over I), and the losses are >= 0
+    dlo = asum + slots * amax
+    if strict + W * W / (W + dlo) <= beat:
+        return -np.inf
+    nr = r_to - r_from
+    xs = np.empty(nr if nr > 0 else 1)
+    n = 0
+    for q in range(r_from, r_to):
+        if q == skip_pos:
+            continue
+        r = order[q]
+        A = 0.0
+        x = 0.0
+        sl = 0.0
+        for b in range(nl):
+            t = live[b]
+            lr = lev[r, t]
+            if istie[b]:
+                if lr == top[t]:
+                    A += w[k, t]
+                elif lr > top[t]:
+                    x += w[k, t]
+            else:
+                lk = lev[k, t]
+                if lr > lk:
+                    sl += w[k, t]
+                elif lr == lk:
+                    sl += w[k, t] - w[k, t] / dnew
+        if A > amax:
+            amax = A
+        buf[n] = sl
+        xs[n] = x
+        n += 1
+    D = asum + slots * amax
+    f = W * W / (W + D)
+    z = D / (W + D)
+    slope = 1.0 - z * z
+    for a in range(n):
+        buf[a] += slope * xs[a]
+    return strict + f - _top_sum(buf, n, slots)
+
+
+@njit(cache=True)
 def _lam_lb(d, i, r_to, included, top, inc_models, lev, w, order, N, ncand, buf, buf2, den, dnew, opts, drop, stop):
     """The raw lower bound on lambda of Lemma 2 (before EQ_TOL) at the node whose excluded models
     are order[d:i] and undecided order[i:r_to]; models at positions >= r_to are treated as
-    excluded too but not used as entrants."""
+    excluded too but not used as entrants. With opts & 256 an excluded entrant's bound (2b) is
+    also taken from Rule 14 (``_jensen_bound``), which stops early when it cannot beat the known one."""
     M = order.shape[0]
     K = lev.shape[1]
     slots = N - d
+    jen = (opts & 256) != 0
     nx = 0
     for q in range(M):
         if (q < i and not included[q]) or q >= r_to:
@@ -173,6 +259,12 @@ def _lam_lb(d, i, r_to, included, top, inc_models, lev, w, order, N, ncand, buf,
             if tot <= lam:
                 break
             e = tot - _loss_bound(k, top, lev, w, order, i, r_to, -1, slots, den, dnew, opts, tmp, drop) if slots > 0 else tot
+            if jen:
+                # only when its ceiling can beat what is known
+                known = e if e > lam else lam
+                ej = _jensen_bound(k, top, lev, w, order, i, r_to, -1, slots, d, inc_models, dnew, tmp, known)
+                if ej > e:
+                    e = ej
             if e > lam:
                 lam = e
                 if lam > stop:
@@ -237,7 +329,7 @@ def fails(d, i, included, top, maxw, inc_models, lev, w, order, N, eqtol, fp, nc
     drops from R the models that cannot earn lambda_lb; 4 coverage bound on losses and gains;
     8 at an exclude node (excl_node) at least one model must still be added; 32 Lemma 2c on all
     of R; 64 compatibility filter of R; 128 staged evaluation (stop computing lambda_lb once
-    it exceeds an upper bound)."""
+    it exceeds an upper bound); 256 tie shares of an excluded entrant bounded jointly (Rule 14)."""
     M = order.shape[0]
     K = lev.shape[1]
     slots = N - d

@@ -41,7 +41,7 @@ NODES_PER_SLICE = 2000
 #: support that needs more is redone with twice the budget (Search order, search.md).
 VECTORS_PER_SLICE = 200_000
 
-#: Pruning rules beyond Lemmas 2-4, as bits (search.md, "Rules 7-13"; `_search_kernels.fails`
+#: Pruning rules beyond Lemmas 2-4, as bits (search.md, "Rules 7-14"; `_search_kernels.fails`
 #: reads them). Each is valid alone; tests/test_search.py checks each alone against enumeration.
 RULE_TIE_SHARE = 1  #: Rule 7: a tie is shared only with the platforms not held below the top
 RULE_FIXED_POINT = 2  #: Rule 8: drop from R the models that cannot earn lambda_lb, repeat
@@ -51,10 +51,11 @@ RULE_INHERIT = 16  #: Rule 11: lambda_lb and the dropped models pass to the whol
 RULE_ALL_UNDECIDED = 32  #: Lemma 2c over all of R, not its slots + 4 strongest (off: costs more)
 RULE_COMPATIBLE = 64  #: Rule 12: r stays in R only if the included models survive its entry
 RULE_STAGED = 128  #: Rule 13: stop bounding lambda once the node is pruned anyway
+RULE_TIE_JENSEN = 256  #: Rule 14: an entrant's tie shares bounded jointly (Cauchy-Schwarz)
 #: The rules the search runs with (0 = Lemmas 2-4 only, as in stop 9).
 RULES = (
     RULE_TIE_SHARE | RULE_FIXED_POINT | RULE_COVERAGE | RULE_EXCLUDE_ADDS | RULE_INHERIT
-    | RULE_COMPATIBLE | RULE_STAGED
+    | RULE_COMPATIBLE | RULE_STAGED | RULE_TIE_JENSEN
 )
 
 
