@@ -393,3 +393,96 @@ def search(state, pl_i, pl_c, placed, n, Dst, Rst, Vm, capm, ci, cc, S, w, G, be
         d = e
         ci[d] = -1
         cc[d] = 0
+
+
+# ----------------------------------------------------------------------------- social optimum
+#
+# formulations/logit_search.md, "Social optimum": a depth-first branch and bound over count
+# vectors (models in ``order``, counts from the largest down), welfare kept per type as a weighted
+# sum num/den with weights X[j,t] = exp(beta (S[j,t] - max_i S[i,t])) <= 1. A node's bound: each
+# type's welfare is a weighted average of the scores of the models in use, so adding platforms of
+# undecided models can raise it to at most the best undecided score (``sufmax``).
+
+
+@njit(cache=True)
+def social_dfs(S, X, pi, beta, N, order, sufmax, st, cnt, rem, num, den, umax, best, bestn, tol, budget):
+    """Run at most ``budget`` nodes; ``st[0]`` depth, ``st[1]`` = 1 when the tree is exhausted,
+    ``st[2]`` = 1 once started. ``best[0]`` / ``bestn`` the incumbent (welfare, counts in pool
+    order). A subtree is cut when its bound is at most the incumbent + ``tol``. Returns the nodes
+    visited."""
+    M, K = S.shape
+    visited = 0
+    if st[2] == 0:
+        st[2] = 1
+        st[0] = 0
+        rem[0] = N
+        cnt[0] = N
+        for t in range(K):
+            num[0, t] = 0.0
+            den[0, t] = 0.0
+            umax[0, t] = -math.inf
+    d = st[0]
+    while visited < budget and st[1] == 0:
+        visited += 1
+        j = order[d]
+        c = cnt[d]
+        R = rem[d] - c
+        for t in range(K):
+            num[d + 1, t] = num[d, t] + c * X[j, t] * S[j, t]
+            den[d + 1, t] = den[d, t] + c * X[j, t]
+            umax[d + 1, t] = umax[d, t]
+            if c > 0 and S[j, t] > umax[d + 1, t]:
+                umax[d + 1, t] = S[j, t]
+        descend = False
+        if R == 0:
+            # a leaf: every remaining model has 0 platforms
+            W = 0.0
+            for t in range(K):
+                if den[d + 1, t] > 0.0:
+                    W += pi[t] * num[d + 1, t] / den[d + 1, t]
+                else:
+                    # every used weight underflowed: renormalize on the best used score
+                    top = umax[d + 1, t]
+                    nn = 0.0
+                    dd = 0.0
+                    for i in range(d + 1):
+                        if cnt[i] > 0:
+                            x = math.exp(-beta * (top - S[order[i], t]))
+                            nn += cnt[i] * x * S[order[i], t]
+                            dd += cnt[i] * x
+                    W += pi[t] * nn / dd
+            if W > best[0]:
+                best[0] = W
+                for i in range(M):
+                    bestn[i] = 0
+                for i in range(d + 1):
+                    bestn[order[i]] = cnt[i]
+        else:
+            ub = 0.0
+            for t in range(K):
+                a = sufmax[d + 1, t]
+                if den[d + 1, t] > 0.0:
+                    v = num[d + 1, t] / den[d + 1, t]
+                    if v > a:
+                        a = v
+                elif umax[d + 1, t] > a:
+                    a = umax[d + 1, t]
+                ub += pi[t] * a
+            descend = ub > best[0] + tol
+        if descend:
+            d += 1
+            rem[d] = R
+            cnt[d] = R
+            continue
+        # backtrack: the next smaller count at this depth; the last model takes what is left
+        while True:
+            if d < M - 1 and cnt[d] > 0:
+                cnt[d] -= 1
+                break
+            d -= 1
+            if d < 0:
+                st[1] = 1
+                d = 0
+                break
+    st[0] = d
+    return visited

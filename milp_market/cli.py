@@ -121,17 +121,10 @@ def _progress_printer(enabled: bool):
     return show
 
 
-def _require_hardmax(inst, path) -> None:
-    if inst.choice != "hardmax":
-        raise InstanceError(f"{path}: --method search is for hardmax choice; this instance uses logit choice (use milp or enumerate)")
-
-
 def _cmd_solve(args) -> int:
     from .orchestrate import solve_market
 
     inst = load_instance(args.instance)
-    if args.method == "search":
-        _require_hardmax(inst, args.instance)
     if args.confirm is not None and not args.confirm > 0:
         raise InstanceError("--confirm must be a positive number of seconds")
     log = (lambda msg: print(msg, file=sys.stderr)) if args.verbose else None
@@ -188,8 +181,6 @@ def _cmd_enumerate(args) -> int:
     from .orchestrate import enumerate_equilibria
 
     inst = load_instance(args.instance)
-    if args.method == "search":
-        _require_hardmax(inst, args.instance)
     res = enumerate_equilibria(inst, args.method, args.max, args.time_limit, progress=_progress_printer(args.verbose))
     eq_counts, status, seconds, extra = res.equilibria, res.status, res.seconds, res.stats
     eqs = [game.summarize(inst, c).to_dict(inst) for c in eq_counts]
@@ -667,7 +658,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--method",
         choices=["auto", "search", "milp", "enumerate"],
         default="auto",
-        help="search: support search (hardmax; formulations/search.md); auto picks by the instance's shape",
+        help="search: support search (hardmax; formulations/search.md) or count-vector search (logit; formulations/logit_search.md); auto picks by the instance's shape",
     )
     s.add_argument(
         "--confirm",
@@ -685,7 +676,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true")
     e.add_argument("--time-limit", type=_seconds, default=None, metavar="S")
     e.add_argument("--max", type=_positive_int, default=None, help="stop after this many equilibria (a positive integer)")
-    e.add_argument("--method", choices=["enumerate", "search", "milp"], default="enumerate", help="search: support search (hardmax)")
+    e.add_argument("--method", choices=["enumerate", "search", "milp"], default="enumerate", help="search: support search (hardmax) or count-vector search (logit)")
     e.add_argument("-v", "--verbose", action="store_true")
     e.set_defaults(func=_cmd_enumerate)
 

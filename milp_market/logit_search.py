@@ -230,3 +230,75 @@ def logit_search(inst: Instance, time_limit: float | None = None) -> SearchResul
     (((3, 0),), True)
     """
     return LogitSearch(inst).run(time_limit=time_limit)
+
+
+#: Nodes per compiled call of the social-optimum branch and bound (the deadline is checked between).
+SOCIAL_SLICE = 200_000
+
+
+def logit_social_optimum(inst: Instance, time_limit: float | None = None, deadline: float | None = None):
+    """The social optimum under logit choice by branch and bound over count vectors
+    (formulations/logit_search.md, "Social optimum").
+
+    Each type's welfare is the average of the used models' scores weighted by n_j exp(beta S_jt),
+    so platforms of models not yet placed can raise it to at most the best score among them; a
+    subtree whose bound cannot beat the incumbent is cut. The answer's welfare is recomputed by
+    ``game.welfare`` (a mismatch beyond 1e-9 is a VerificationError).
+
+    Returns
+    -------
+    tuple
+        ``(counts, welfare, complete)``; ``complete`` is True when the tree was exhausted, so the
+        profile is optimal to within 1e-12 times the welfare scale.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from milp_market.instance import make_instance
+    >>> inst = make_instance(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0.5, 0.5]), 2,
+    ...                      choice="softmax", beta=10.0)
+    >>> counts, w, complete = logit_social_optimum(inst)
+    >>> counts, round(w, 6), complete
+    ((1, 1), 0.999955, True)
+    """
+    from . import _logit_kernels as lk
+    from .certify import VerificationError
+
+    if inst.choice != "softmax":
+        raise ValueError("logit_social_optimum is for logit (softmax) choice")
+    t0 = time.perf_counter()
+    if deadline is None and time_limit is not None:
+        deadline = t0 + time_limit
+    S = np.ascontiguousarray(inst.scores, dtype=float)
+    M, K = S.shape
+    N = inst.platforms
+    pi = np.ascontiguousarray(inst.masses, dtype=float)
+    beta = float(inst.beta)
+    with np.errstate(under="ignore"):
+        X = np.exp(np.minimum(0.0, beta * (S - S.max(axis=0, keepdims=True))))
+    order = _order(inst)
+    sufmax = np.full((M + 1, K), -np.inf)
+    for d in range(M - 1, -1, -1):
+        sufmax[d] = np.maximum(sufmax[d + 1], S[order[d]])
+    # incumbent: all platforms on the strongest model (any placement is feasible)
+    start = np.zeros(M, dtype=np.int64)
+    start[order[0]] = N
+    best = np.array([game.welfare(inst, start)])
+    bestn = start.copy()
+    scale = float((pi[None, :] * S).max(axis=0).sum())
+    tol = -1e-12 * max(1.0, scale)  # negative: a bound within rounding of the incumbent is explored
+    st = np.zeros(3, dtype=np.int64)
+    cnt = np.zeros(M, dtype=np.int64)
+    rem = np.zeros(M + 1, dtype=np.int64)
+    num = np.zeros((M + 1, K))
+    den = np.zeros((M + 1, K))
+    umax = np.zeros((M + 1, K))
+    while True:
+        lk.social_dfs(S, X, pi, beta, N, order, sufmax, st, cnt, rem, num, den, umax, best, bestn, tol, SOCIAL_SLICE)
+        if st[1] == 1 or (deadline is not None and time.perf_counter() >= deadline):
+            break
+    counts = tuple(int(c) for c in bestn)
+    exact = game.welfare(inst, counts)
+    if abs(exact - best[0]) > 1e-9 * max(1.0, abs(exact)):
+        raise VerificationError(f"logit social optimum: search welfare {best[0]} != exact {exact} for {counts}")
+    return counts, exact, bool(st[1] == 1)

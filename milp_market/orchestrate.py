@@ -36,12 +36,6 @@ from .results import Extreme, ListStatus, MarketResult, SolveStatus, Status
 
 METHODS = ("search", "milp", "enumerate", "auto")
 
-#: ``auto`` enumerates outright when (profiles x M x K) is below this (about 2.5 s of hardmax
-#: enumeration on the benchmark machine: racing costs a second of process start-up and halves the
-#: cores, which the 2e7 of the first benchmark run paid for with auto/faster ratios up to 2.4);
-#: above it, it races both methods.
-AUTO_ENUMERATION_WORK = 5e7
-
 #: Under hardmax choice ``auto`` enumerates outright only below this much work (about 0.1 s), and
 #: runs the support search above it: the search was the fastest method on every hardmax benchmark
 #: instance beyond that (reports/benchmarks.md); its compiled kernels cost about 0.6 s to load
@@ -377,7 +371,9 @@ def solve_enumerate(inst: Instance, time_limit: float | None = None, progress=No
 
 
 def solve_search(inst: Instance, time_limit: float | None = None, log=None, progress=None, confirm: float | None = None) -> MarketResult:
-    """The full answer by the support search (formulations/search.md), hardmax only.
+    """The full answer by exhaustive search: the support search under hardmax choice
+    (formulations/search.md), the count-vector search and its social-optimum branch and bound
+    under logit choice (formulations/logit_search.md).
 
     A complete search is a proof by exhaustion over supports: its status and optima stand on
     their own. With ``confirm`` (seconds), the MILP is then asked, independently, the questions
@@ -388,7 +384,7 @@ def solve_search(inst: Instance, time_limit: float | None = None, log=None, prog
     Parameters
     ----------
     inst : Instance
-        A hardmax market (logit choice raises ValueError).
+        The market (hardmax or logit choice).
     time_limit : float, optional
         Wall-clock seconds for the search.
     log, progress : callable, optional
@@ -410,12 +406,20 @@ def solve_search(inst: Instance, time_limit: float | None = None, log=None, prog
     >>> res.method, res.stats["milp_confirmation"], res.best.welfare, res.worst.welfare
     ('search+milp', 'agrees', 0.92, 0.64)
     """
-    from .search import support_search
-
     t_start = time.perf_counter()
-    if progress is None and log is not None:
-        progress = lambda nodes: log(f"search: {nodes:,} supports visited")  # noqa: E731
-    res = support_search(inst, time_limit=time_limit, progress=progress)
+    if inst.choice == "softmax":
+        from .logit_search import logit_search, logit_social_optimum
+
+        res = logit_search(inst, time_limit=time_limit)
+        deadline = None if time_limit is None else t_start + time_limit
+        so_counts, so_w, so_done = logit_social_optimum(inst, deadline=deadline)
+        res = dataclasses.replace(res, social_optimum=so_counts, social_welfare=so_w, social_complete=so_done)
+    else:
+        from .search import support_search
+
+        if progress is None and log is not None:
+            progress = lambda nodes: log(f"search: {nodes:,} supports visited")  # noqa: E731
+        res = support_search(inst, time_limit=time_limit, progress=progress)
     stats = {
         "search_nodes": res.nodes,
         "search_pruned": res.pruned,
@@ -689,9 +693,11 @@ def _merge_unknown(inst: Instance, partial: dict) -> MarketResult:
 
 
 def choose_method(inst: Instance) -> str:
-    """``enumerate`` for games it finishes in well under a second; otherwise ``search`` under
-    hardmax choice (reports/benchmarks.md: the fastest method on every hardmax family), and
-    the MILP/enumeration ``race`` under logit choice.
+    """``enumerate`` for games it finishes in well under a second; otherwise ``search``: the
+    support search under hardmax choice, the count-vector search under logit choice
+    (reports/benchmarks.md: the fastest method on every family above that size). The
+    MILP/enumeration :func:`race` is no longer chosen: the logit search beat both at every
+    benchmark size.
 
     Examples
     --------
@@ -701,9 +707,7 @@ def choose_method(inst: Instance) -> str:
     >>> choose_method(load_instance("instances/lmarena_full.json"))  # 229 models, 4 platforms
     'search'
     """
-    if inst.choice == "hardmax":
-        return "enumerate" if enumeration_work(inst) <= AUTO_SEARCH_WORK else "search"
-    return "enumerate" if enumeration_work(inst) <= AUTO_ENUMERATION_WORK else "race"
+    return "enumerate" if enumeration_work(inst) <= AUTO_SEARCH_WORK else "search"
 
 
 def solve_market(
@@ -761,18 +765,16 @@ def solve_market(
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
     t_start = time.perf_counter()
     chosen = choose_method(inst) if method == "auto" else method
-    if chosen == "search":  # SupportSearch refuses logit choice with a ValueError
+    if chosen == "search":
         res = solve_search(inst, time_limit, log, progress=None, confirm=confirm)
     elif chosen == "milp":
         res = solve_milp(inst, time_limit, log)
-    elif chosen == "race":
-        res = race(inst, time_limit)
     else:
         res = solve_enumerate(inst, time_limit, progress)
     # seconds = this call's wall time, whatever ran (a race's children, a confirmation, ...)
     changes = {"seconds": time.perf_counter() - t_start}
     if method == "auto":
-        changes["method"] = f"auto:{chosen}:{res.method}" if chosen == "race" else f"auto:{res.method}"
+        changes["method"] = f"auto:{res.method}"
     return dataclasses.replace(res, **changes)
 
 
@@ -890,11 +892,16 @@ def enumerate_equilibria(
     True
     """
     if method == "auto":
-        method = "search" if inst.choice == "hardmax" else "enumerate"
+        method = "search" if inst.choice == "hardmax" else choose_method(inst)
     if method == "milp":
         res = all_equilibria_milp(inst, cap=max_equilibria, time_limit=time_limit)
         return dataclasses.replace(res, method="milp", instance=inst)
-    if method == "search":
+    if method == "search" and inst.choice == "softmax":
+        from .logit_search import logit_search
+
+        r = logit_search(inst, time_limit=time_limit)
+        found, complete, seconds, stats = list(r.equilibria), r.complete, r.seconds, {"search_nodes": r.nodes}
+    elif method == "search":
         from .search import support_search
 
         r = support_search(inst, time_limit=time_limit, max_equilibria=max_equilibria, social_optimum=False)

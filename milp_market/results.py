@@ -318,13 +318,15 @@ class MarketResult:
             return "none: " + str(self.stats.get("unknown_reason", "a limit was reached"))
         if self.method.endswith("enumerate"):
             return "complete enumeration of all count vectors"
+        logit = self.instance is not None and self.instance.choice == "softmax"
+        search = (
+            "exhaustive count-vector search with proven pruning bounds (formulations/logit_search.md)"
+            if logit else "exhaustive support search with proven pruning bounds (formulations/search.md)"
+        )
         if self.method.endswith("search+milp"):
-            return (
-                "exhaustive support search with proven pruning bounds (formulations/search.md); "
-                "existence, best and worst welfare and the social optimum confirmed independently by the MILP"
-            )
+            return search + "; existence, best and worst welfare and the social optimum confirmed independently by the MILP"
         if self.method.endswith("search"):
-            return "exhaustive support search with proven pruning bounds (formulations/search.md)"
+            return search
         if self.status is Status.NO_EQUILIBRIUM:
             return "MILP relaxation of the equilibrium set is infeasible"
         return "MILP optimum over a relaxation of the equilibrium set, verified to be an equilibrium"

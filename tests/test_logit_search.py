@@ -203,3 +203,40 @@ def test_many_platforms(utility):
         for beta in (0.5, 5.0, 100.0):
             _agree(generate("uniform", 3, 3, 12, seed, utility=utility, choice="softmax", beta=beta))
             _agree(generate("ties", 4, 2, 9, seed, utility=utility, choice="softmax", beta=beta))
+
+
+# ----------------------------------------------------------------------------- social optimum
+
+
+SOCIAL_CASES = [
+    (fam, seed, beta, util)
+    for fam in ("uniform", "ties", "specialist")
+    for seed in range(6)
+    for beta in (0.5, 5.0, 50.0, 1e4)
+    for util in ("score_share", "mass_share")
+]
+
+
+@pytest.mark.parametrize("family,seed,beta,utility", SOCIAL_CASES)
+def test_social_optimum_branch_and_bound_matches_enumeration(family, seed, beta, utility):
+    from milp_market.logit_search import logit_social_optimum
+
+    M, K, N = 3 + seed % 4, 2 + seed % 3, 1 + seed % 4
+    inst = generate(family, M, K, N, seed, choice="softmax", beta=beta, utility=utility)
+    counts, w, complete = logit_social_optimum(inst)
+    ref = enumerate_profiles(inst)
+    assert complete
+    assert w == pytest.approx(game.welfare(inst, counts), abs=0)
+    assert w >= ref.social_welfare - 1e-12 * max(1.0, ref.social_welfare)
+
+
+def test_social_optimum_respects_its_time_limit_and_keeps_a_verified_incumbent():
+    import time
+
+    from milp_market.logit_search import logit_social_optimum
+
+    inst = generate("uniform", 80, 40, 9, 0, choice="softmax", beta=5.0)
+    t0 = time.perf_counter()
+    counts, w, complete = logit_social_optimum(inst, time_limit=0.5)
+    assert time.perf_counter() - t0 < 30
+    assert sum(counts) == 9 and w == pytest.approx(game.welfare(inst, counts), abs=0)

@@ -82,10 +82,18 @@ def test_confirm_catches_a_wrong_social_optimum(instances_dir):
         confirm_by_milp(inst, forged, time_limit=120)
 
 
-def test_search_on_logit_instance_is_a_one_line_input_error(instances_dir, capsys):
-    code, out, err = _run(capsys, "solve", str(instances_dir / "cifar10_paper_logit.json"), "--method", "search")
-    assert code == 2 and out == ""
-    assert err.count("\n") == 1 and "hardmax" in err
+def test_search_on_a_logit_instance_runs_the_logit_search_and_agrees_with_enumeration(instances_dir, capsys):
+    path = str(instances_dir / "cifar10_paper_logit.json")
+    code, out, _ = _run(capsys, "solve", path, "--method", "search", "--json")
+    search = json.loads(out)
+    code2, out2, _ = _run(capsys, "solve", path, "--method", "enumerate", "--json")
+    enum = json.loads(out2)
+    assert code == code2 == 0 and search["method"] == "search"
+    assert "logit_search.md" in search["proof"]
+    for key in ("status", "best", "worst"):
+        assert search.get(key, {}).get("counts") == enum.get(key, {}).get("counts") if key != "status" else search[key] == enum[key]
+    assert search["social_optimum"]["counts"] == enum["social_optimum"]["counts"]
+    assert search["price_of_anarchy"] == pytest.approx(enum["price_of_anarchy"], rel=1e-12)
 
 
 @pytest.mark.parametrize("value", ["0", "-3"])
@@ -103,10 +111,10 @@ def test_auto_runs_the_search_on_the_full_lmarena_table(instances_dir):
     assert res.best.profile.counts == res.worst.profile.counts  # the equilibrium is unique
 
 
-def test_auto_enumerates_tiny_games_and_races_logit(instances_dir):
+def test_auto_enumerates_tiny_games_and_searches_large_logit_ones(instances_dir):
     assert choose_method(load_instance(instances_dir / "ties.json")) == "enumerate"
     big_logit = generate("uniform", 60, 40, 6, 0, choice="softmax", beta=5)
-    assert choose_method(big_logit) == "race"
+    assert choose_method(big_logit) == "search"  # the logit count-vector search
 
 
 def test_search_time_limit_gives_unknown_with_verified_incumbents():
@@ -147,6 +155,10 @@ def test_enumerate_method_search_lists_every_equilibrium(instances_dir, capsys):
     assert d["status"] == "cap_reached" and d["count"] == 2
 
 
-def test_enumerate_method_search_on_logit_is_an_input_error(instances_dir, capsys):
-    code, out, err = _run(capsys, "enumerate", str(instances_dir / "cifar10_paper_logit.json"), "--method", "search")
-    assert code == 2 and out == "" and err.count("\n") == 1
+def test_enumerate_method_search_on_logit_lists_what_enumeration_lists(instances_dir, capsys):
+    path = str(instances_dir / "cifar10_paper_logit.json")
+    _, out, _ = _run(capsys, "enumerate", path, "--method", "search", "--json")
+    _, out2, _ = _run(capsys, "enumerate", path, "--method", "enumerate", "--json")
+    a, b = json.loads(out), json.loads(out2)
+    assert a["status"] == b["status"] == "complete"
+    assert [e["counts"] for e in a["equilibria"]] == [e["counts"] for e in b["equilibria"]]
