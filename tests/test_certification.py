@@ -97,9 +97,9 @@ class _SuboptimalSocialOptimum:
 
     worst = 0
 
-    def __init__(self, opts, name=""):
+    def __init__(self, opts, threads=None, name=""):
         self.name = name
-        self.real = PersistentHighs(opts, name=name)
+        self.real = PersistentHighs(opts, threads, name=name)
 
     def solve(self, model, time_limit=None):
         if self.name != "primary" or "social_optimum" not in model.name:
