@@ -622,8 +622,6 @@ def race(inst: Instance, time_limit: float | None = None) -> MarketResult:
         while pending:
             ready = wait(list(pending), timeout=None if give_up is None else max(0.0, give_up - time.perf_counter()))
             if not ready:
-                for method, proc in pending.values():
-                    partial.setdefault(method, None)
                 break
             for conn in ready:
                 method, proc = pending.pop(conn)
@@ -637,11 +635,10 @@ def race(inst: Instance, time_limit: float | None = None) -> MarketResult:
                 if payload.status is not Status.UNKNOWN:
                     return payload
                 partial[method] = payload
-        answered = {k: v for k, v in partial.items() if v is not None}
-        if not answered:
+        if not partial:
             stats = {"unknown_reason": f"neither process answered within the limit plus {RACE_GRACE:g} s"}
             return _finish(inst, Status.UNKNOWN, None, None, None, False, "milp|enumerate", t_start, stats, [])
-        return _merge_unknown(inst, answered)
+        return _merge_unknown(inst, partial)
     finally:
         for _, proc in pending.values():
             proc.terminate()

@@ -104,6 +104,7 @@ class CountVectorMILP:
     page = ""
     model: pyo.ConcreteModel
     welfare_cap: float  # a proven upper bound on W (scaled)
+    regret = False  # True: the min-regret variant (objective epsilon, formulations/min_regret.md)
 
     def __init__(self):
         self.no_goods = 0
@@ -118,7 +119,8 @@ class CountVectorMILP:
 
     @property
     def objective_unit(self) -> float:
-        return self.data.welfare_scale
+        """Welfare's unit; the utilities' unit for the min-regret variant (its objective is epsilon)."""
+        return self.data.scale if self.regret else self.data.welfare_scale
 
     def decode(self) -> tuple[int, ...]:
         m, M, N = self.model, self.data.M, self.data.N
@@ -137,10 +139,25 @@ class CountVectorMILP:
         m.cutoff_floor = pyo.Constraint(expr=m.W >= m.W_floor)
         m.cutoff_ceiling = pyo.Constraint(expr=m.W <= m.W_ceiling)
 
+    def _set_objective(self, sense: str) -> None:
+        """Welfare, maximized (``"max"``) or minimized; the min-regret variant minimizes epsilon
+        under the cutoff row epsilon <= eps_ceiling."""
+        m = self.model
+        if self.regret:
+            m.obj = pyo.Objective(expr=m.epsilon, sense=pyo.minimize)
+            m.eps_ceiling = pyo.Param(mutable=True, initialize=float(m.epsilon.ub))
+            m.cutoff_epsilon = pyo.Constraint(expr=m.epsilon <= m.eps_ceiling)
+        else:
+            m.obj = pyo.Objective(expr=m.W, sense=pyo.maximize if sense == "max" else pyo.minimize)
+
     def set_cutoff(self, value: float | None) -> None:
         """Only profiles with welfare better than ``value`` (exact units) by CUTOFF_DELTA in W's
-        unit; None removes the cutoff."""
+        unit; for the min-regret variant, epsilon below ``value`` (an exact regret) by CUTOFF_DELTA
+        in the utilities' unit. None removes the cutoff."""
         m = self.model
+        if self.regret:
+            m.eps_ceiling.set_value(m.epsilon.ub if value is None else value / self.objective_unit - CUTOFF_DELTA)
+            return
         m.W_floor.set_value(-1.0)
         m.W_ceiling.set_value(self.welfare_cap + 1.0)
         if value is None:

@@ -17,7 +17,7 @@ import pyomo.environ as pyo
 
 from .. import game
 from ..instance import Instance
-from .base import CUTOFF_DELTA, CountVectorMILP
+from .base import CountVectorMILP
 
 #: Slack (in scaled units, largest coefficient 1) on every no-profitable-deviation row. Equilibria
 #: often sit exactly on these rows (a deviation that gains exactly 0); a slack far below HiGHS's
@@ -221,10 +221,6 @@ class HardmaxEquilibriumMILP(CountVectorMILP):
         self.vacancy_lower = pyo.ComponentMap()  # e -> the expression it must exceed (intended_point)
         self.model = self._build(sense, regret)
 
-    @property
-    def objective_unit(self) -> float:
-        return self.data.scale if self.regret else self.data.welfare_scale
-
     def _build(self, sense: str, regret: bool) -> pyo.ConcreteModel:
         inst, d = self.inst, self.data
         M, K, N = d.M, d.K, d.N
@@ -299,21 +295,8 @@ class HardmaxEquilibriumMILP(CountVectorMILP):
         m.no_good = pyo.ConstraintList(doc="cuts off one verified non-equilibrium profile")
         self.model = m
         self._add_cutoff_components()
-        if regret:
-            m.obj = pyo.Objective(expr=m.epsilon, sense=pyo.minimize)
-            m.eps_ceiling = pyo.Param(mutable=True, initialize=float(U_bar.max()))
-            m.cutoff_epsilon = pyo.Constraint(expr=m.epsilon <= m.eps_ceiling)
-        else:
-            m.obj = pyo.Objective(expr=m.W, sense=pyo.maximize if sense == "max" else pyo.minimize)
+        self._set_objective(sense)
         return m
-
-    def set_cutoff(self, value: float | None) -> None:
-        """Welfare cutoff (:class:`CountVectorMILP`); for min-regret, epsilon below ``value``
-        (exact regret) by CUTOFF_DELTA in the utilities' unit."""
-        if not self.regret:
-            return super().set_cutoff(value)
-        m = self.model
-        m.eps_ceiling.set_value(m.epsilon.ub if value is None else value / self.objective_unit - CUTOFF_DELTA)
 
     def add_deviation_rows(self, j: int, k: int) -> bool:
         """Add the exact no-profitable-deviation row for platforms on j switching to k.

@@ -21,7 +21,7 @@ import pyomo.environ as pyo
 
 from .. import game
 from ..instance import Instance
-from .base import CUTOFF_DELTA, CountVectorMILP
+from .base import CountVectorMILP
 from .equilibrium import MILP_SLACK, utility_scale, welfare_unit
 
 #: Ratios exp(beta (S_it - S_jt)) below this are set to 0 in the share rows (formulations/logit.md,
@@ -191,18 +191,6 @@ class LogitEquilibriumMILP(CountVectorMILP):
         self.has_entry_rows = self.objective != "social"
         self.model = self._build(inst, sense, regret, self.objective)
 
-    @property
-    def objective_unit(self) -> float:
-        return self.data.scale if self.regret else self.data.welfare_scale
-
-    def set_cutoff(self, value: float | None) -> None:
-        """Welfare cutoff (:class:`CountVectorMILP`); for min-regret, epsilon below ``value``
-        (exact regret) by CUTOFF_DELTA in the utilities' unit."""
-        if not self.regret:
-            return super().set_cutoff(value)
-        m = self.model
-        m.eps_ceiling.set_value(m.epsilon.ub if value is None else value / self.objective_unit - CUTOFF_DELTA)
-
     def _build(self, inst: Instance, sense: str, regret: bool, objective: str) -> pyo.ConcreteModel:
         d = self.data
         M, K, N = d.M, d.K, d.N
@@ -285,14 +273,7 @@ class LogitEquilibriumMILP(CountVectorMILP):
         m.deviation_rows = pyo.ConstraintList(doc="no profitable deviation from model j to model k")
         m.no_good = pyo.ConstraintList(doc="cuts off one verified non-equilibrium profile")
         self._add_cutoff_components()
-        if objective == "social":
-            m.obj = pyo.Objective(expr=m.W, sense=pyo.maximize)
-        elif regret:
-            m.obj = pyo.Objective(expr=m.epsilon, sense=pyo.minimize)
-            m.eps_ceiling = pyo.Param(mutable=True, initialize=float(m.epsilon.ub))
-            m.cutoff_epsilon = pyo.Constraint(expr=m.epsilon <= m.eps_ceiling)
-        else:
-            m.obj = pyo.Objective(expr=m.W, sense=pyo.maximize if sense == "max" else pyo.minimize)
+        self._set_objective("max" if objective == "social" else sense)
         return m
 
     def _tangent_rhs(self, j: int | None, k: int, t: int, R0: float):
