@@ -836,3 +836,122 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
             for a in range(nfx[f]):
                 status[fx[fxbeg[f] + a]] = 0
             state[0] = f - 1
+
+
+# ----------------------------------------------------------------------------- social optimum
+
+
+@njit(cache=True)
+def _coverage_children(ww, cover, src, n_src, dst, gdst, slots):
+    """Lemma 5(b): the candidates of ``src[:n_src]`` with a positive marginal gain over ``cover``,
+    written to ``dst`` in decreasing gain (ties: the order of ``src``), gains in ``gdst``.
+    Returns (count, the Lemma 5(b) bound on what ``slots`` of them can add: the smaller of the
+    ``slots`` largest gains and the per-type coverage bound sum_t max_r (ww[r,t] - cover[t])+)."""
+    K = ww.shape[1]
+    n = 0
+    for a in range(n_src):
+        r = src[a]
+        g = 0.0
+        for t in range(K):
+            x = ww[r, t] - cover[t]
+            if x > 0.0:
+                g += x
+        if g > 0.0:
+            dst[n] = r
+            gdst[n] = g
+            n += 1
+    if n == 0:
+        return 0, 0.0
+    idx = np.argsort(-gdst[:n], kind="mergesort")
+    tmp_r = dst[:n].copy()
+    tmp_g = gdst[:n].copy()
+    topk = 0.0
+    for a in range(n):
+        dst[a] = tmp_r[idx[a]]
+        gdst[a] = tmp_g[idx[a]]
+        if a < slots:
+            topk += gdst[a]
+    if slots < n:
+        cov = 0.0
+        for t in range(K):
+            m = 0.0
+            for a in range(n):
+                x = ww[dst[a], t] - cover[t]
+                if x > m:
+                    m = x
+            cov += m
+        if cov < topk:
+            topk = cov
+    return n, topk
+
+
+@njit(cache=True)
+def coverage_dfs(ww, cand, N, state, beg, cnt, pos, covers, vals, chosen, lst, gl, best_v, best_U, budget):
+    """The social optimum's branch and bound (search.md, Lemma 5; Python side:
+    ``search.max_coverage``), resumable: runs at most ``budget`` nodes from the saved stack.
+
+    A frame f holds a support of f models (``chosen[:f]``), its coverage ``covers[f]`` (per type
+    the largest welfare weight in use) and value ``vals[f]``, and its candidate list
+    ``lst[beg[f]:beg[f] + cnt[f]]`` (later candidates only, positive gain, decreasing gain;
+    gains in ``gl``); ``pos[f]`` is the next child. A child is cut when the frame's value plus
+    the ``slots`` largest gains from that position on cannot beat the incumbent (then so are all
+    later siblings, whose gains are smaller), or when its own Lemma 5(b) bound cannot.
+    ``state`` = [frame depth (-1: not started), nodes]. Returns True when the search is finished.
+    """
+    K = ww.shape[1]
+    D = min(N, cand.shape[0])
+    if state[0] < 0:
+        state[0] = 0
+        beg[0] = 0
+        pos[0] = 0
+        for t in range(K):
+            covers[0, t] = 0.0
+        vals[0] = 0.0
+        cnt[0], _ = _coverage_children(ww, covers[0], cand, cand.shape[0], lst, gl, N)
+    nodes = 0
+    while True:
+        f = state[0]
+        if f < 0:
+            return True
+        if nodes >= budget:
+            return False
+        slots = N - f
+        p = pos[f]
+        if slots <= 0 or p >= cnt[f]:
+            state[0] = f - 1
+            continue
+        b = beg[f]
+        bound = vals[f]
+        for a in range(p, min(p + slots, cnt[f])):
+            bound += gl[b + a]
+        if bound <= best_v[0]:
+            state[0] = f - 1  # this child and every later sibling (smaller gains) is cut
+            continue
+        pos[f] = p + 1
+        j = lst[b + p]
+        nodes += 1
+        state[1] += 1
+        chosen[f] = j
+        v = 0.0
+        for t in range(K):
+            c = covers[f, t]
+            if ww[j, t] > c:
+                c = ww[j, t]
+            covers[f + 1, t] = c
+            v += c
+        vals[f + 1] = v
+        if v > best_v[0]:
+            best_v[0] = v
+            best_U[:] = -1
+            for a in range(f + 1):
+                best_U[a] = chosen[a]
+        if f + 1 >= D:
+            continue
+        nb = b + cnt[f]
+        n_child, add = _coverage_children(ww, covers[f + 1], lst[b + p + 1 : b + cnt[f]], cnt[f] - p - 1, lst[nb:], gl[nb:], N - f - 1)
+        if n_child == 0 or v + add <= best_v[0]:
+            continue
+        beg[f + 1] = nb
+        cnt[f + 1] = n_child
+        pos[f + 1] = 0
+        state[0] = f + 1

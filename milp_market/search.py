@@ -83,10 +83,6 @@ class SearchResult:
     seconds: float
 
 
-class _Deadline(Exception):
-    pass
-
-
 class SupportSearch:
     """The support search on one hardmax instance (formulations/search.md).
 
@@ -272,39 +268,35 @@ def max_coverage(inst: Instance, time_limit: float | None = None) -> tuple[tuple
             keep.append(int(j))
     cand = np.array(keep, dtype=np.int64)  # already in decreasing solo welfare
     # Incumbent: the best single model (every welfare may be 0, when no model gains anything).
-    best = {"v": float(ww[cand[0]].sum()), "U": [int(cand[0])]}
-    nodes = [0]
+    from . import _search_kernels as ker
 
-    def visit(U, cover, p):
-        nodes[0] += 1
-        if time_limit is not None and nodes[0] % 256 == 0 and time.perf_counter() - t0 > time_limit:
-            raise _Deadline
-        v = float(cover.sum())
-        if U and v > best["v"]:
-            best["v"], best["U"] = v, list(U)
-        slots = N - len(U)
-        if slots == 0 or p >= len(cand):
-            return
-        R = cand[p:]
-        gains = np.clip(ww[R] - cover[None, :], 0.0, None).sum(axis=1)
-        # Lemma 5(b): V is monotone submodular, so no completion beats V(U) + the `slots`
-        # largest marginal gains.
-        if v + _top_sum(gains, slots) <= best["v"]:
-            return
-        for i in range(p, len(cand)):
-            if gains[i - p] <= 0.0:
-                continue
-            rest = gains[i - p :]
-            if v + _top_sum(rest, slots) <= best["v"]:
-                return  # Lemma 5(b) for the children order[i], order[i+1], ...
-            j = int(cand[i])
-            visit(U + [j], np.maximum(cover, ww[j]), i + 1)
-
-    complete = True
-    try:
-        visit([], np.zeros(ww.shape[1]), 0)
-    except _Deadline:
-        complete = False
+    D = min(N, len(cand))
+    best_v = np.array([float(ww[cand[0]].sum())])
+    best_U = np.full(D, -1, dtype=np.int64)
+    best_U[0] = cand[0]
+    # Lemma 5(b), compiled (`_search_kernels.coverage_dfs`): depth first, children in decreasing
+    # marginal gain (so the first dive is the greedy support), in slices of nodes so that the
+    # limit is honoured. A frame's candidate list is a subset of its parent's remaining ones,
+    # so len(cand) * (D + 1) entries hold every list of one path.
+    wwc = np.ascontiguousarray(ww, dtype=np.float64)
+    state = np.array([-1, 0], dtype=np.int64)
+    beg, cnt, pos = (np.zeros(D + 1, dtype=np.int64) for _ in range(3))
+    covers = np.zeros((D + 1, ww.shape[1]))
+    vals = np.zeros(D + 1)
+    chosen = np.zeros(D + 1, dtype=np.int64)
+    lst = np.zeros(len(cand) * (D + 1), dtype=np.int64)
+    gl = np.zeros(len(cand) * (D + 1))
+    budget, complete = 1, True
+    while True:
+        t_slice = time.perf_counter()
+        if ker.coverage_dfs(wwc, cand, N, state, beg, cnt, pos, covers, vals, chosen, lst, gl, best_v, best_U, budget):
+            break
+        if time.perf_counter() - t_slice < 0.05:
+            budget = min(2 * budget, 1 << 20)
+        if time_limit is not None and time.perf_counter() - t0 > time_limit:
+            complete = False
+            break
+    best = {"U": [int(j) for j in best_U if j >= 0]}
     U = sorted(best["U"])
     counts = np.zeros(M, dtype=np.int64)
     counts[U] = 1
