@@ -721,7 +721,7 @@ def _push_fixed(f, lam_c, r_to, inherit, perm, status, fx, fxbeg, nfx, lamf):
             nfx[f + 1] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_support, lev, w, N, eqtol, fp, ncand, budget, out, opts, fx, fxbeg, nfx, lamf, vec_budget):
     """The support search with binary branching (search.md, "Search order"): at each node the
     undecided model that would earn most by entering against the included ones is branched on,
@@ -731,7 +731,10 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
     vectors exceeded ``vec_budget``: either way that node was undone and will be redone from
     scratch after the caller has drained (or grown) ``out`` or granted a larger budget.
 
-    ``state`` = [frame depth (-1 before the start), included count d].
+    ``state`` = [frame depth (-1 before the start), included count d]. A frame's phase is 0
+    (not branched yet), 1 (include child first), 2 (exclude child), or 3 (include child, its
+    exclude sibling handed to another worker); a subtree handed over starts as frame 0 in phase 1
+    on arrays that the caller set up (search.py, `_Worker.start`).
     With opts & 16 a node passes its lower bound on lambda (lamf[frame]) to its children and
     excludes for its whole subtree the undecided models that cannot earn it: frame f's are
     fx[fxbeg[f]:fxbeg[f] + nfx[f]], one flat stack (a model is fixed at most once along a path,
@@ -832,7 +835,14 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
             frame_phase[f + 1] = 0
             _push_fixed(f, lam_c, r_to, inherit, perm, status, fx, fxbeg, nfx, lamf)
         else:
-            status[frame_k[f]] = 0
+            # phase 2: both children done; phase 3: the include child is done and the exclude
+            # child was handed to another worker (search.py, `_Worker.steal`)
+            k = frame_k[f]
+            if ph == 3 and in_support[k]:
+                d -= 1
+                state[1] = d
+            in_support[k] = False
+            status[k] = 0
             for a in range(nfx[f]):
                 status[fx[fxbeg[f] + a]] = 0
             state[0] = f - 1

@@ -17,7 +17,10 @@ The social optimum is a separate branch and bound over supports for the max-cove
 
 from __future__ import annotations
 
+import collections
 import math
+import os
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -36,6 +39,12 @@ ENTRY_CANDIDATES = 8
 #: The most nodes per call of the compiled search between deadline and progress checks (slices
 #: start at 64 nodes and double while a slice takes under 0.05 s).
 NODES_PER_SLICE = 2000
+
+#: At most this many workers share one search (search.md, "Parallel search").
+MAX_THREADS = 8
+
+#: A search that is not done after this long (one thread) is shared among the workers.
+SERIAL_SECONDS = 0.05
 
 #: Count vectors one slice may screen when there is a deadline (about 0.1-0.5 s of work); a
 #: support that needs more is redone with twice the budget (Search order, search.md).
@@ -116,87 +125,44 @@ class SupportSearch:
         max_equilibria: int | None = None,
         social_optimum: bool = True,
         progress: Callable[[int], None] | None = None,
+        threads: int | None = None,
     ) -> SearchResult:
         """All pure equilibria (and the social optimum), or what was found before a limit.
 
         The compiled depth-first search (``_search_kernels.dfs_binary``) runs in slices of at most
         ``NODES_PER_SLICE`` nodes so that the deadline and progress are honoured; the count
-        vectors it lets through are decided here by :func:`game.is_equilibrium`.
+        vectors it lets through are decided here by :func:`game.is_equilibrium`. With
+        ``threads`` > 1 (default: the cores this process may use, at most ``MAX_THREADS``) the
+        tree is shared among workers by handing over subtrees (search.md, "Parallel search"):
+        the same tree, the same nodes and the same answer, in less wall time.
         """
         t0 = time.perf_counter()
         deadline = None if time_limit is None else t0 + time_limit
         # loading the compiled kernels' cache (0.3-0.6 s, seconds on a loaded machine) counts
-        from . import _search_kernels as ker
+        from . import _search_kernels  # noqa: F401
 
-        M, K, N = self.M, self.K, self.N
-        lev = np.ascontiguousarray(self.lev, dtype=np.int64)
-        w = np.ascontiguousarray(self.w, dtype=np.float64)
-        tops = np.zeros((N + 2, K), dtype=np.int64)
-        maxws = np.zeros((N + 2, K))
-        inc_models = np.zeros(N + 1, dtype=np.int64)
-        in_support = np.zeros(M, dtype=np.bool_)
-        out = np.zeros((1024, M), dtype=np.int64)
-        eqs: list[tuple[int, ...]] = []
-        totals = {"nodes": 0, "pruned": 0, "supports": 0, "profiles": 0}
-        complete = True
-        frame_k = np.zeros(M + 2, dtype=np.int64)
-        frame_phase = np.zeros(M + 2, dtype=np.int64)
-        status = np.zeros(M, dtype=np.int64)  # 0 undecided, 1 included, 2 excluded
-        state = np.array([-1, 0], dtype=np.int64)
-        fx = np.zeros(M, dtype=np.int64)
-        fxbeg = np.zeros(M + 2, dtype=np.int64)
-        nfx = np.zeros(M + 2, dtype=np.int64)
-        lamf = np.full(M + 2, -np.inf)
-        # nodes per slice: from 1 (a node costs O(M K) and more: 0.2 s at M = 20,000), doubled
-        # while slices take under 0.05 s, so the limit is honoured on any pool size
-        budget = 1
-        # count vectors one slice may screen: a support of s models has up to C(N-1, s-1) of
-        # them (1.6e8 at N = 1,000, s = 4), and the compiled screen cannot look at the clock.
-        # With a deadline a slice gets VECTORS_PER_SLICE, doubled each time a support needs
-        # more (that support is redone: at most twice its work), so the limit is honoured at
-        # any N; without one the budget is unbounded.
-        vec_slice = VECTORS_PER_SLICE if deadline is not None else np.iinfo(np.int64).max // 2
-        vec_budget = np.zeros(1, dtype=np.int64)
-        while True:
-            t_slice = time.perf_counter()
-            vec_budget[0] = vec_slice
-            finished, nodes, pruned, supports, screened, n_out, full, starved = ker.dfs_binary(
-                state, frame_k, frame_phase, tops, maxws, inc_models, status, in_support, lev, w,
-                N, game.EQ_TOL, self.fp, ENTRY_CANDIDATES, budget, out, self.rules, fx, fxbeg, nfx, lamf,
-                vec_budget,
-            )
-            dt = time.perf_counter() - t_slice
-            if starved:
-                vec_slice *= 2
-            if deadline is not None and screened > 10_000:
-                # never grant more vectors than the time left can screen at the measured rate
-                left = deadline - time.perf_counter()
-                vec_slice = int(min(vec_slice, max(VECTORS_PER_SLICE, screened / max(dt, 1e-6) * left / 2)))
-            if dt < 0.05:
-                budget = min(2 * budget, NODES_PER_SLICE)
-            for key, v in zip(("nodes", "pruned", "supports", "profiles"), (nodes, pruned, supports, screened)):
-                totals[key] += int(v)
-            for i_row, row in enumerate(out[:n_out]):
-                if deadline is not None and i_row % 256 == 255 and time.perf_counter() > deadline:
-                    break  # survivors left unchecked: the search is incomplete (below)
-                if game.is_equilibrium(self.inst, row):
-                    eqs.append(tuple(int(x) for x in row))
-            else:
-                i_row = None
-            if i_row is not None:
-                complete = False
-                break
-            if full and n_out == 0:
-                out = np.zeros((2 * out.shape[0], M), dtype=np.int64)  # one support's survivors
-            if finished:
-                break
-            if progress is not None:
-                progress(totals["nodes"])
-            if (max_equilibria is not None and len(eqs) >= max_equilibria) or (
-                deadline is not None and time.perf_counter() > deadline
-            ):
-                complete = False
-                break
+        if threads is None:
+            threads = default_threads()
+        threads = max(1, int(threads))
+        pool = _Pool(self, deadline, max_equilibria, progress)
+        main = _Worker(self, pool)
+        main.start(None)
+        # Small trees finish within the first slices: no thread is started for them.
+        if main.work(until=t0 + SERIAL_SECONDS if threads > 1 else None):
+            pool.finish(main)
+        else:
+            pool.queue.append(main)
+            helpers = [threading.Thread(target=pool.loop, args=(_Worker(self, pool),), daemon=True) for _ in range(threads - 1)]
+            for th in helpers:
+                th.start()
+            pool.loop(None)
+            for th in helpers:
+                th.join()
+        if pool.error is not None:
+            raise pool.error
+        if pool.queue:
+            pool.complete = False  # stopped with subtrees never explored
+        eqs, totals, complete = pool.eqs, pool.totals, pool.complete
         so, so_w, so_complete = None, math.nan, False
         if social_optimum:
             left = None if deadline is None else max(0.0, deadline - time.perf_counter())
@@ -216,6 +182,232 @@ class SupportSearch:
             profiles_checked=totals["profiles"],
             seconds=time.perf_counter() - t0,
         )
+
+
+def default_threads() -> int:
+    """The cores this process may run on, at most ``MAX_THREADS``.
+
+    Examples
+    --------
+    >>> 1 <= default_threads() <= MAX_THREADS
+    True
+    """
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        n = os.cpu_count() or 1
+    return max(1, min(n, MAX_THREADS))
+
+
+class _Pool:
+    """What the workers of one search share (search.md, "Parallel search"): the queue of
+    subtrees not yet started (each held by a paused `_Worker`), the equilibria found, the counters
+    and the stop flag. Every field is read and written under ``cond``'s lock."""
+
+    def __init__(self, search: SupportSearch, deadline, max_equilibria, progress):
+        self.search = search
+        self.deadline = deadline
+        self.max_equilibria = max_equilibria
+        self.progress = progress
+        self.cond = threading.Condition()
+        self.queue: collections.deque[_Worker] = collections.deque()
+        self.idle = 0  # workers waiting for a subtree
+        self.active = 0  # workers exploring one
+        self.eqs: list[tuple[int, ...]] = []
+        self.totals = {"nodes": 0, "pruned": 0, "supports": 0, "profiles": 0}
+        self.complete = True
+        self.stop = False
+        self.error: BaseException | None = None
+
+    def finish(self, worker: _Worker) -> None:
+        if worker.incomplete:
+            self.complete = False
+
+    def loop(self, spare: _Worker | None) -> None:
+        """Take subtrees from the queue and explore them until none is left anywhere."""
+        try:
+            while True:
+                with self.cond:
+                    self.idle += 1
+                    while not self.queue and self.active > 0 and not self.stop:
+                        self.cond.wait(0.1)
+                    self.idle -= 1
+                    if self.stop or not self.queue:
+                        self.cond.notify_all()
+                        return
+                    worker = self.queue.popleft()
+                    self.active += 1
+                try:
+                    worker.work(None)
+                finally:
+                    with self.cond:
+                        self.active -= 1
+                        self.finish(worker)
+                        self.cond.notify_all()
+        except BaseException as exc:  # surfaced by run() in the calling thread
+            with self.cond:
+                self.error = exc
+                self.stop = True
+                self.complete = False
+                self.cond.notify_all()
+
+    def hungry(self) -> bool:
+        with self.cond:
+            return self.idle > 0 and not self.queue and not self.stop
+
+
+class _Worker:
+    """One depth-first search state (the arrays `dfs_binary` resumes from), exploring either the
+    whole tree or a subtree handed over by another worker."""
+
+    def __init__(self, search: SupportSearch, pool: _Pool):
+        s = search
+        M, K, N = s.M, s.K, s.N
+        self.s, self.pool = s, pool
+        self.lev = np.ascontiguousarray(s.lev, dtype=np.int64)
+        self.w = np.ascontiguousarray(s.w, dtype=np.float64)
+        self.tops = np.zeros((N + 2, K), dtype=np.int64)
+        self.maxws = np.zeros((N + 2, K))
+        self.inc_models = np.zeros(N + 1, dtype=np.int64)
+        self.in_support = np.zeros(M, dtype=np.bool_)
+        self.out = np.zeros((1024, M), dtype=np.int64)
+        self.frame_k = np.zeros(M + 2, dtype=np.int64)
+        self.frame_phase = np.zeros(M + 2, dtype=np.int64)
+        self.status = np.zeros(M, dtype=np.int64)  # 0 undecided, 1 included, 2 excluded
+        self.state = np.array([-1, 0], dtype=np.int64)
+        self.fx = np.zeros(M, dtype=np.int64)
+        self.fxbeg = np.zeros(M + 2, dtype=np.int64)
+        self.nfx = np.zeros(M + 2, dtype=np.int64)
+        self.lamf = np.full(M + 2, -np.inf)
+        # nodes per slice: from 1 (a node costs O(M K) and more: 0.2 s at M = 20,000), doubled
+        # while slices take under 0.05 s, so the limit is honoured on any pool size
+        self.budget = 1
+        # count vectors one slice may screen: a support of s models has up to C(N-1, s-1) of
+        # them (1.6e8 at N = 1,000, s = 4), and the compiled screen cannot look at the clock.
+        # With a deadline a slice gets VECTORS_PER_SLICE, doubled each time a support needs
+        # more (that support is redone: at most twice its work), so the limit is honoured at
+        # any N; without one the budget is unbounded.
+        self.vec_slice = VECTORS_PER_SLICE if pool.deadline is not None else np.iinfo(np.int64).max // 2
+        self.vec_budget = np.zeros(1, dtype=np.int64)
+        self.incomplete = False
+
+    def start(self, task) -> None:
+        """Start on the whole tree (``task`` None) or on the exclude child of a frame handed over
+        by `steal`: (status, included models, branched model k, inherited lambda bound)."""
+        if task is None:
+            self.state[:] = (-1, 0)
+            self.base_status = np.zeros(self.s.M, dtype=np.int64)
+            self.base_inc: list[int] = []
+            return
+        status, inc, k, lam = task
+        d = len(inc)
+        # what `steal` rebuilds a frame from: the handed-over node itself, before k is excluded
+        self.base_status, self.base_inc = status.copy(), [int(x) for x in inc]
+        self.status[:] = status
+        self.in_support[:] = status == 1
+        self.inc_models[:d] = inc
+        if d:
+            self.tops[d] = self.lev[inc].max(axis=0)
+            self.maxws[d] = self.w[inc].max(axis=0)
+        else:
+            self.tops[0] = -1
+            self.maxws[0] = 0.0
+        # frame 0 is the handed-over frame, in phase 1 (its include child explored elsewhere):
+        # the kernel excludes k, bounds that node and goes on below it
+        self.frame_k[0] = k
+        self.frame_phase[0] = 1
+        self.fxbeg[0] = 0
+        self.nfx[0] = 0
+        self.lamf[0] = lam
+        self.state[:] = (0, d)
+
+    def steal(self):
+        """Hand over the exclude child of the shallowest frame whose include child is being
+        explored (the largest pending subtree), or None. The frame is marked phase 3 so that
+        this worker skips it; the child is rebuilt from the path above the frame."""
+        top = int(self.state[0])
+        ph = self.frame_phase[:top]
+        cands = np.flatnonzero(ph == 1)
+        if len(cands) == 0:
+            return None
+        g = int(cands[0])
+        status = self.base_status.copy()
+        inc = list(self.base_inc)
+        for h in range(g):
+            k = int(self.frame_k[h])
+            if self.frame_phase[h] in (1, 3):
+                status[k] = 1
+                inc.append(k)
+            else:
+                status[k] = 2
+        # models dropped for a subtree (Rules 8/11) by the frames above g, and g's own
+        for h in range(1, g + 1):
+            b = self.fxbeg[h]
+            status[self.fx[b : b + self.nfx[h]]] = 2
+        self.frame_phase[g] = 3
+        return status, np.array(inc, dtype=np.int64), int(self.frame_k[g]), float(self.lamf[g])
+
+    def work(self, until: float | None) -> bool:
+        """Explore slice after slice until this tree is done (True), the pool stops, or ``until``
+        (False: paused, resumable). Survivors are decided by the exact evaluator here."""
+        from . import _search_kernels as ker
+
+        s, pool = self.s, self.pool
+        deadline = pool.deadline
+        while True:
+            t_slice = time.perf_counter()
+            self.vec_budget[0] = self.vec_slice
+            finished, nodes, pruned, supports, screened, n_out, full, starved = ker.dfs_binary(
+                self.state, self.frame_k, self.frame_phase, self.tops, self.maxws, self.inc_models, self.status,
+                self.in_support, self.lev, self.w, s.N, game.EQ_TOL, s.fp, ENTRY_CANDIDATES, self.budget, self.out,
+                s.rules, self.fx, self.fxbeg, self.nfx, self.lamf, self.vec_budget,
+            )
+            dt = time.perf_counter() - t_slice
+            if starved:
+                self.vec_slice *= 2
+            if deadline is not None and screened > 10_000:
+                # never grant more vectors than the time left can screen at the measured rate
+                left = deadline - time.perf_counter()
+                self.vec_slice = int(min(self.vec_slice, max(VECTORS_PER_SLICE, screened / max(dt, 1e-6) * left / 2)))
+            if dt < 0.05:
+                self.budget = min(2 * self.budget, NODES_PER_SLICE)
+            found = []
+            unchecked = False
+            for i_row, row in enumerate(self.out[:n_out]):
+                if deadline is not None and i_row % 256 == 255 and time.perf_counter() > deadline:
+                    unchecked = True  # survivors left unchecked: the search is incomplete
+                    break
+                if game.is_equilibrium(s.inst, row):
+                    found.append(tuple(int(x) for x in row))
+            if full and n_out == 0:
+                self.out = np.zeros((2 * self.out.shape[0], s.M), dtype=np.int64)  # one support's survivors
+            with pool.cond:
+                for key, v in zip(("nodes", "pruned", "supports", "profiles"), (nodes, pruned, supports, screened)):
+                    pool.totals[key] += int(v)
+                pool.eqs.extend(found)
+                if unchecked or (deadline is not None and time.perf_counter() > deadline and not finished):
+                    pool.stop = True
+                    self.incomplete = True
+                if pool.max_equilibria is not None and len(pool.eqs) >= pool.max_equilibria:
+                    pool.stop = True  # complete only if nothing else was left (this tree done, no other)
+                    self.incomplete = self.incomplete or not finished or pool.active > 1 or bool(pool.queue)
+                if pool.stop:
+                    self.incomplete = self.incomplete or not finished
+                    return True
+                if pool.progress is not None and not finished:
+                    pool.progress(pool.totals["nodes"])
+            if finished:
+                return True
+            if until is not None and time.perf_counter() > until:
+                return False
+            if pool.hungry():
+                task = self.steal()
+                if task is not None:
+                    helper = _Worker(s, pool)
+                    helper.start(task)
+                    with pool.cond:
+                        pool.queue.append(helper)
+                        pool.cond.notify()
 
 
 def support_search(inst: Instance, time_limit: float | None = None, max_equilibria: int | None = None, **kw) -> SearchResult:

@@ -460,3 +460,51 @@ def test_social_optimum_exact_at_large_scores():
     inst = make_instance([[1e6, 1e6], [1e6 + 5e-7, 0.0], [0.0, 1e6 + 5e-7]], [0.5, 0.5], 2)
     res = support_search(inst)
     assert res.social_optimum == (0, 1, 1) and res.social_welfare == game.welfare(inst, (0, 1, 1))
+
+
+# ----------------------------------------------------------------------------- parallel search
+
+
+@pytest.mark.parametrize("family", ["uniform", "ties", "specialist", "dominant"])
+def test_shared_tree_is_the_same_tree(family, monkeypatch):
+    """Workers that hand subtrees to each other (search.md, "Parallel search") explore exactly
+    the serial tree: the same nodes, cuts, supports and equilibria, on trees large enough that
+    subtrees are handed over (counted), with sharing forced from the first slice."""
+    monkeypatch.setattr(search, "SERIAL_SECONDS", 0.0)
+    handed = [0]
+    steal = search._Worker.steal
+
+    def counting(self):
+        task = steal(self)
+        handed[0] += task is not None
+        return task
+
+    monkeypatch.setattr(search._Worker, "steal", counting)
+    for seed, (M, K, N) in enumerate([(12, 10, 4), (15, 20, 5), (20, 30, 5), (25, 30, 6), (8, 6, 3)]):
+        for utility in UTILITIES:
+            inst = generate(family, M, K, N, seed, utility=utility)
+            one = SupportSearch(inst).run(threads=1, social_optimum=False)
+            many = SupportSearch(inst).run(threads=3, social_optimum=False)
+            assert many.complete and one.complete
+            assert many.equilibria == one.equilibria, inst.name
+            assert (many.nodes, many.pruned, many.supports_checked, many.profiles_checked) == (
+                one.nodes, one.pruned, one.supports_checked, one.profiles_checked
+            ), inst.name
+    if family != "specialist":  # specialist trees are a handful of nodes
+        assert handed[0] > 0, "no subtree was handed over: the test did not test sharing"
+
+
+def test_shared_tree_limits(monkeypatch):
+    """With workers, a time limit still stops the search incomplete, and ``max_equilibria`` too
+    unless the whole tree was explored."""
+    monkeypatch.setattr(search, "SERIAL_SECONDS", 0.0)
+    inst = generate("uniform", 30, 40, 6, 0)
+    support_search(make_instance([[1.0]], [1.0], 1))  # compile outside the timing
+    res = SupportSearch(inst).run(time_limit=0.02, threads=2, social_optimum=False)
+    assert not res.complete
+    inst = generate("ties", 10, 10, 4, 2)  # two equilibria, 73 nodes
+    full = SupportSearch(inst).run(threads=2, social_optimum=False)
+    assert full.complete and len(full.equilibria) == 2
+    one = SupportSearch(inst).run(threads=2, max_equilibria=1, social_optimum=False)
+    assert len(one.equilibria) >= 1 and set(one.equilibria) <= set(full.equilibria)
+    assert one.complete == (set(one.equilibria) == set(full.equilibria) and one.nodes == full.nodes)
