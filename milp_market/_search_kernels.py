@@ -109,11 +109,13 @@ def _loss_bound(k, top, lev, w, order, r_from, r_to, skip_pos, slots, den, dnew,
 
 
 @njit(cache=True)
-def _join_bound(d, i, r_to, inc_models, top, lev, w, order, N, slots, buf, den):
+def _join_bound(d, i, r_to, inc_models, top, lev, w, order, N, slots, buf, den, known):
     """Lemma 2d: the second largest, over included k, of sum_{t: k on top} w[k,t] / den[t]
     (den[t] = N without the tie refinement), bounded below over completions by subtracting
     the `slots` largest weights an added model r of order[i:r_to] can take from k by being
-    strictly above."""
+    strictly above. A k whose sum is at most ``known`` (a lower bound on lambda already held)
+    cannot make the second largest exceed it: its losses are not computed (-inf instead), which
+    leaves max(known, result) unchanged."""
     M, K = lev.shape
     best1 = -np.inf
     best2 = -np.inf
@@ -123,6 +125,8 @@ def _join_bound(d, i, r_to, inc_models, top, lev, w, order, N, slots, buf, den):
         for t in range(K):
             if lev[k, t] == top[t]:
                 B += w[k, t] / den[t]
+        if B <= known:
+            continue
         if slots > 0 and B > 0.0:
             n = 0
             for q in range(i, r_to):
@@ -228,11 +232,16 @@ def _jensen_bound(k, top, lev, w, order, r_from, r_to, skip_pos, slots, d, inc_m
 
 
 @njit(cache=True)
-def _lam_lb(d, i, r_to, included, top, inc_models, lev, w, order, N, ncand, buf, buf2, den, dnew, opts, drop, stop):
+def _lam_lb(d, i, r_to, included, top, inc_models, lev, w, order, N, ncand, buf, buf2, den, dnew, opts, drop, stop, known):
     """The raw lower bound on lambda of Lemma 2 (before EQ_TOL) at the node whose excluded models
     are order[d:i] and undecided order[i:r_to]; models at positions >= r_to are treated as
-    excluded too but not used as entrants. With opts & 256 an excluded entrant's bound (2b) is
-    also taken from Rule 14 (``_jensen_bound``), which stops early when it cannot beat the known one."""
+    excluded too. With opts & 256 an excluded entrant's bound (2b) is also taken from Rule 14
+    (``_jensen_bound``), which stops early when it cannot beat the known one.
+
+    ``known`` is a lower bound on lambda the caller has already (the previous round of Rule 8's
+    fixed point, or the inherited one): the result is max(known, the bounds), and a bound whose
+    ceiling (an entrant's payoff against I before any loss, or for 2c the (slots + 1)-th largest
+    such payoff) cannot exceed it is not computed. The maximum, hence the tree, is the same."""
     M = order.shape[0]
     K = lev.shape[1]
     slots = N - d
@@ -247,7 +256,7 @@ def _lam_lb(d, i, r_to, included, top, inc_models, lev, w, order, N, ncand, buf,
             buf[nx] = s
             buf2[nx] = q
             nx += 1
-    lam = -np.inf
+    lam = known
     tmp = np.empty(M)
     if nx > 0:
         idx = np.argsort(-buf[:nx])
@@ -282,19 +291,24 @@ def _lam_lb(d, i, r_to, included, top, inc_models, lev, w, order, N, ncand, buf,
         lim = need + 3 if need + 3 < nr else nr
         if opts & 32:
             lim = nr
+        if buf[idx[need - 1]] <= lam:
+            # the (slots + 1)-th largest of the bounds below is at most the (slots + 1)-th
+            # largest of these payoffs (each bound subtracts a loss >= 0): it cannot win
+            lim = 0
         lbs = np.empty(lim)
         for a in range(lim):
             q = i + int(idx[a])
             k = order[q]
             lbs[a] = buf[idx[a]] - (_loss_bound(k, top, lev, w, order, i, r_to, q, slots, den, dnew, opts, tmp, drop) if slots > 0 else 0.0)
-        lbs = np.sort(lbs)
-        e = lbs[lim - need]
-        if e > lam:
-            lam = e
-            if lam > stop:
-                return lam
+        if lim > 0:
+            lbs = np.sort(lbs)
+            e = lbs[lim - need]
+            if e > lam:
+                lam = e
+                if lam > stop:
+                    return lam
     if d >= 2:
-        e = _join_bound(d, i, r_to, inc_models, top, lev, w, order, N, slots, buf, den)
+        e = _join_bound(d, i, r_to, inc_models, top, lev, w, order, N, slots, buf, den, lam)
         if e > lam:
             lam = e
     return lam
@@ -377,7 +391,7 @@ def fails(d, i, included, top, maxw, inc_models, lev, w, order, N, eqtol, fp, nc
             stop = (s3 if s3 < sc else sc) + eqtol + fp
             stop = stop * (1.0 + 1e-12)
         if lam <= stop:
-            l2 = _lam_lb(d, i, r_to, included, top, inc_models, lev, w, order, N, ncand, buf, buf2, den, dnew, opts, drop, stop)
+            l2 = _lam_lb(d, i, r_to, included, top, inc_models, lev, w, order, N, ncand, buf, buf2, den, dnew, opts, drop, stop, lam)
             if l2 > lam:
                 lam = l2
         lam_raw = lam
@@ -549,7 +563,7 @@ def check_support(d, inc_models, top, lev, w, N, eqtol, fp, out, n_out, in_suppo
         if e > lam:
             lam = e
     if s >= 2:
-        e = _join_bound(s, M, M, inc_models, top, lev, w, np.arange(M), N, 0, np.empty(1), den)
+        e = _join_bound(s, M, M, inc_models, top, lev, w, np.arange(M), N, 0, np.empty(1), den, -np.inf)
         if e > lam:
             lam = e
     if lam < lam_in:
