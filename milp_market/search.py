@@ -185,13 +185,21 @@ class SupportSearch:
 
 
 def default_threads() -> int:
-    """The cores this process may run on, at most ``MAX_THREADS``.
+    """How many workers a support search uses by default.
+
+    ``MILP_MARKET_THREADS`` if set; else ``OMP_NUM_THREADS`` if set (Dask's worker processes set
+    it to 1, so a sweep's workers do not oversubscribe the cores); else the cores this process
+    may run on. At most ``MAX_THREADS``, at least 1.
 
     Examples
     --------
     >>> 1 <= default_threads() <= MAX_THREADS
     True
     """
+    for var in ("MILP_MARKET_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(var, "").strip()
+        if value.isdigit() and int(value) >= 1:
+            return min(int(value), MAX_THREADS)
     try:
         n = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

@@ -508,3 +508,19 @@ def test_shared_tree_limits(monkeypatch):
     one = SupportSearch(inst).run(threads=2, max_equilibria=1, social_optimum=False)
     assert len(one.equilibria) >= 1 and set(one.equilibria) <= set(full.equilibria)
     assert one.complete == (set(one.equilibria) == set(full.equilibria) and one.nodes == full.nodes)
+
+
+def test_default_threads_follows_the_environment(monkeypatch):
+    """MILP_MARKET_THREADS first, then OMP_NUM_THREADS (set to 1 in Dask's workers), else the
+    cores; capped at MAX_THREADS; nonsense is ignored."""
+    monkeypatch.delenv("MILP_MARKET_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert search.default_threads() == 1
+    monkeypatch.setenv("MILP_MARKET_THREADS", "3")
+    assert search.default_threads() == 3
+    monkeypatch.setenv("MILP_MARKET_THREADS", "999")
+    assert search.default_threads() == search.MAX_THREADS
+    monkeypatch.setenv("MILP_MARKET_THREADS", "many")
+    assert search.default_threads() == 1  # falls through to OMP_NUM_THREADS
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert 1 <= search.default_threads() <= search.MAX_THREADS
