@@ -76,7 +76,7 @@ class MinRegretResult:
 
     def to_dict(self, inst: Instance) -> dict:
         return {
-            "status": self.status,
+            "status": self.status.value,
             # strict JSON: no incumbent gives epsilon inf, written "inf" (results._json_num)
             "epsilon": _json_num(self.epsilon),
             "relative_epsilon": _json_num(self.relative_epsilon),

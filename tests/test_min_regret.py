@@ -35,3 +35,13 @@ def test_cli_approximate_on_no_equilibrium_instance(capsys):
     assert out["status"] == "no_equilibrium"
     assert out["min_regret"]["epsilon"] == pytest.approx(0.1956, abs=1e-9)
     assert out["min_regret"]["counts"] == {"C": 2}
+
+
+def test_to_dict_holds_plain_json_values():
+    """The dict is what --json prints: the status is its plain string, not the enum member."""
+    from milp_market import load_instance
+
+    inst = load_instance(INSTANCES / "no_equilibrium.json")
+    d = min_regret(inst).to_dict(inst)
+    assert type(d["status"]) is str and d["status"] == "optimal"
+    assert json.loads(json.dumps(d)) == d
