@@ -43,6 +43,9 @@ NODES_PER_SLICE = 2000
 #: At most this many workers share one search (search.md, "Parallel search").
 MAX_THREADS = 8
 
+#: Bytes of a worker's first survivor buffer (16 to 1,024 count vectors; it doubles as needed).
+OUT_BYTES = 1 << 23
+
 #: A search that is not done after this long (one thread) is shared among the workers.
 SERIAL_SECONDS = 0.05
 
@@ -152,10 +155,10 @@ class SupportSearch:
             pool.finish(main)
         else:
             pool.queue.append(main)
-            helpers = [threading.Thread(target=pool.loop, args=(_Worker(self, pool),), daemon=True) for _ in range(threads - 1)]
+            helpers = [threading.Thread(target=pool.loop, daemon=True) for _ in range(threads - 1)]
             for th in helpers:
                 th.start()
-            pool.loop(None)
+            pool.loop()
             for th in helpers:
                 th.join()
         if pool.error is not None:
@@ -231,7 +234,7 @@ class _Pool:
         if worker.incomplete:
             self.complete = False
 
-    def loop(self, spare: _Worker | None) -> None:
+    def loop(self) -> None:
         """Take subtrees from the queue and explore them until none is left anywhere."""
         try:
             while True:
@@ -278,7 +281,9 @@ class _Worker:
         self.maxws = np.zeros((N + 2, K))
         self.inc_models = np.zeros(N + 1, dtype=np.int64)
         self.in_support = np.zeros(M, dtype=np.bool_)
-        self.out = np.zeros((1024, M), dtype=np.int64)
+        # survivors of one slice; doubled when one support's do not fit (a worker is made for
+        # every subtree handed over, so start small at large M)
+        self.out = np.zeros((max(16, min(1024, OUT_BYTES // (8 * M))), M), dtype=np.int64)
         self.frame_k = np.zeros(M + 2, dtype=np.int64)
         self.frame_phase = np.zeros(M + 2, dtype=np.int64)
         self.status = np.zeros(M, dtype=np.int64)  # 0 undecided, 1 included, 2 excluded

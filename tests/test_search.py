@@ -524,3 +524,16 @@ def test_default_threads_follows_the_environment(monkeypatch):
     assert search.default_threads() == 1  # falls through to OMP_NUM_THREADS
     monkeypatch.delenv("OMP_NUM_THREADS")
     assert 1 <= search.default_threads() <= search.MAX_THREADS
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_survivor_buffer_grows(threads, monkeypatch):
+    """Three identical models and 30 platforms: every one of the C(32, 2) = 496 count vectors is
+    an equilibrium, far more than a 16-row survivor buffer holds; the buffer doubles and the
+    overflowing support is redone, so all 496 are found, as enumeration finds them."""
+    monkeypatch.setattr(search, "OUT_BYTES", 1)
+    monkeypatch.setattr(search, "SERIAL_SECONDS", 0.0)
+    inst = make_instance(np.ones((3, 2)), np.array([0.5, 0.5]), 30)
+    res = SupportSearch(inst).run(threads=threads)
+    assert res.complete and len(res.equilibria) == 496
+    assert set(res.equilibria) == set(enumerate_profiles(inst).equilibria)
