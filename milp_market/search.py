@@ -159,8 +159,14 @@ class SupportSearch:
             for th in helpers:
                 th.start()
             pool.loop()
-            for th in helpers:
-                th.join()
+            try:
+                for th in helpers:
+                    th.join()
+            except BaseException:  # e.g. Ctrl-C while waiting: stop the helpers too
+                with pool.cond:
+                    pool.stop = True
+                    pool.cond.notify_all()
+                raise
         if pool.error is not None:
             raise pool.error
         if pool.queue:
@@ -402,8 +408,9 @@ class _Worker:
                     pool.stop = True
                     self.incomplete = True
                 if pool.max_equilibria is not None and len(pool.eqs) >= pool.max_equilibria:
-                    pool.stop = True  # complete only if nothing else was left (this tree done, no other)
-                    self.incomplete = self.incomplete or not finished or pool.active > 1 or bool(pool.queue)
+                    # every worker stops at its next slice and is incomplete unless its subtree
+                    # was done by then; subtrees left in the queue make the run incomplete (run)
+                    pool.stop = True
                 if pool.stop:
                     self.incomplete = self.incomplete or not finished
                     return True
