@@ -332,6 +332,23 @@ def _gains(order, i, r_to, w, maxw, buf):
 
 
 @njit(cache=True)
+def _coverage_gain(order, i, r_to, w, maxw):
+    """Rule 9(b) / Lemma 5(b): sum_t max over r = order[i:r_to] of (w[r,t] - maxw[t])+, what
+    the best of those models adds on each type, summed (an upper bound on what any set of them
+    adds to V)."""
+    K = w.shape[1]
+    c = 0.0
+    for t in range(K):
+        best = 0.0
+        for q in range(i, r_to):
+            g = w[order[q], t] - maxw[t]
+            if g > best:
+                best = g
+        c += best
+    return c
+
+
+@njit(cache=True)
 def fails(d, i, included, top, maxw, inc_models, lev, w, order, N, eqtol, fp, ncand, buf, buf2, opts, excl_node, lam_in):
     """(fails, r_to, lam): fails is True when no support I + S (S within order[i:], |S| <= N - d)
     can carry an equilibrium in which the d included models are used and the models at
@@ -437,14 +454,7 @@ def fails(d, i, included, top, maxw, inc_models, lev, w, order, N, eqtol, fp, nc
     n = _gains(order, i, r_to, w, maxw, buf)
     gsum = _top_sum(buf, n, slots)
     if (opts & 4) and slots > 1:
-        c = 0.0
-        for t in range(K):
-            best = 0.0
-            for q in range(i, r_to):
-                g = w[order[q], t] - maxw[t]
-                if g > best:
-                    best = g
-            c += best
+        c = _coverage_gain(order, i, r_to, w, maxw)
         if c < gsum:
             gsum = c
     if N * lam_eff > v + gsum + fp:
@@ -871,18 +881,12 @@ def _coverage_children(ww, cover, src, n_src, dst, gdst, slots):
     written to ``dst`` in decreasing gain (ties: the order of ``src``), gains in ``gdst``.
     Returns (count, the Lemma 5(b) bound on what ``slots`` of them can add: the smaller of the
     ``slots`` largest gains and the per-type coverage bound sum_t max_r (ww[r,t] - cover[t])+)."""
-    K = ww.shape[1]
+    _gains(src, 0, n_src, ww, cover, gdst)
     n = 0
     for a in range(n_src):
-        r = src[a]
-        g = 0.0
-        for t in range(K):
-            x = ww[r, t] - cover[t]
-            if x > 0.0:
-                g += x
-        if g > 0.0:
-            dst[n] = r
-            gdst[n] = g
+        if gdst[a] > 0.0:  # n <= a: compacting in place
+            dst[n] = src[a]
+            gdst[n] = gdst[a]
             n += 1
     if n == 0:
         return 0, 0.0
@@ -896,14 +900,7 @@ def _coverage_children(ww, cover, src, n_src, dst, gdst, slots):
         if a < slots:
             topk += gdst[a]
     if slots < n:
-        cov = 0.0
-        for t in range(K):
-            m = 0.0
-            for a in range(n):
-                x = ww[dst[a], t] - cover[t]
-                if x > m:
-                    m = x
-            cov += m
+        cov = _coverage_gain(dst, 0, n, ww, cover)
         if cov < topk:
             topk = cov
     return n, topk

@@ -147,7 +147,7 @@ class SupportSearch:
         if threads is None:
             threads = default_threads()
         threads = max(1, int(threads))
-        pool = _Pool(self, deadline, max_equilibria, progress)
+        pool = _Pool(deadline, max_equilibria, progress)
         main = _Worker(self, pool)
         main.start(None)
         # Small trees finish within the first slices: no thread is started for them.
@@ -221,8 +221,7 @@ class _Pool:
     subtrees not yet started (each held by a paused `_Worker`), the equilibria found, the counters
     and the stop flag. Every field is read and written under ``cond``'s lock."""
 
-    def __init__(self, search: SupportSearch, deadline, max_equilibria, progress):
-        self.search = search
+    def __init__(self, deadline, max_equilibria, progress):
         self.deadline = deadline
         self.max_equilibria = max_equilibria
         self.progress = progress
