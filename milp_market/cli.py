@@ -157,7 +157,8 @@ def _cmd_solve(args) -> int:
                 )
     if "social_optimum" in out:
         so = out["social_optimum"]
-        print(f"{'social optimum':18s} {_fmt_counts(so['counts'])}\n{'':18s} welfare {_num(so['welfare'])}")
+        tag = "" if so["proven_optimal"] else ("  [not proven]" if so["bound"] is None else f"  [not proven; bound {_num(so['bound'])}]")
+        print(f"{'social optimum':18s} {_fmt_counts(so['counts'])}\n{'':18s} welfare {_num(so['welfare'])}{tag}")
     print(f"price of anarchy {_num(out['price_of_anarchy'])}   price of stability {_num(out['price_of_stability'])}")
     if "min_regret" in out and out["min_regret"]["counts"] is None:
         print(f"min-regret profile: none found before the limit ({out['min_regret']['status']})")

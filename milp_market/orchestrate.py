@@ -166,7 +166,7 @@ def _resolve_social_optimum(inst, out, deadline, log):
     it is at least as good. Proven only when the search completes within the deadline."""
     from .search import max_coverage
 
-    mc_counts, mc_w, complete = max_coverage(inst, time_limit=time_left(deadline))
+    mc_counts, mc_w, complete, _ = max_coverage(inst, time_limit=time_left(deadline))
     if log:
         claim = "none" if out.candidate is None else repr(out.value)
         log(f"social optimum: max-coverage {'proves' if complete else 'stopped at the limit with'} {mc_w!r} (MILP incumbent: {claim})")
@@ -283,7 +283,7 @@ def _unknown_reason(what: str, status: SolveStatus) -> str:
     return f"the solver failed ({status.value}) on {what}"
 
 
-def _finish(inst, status, best, worst, so_counts, so_proven, method, t_start, stats, loops) -> MarketResult:
+def _finish(inst, status, best, worst, so_counts, so_proven, method, t_start, stats, loops, so_bound=None) -> MarketResult:
     verified = True
     for ext in (best, worst):
         if ext is not None and ext.profile is not None:
@@ -310,6 +310,7 @@ def _finish(inst, status, best, worst, so_counts, so_proven, method, t_start, st
         worst=worst,
         social_optimum=so,
         social_optimum_proven=so_proven,
+        social_optimum_bound=(so.welfare if so_proven and so is not None else so_bound),
         method=method,
         seconds=time.perf_counter() - t_start,
         verified=verified,
@@ -434,7 +435,9 @@ def solve_search(inst: Instance, time_limit: float | None = None, log=None, prog
     if res.equilibria:
         # Bounds on the extreme equilibria's welfare: exact when complete; otherwise the social
         # optimum (no equilibrium beats it) above, and 0 below.
-        hi = res.welfare[0] if res.complete else (res.social_welfare + welfare_tolerance(inst) if so_proven else math.inf)
+        hi = res.welfare[0] if res.complete else (
+            res.social_welfare + welfare_tolerance(inst) if so_proven else res.social_bound + welfare_tolerance(inst)
+        )
         best = Extreme(game.summarize(inst, res.equilibria[0]), hi, res.complete)
         worst = Extreme(game.summarize(inst, res.equilibria[-1]), res.welfare[-1] if res.complete else 0.0, res.complete)
         status = Status.EQUILIBRIUM if (res.complete and so_proven) else Status.UNKNOWN
@@ -454,7 +457,8 @@ def solve_search(inst: Instance, time_limit: float | None = None, log=None, prog
         stats["milp_confirmation_seconds"] = round(time.perf_counter() - t0, 4)
         if verdict == "agrees":
             method = "search+milp"
-    return _finish(inst, status, best, worst, so, so_proven, method, t_start, stats, [])
+    so_bound = None if math.isinf(res.social_bound) else res.social_bound
+    return _finish(inst, status, best, worst, so, so_proven, method, t_start, stats, [], so_bound=so_bound)
 
 
 def confirm_by_milp(inst: Instance, res, time_limit: float | None = None, log=None) -> str:
@@ -671,6 +675,8 @@ def _merge_unknown(inst: Instance, partial: dict) -> MarketResult:
     else:
         cands = [r.social_optimum for r in (a, b) if r.social_optimum is not None]
         so, so_proven = (max(cands, key=lambda p: p.welfare) if cands else None), False
+    # each child's bound is proven on its own, so the smaller holds
+    so_bounds = [r.social_optimum_bound for r in (a, b) if r.social_optimum_bound is not None]
     stats = {
         "race": {name: {"status": r.status.value, "seconds": round(r.seconds, 4), **r.stats} for name, r in partial.items()},
         "unknown_reason": "both the MILP and the enumeration stopped at the limit",
@@ -681,6 +687,7 @@ def _merge_unknown(inst: Instance, partial: dict) -> MarketResult:
         worst=pick("worst", min),
         social_optimum=so,
         social_optimum_proven=so_proven,
+        social_optimum_bound=(so.welfare if so_proven else min(so_bounds)) if so is not None and (so_proven or so_bounds) else None,
         method="milp|enumerate",
         seconds=max(a.seconds, b.seconds),
         verified=a.verified and b.verified,

@@ -169,7 +169,10 @@ def render_report(inst: Instance, res, mr, figures, command: str) -> str:
             )
     if res.social_optimum is not None:
         so = res.social_optimum
-        L.append(f"- Social optimum: {_counts_text(inst, so.counts)}; welfare {_f(so.welfare)}.")
+        tag = ""
+        if not res.social_optimum_proven:
+            tag = " (not proven optimal" + ("" if res.social_optimum_bound is None else f"; bound {_f(res.social_optimum_bound)}") + ")"
+        L.append(f"- Social optimum: {_counts_text(inst, so.counts)}; welfare {_f(so.welfare)}{tag}.")
     L.append(f"- Price of anarchy {_f(res.price_of_anarchy)}; price of stability {_f(res.price_of_stability)}.")
     if mr is not None:
         L.append(

@@ -222,6 +222,9 @@ class MarketResult:
     social_optimum : ProfileSummary or None
         The welfare-maximizing profile (equilibrium or not); ``social_optimum_proven`` says
         whether it is certified.
+    social_optimum_bound : float or None
+        A proven upper bound on the optimal welfare: the certified optimum's welfare when
+        proven; when not, the bound the method proved before its limit (None if it proved none).
     method : str
         How it was solved (``"enumerate"``, ``"search"``, ``"milp"``, ``"auto:..."``,
         ``"...search+milp"``).
@@ -264,6 +267,8 @@ class MarketResult:
     stats: dict = field(repr=False)
     #: the instance answered (for names in ``to_dict`` and ``repr``); not part of equality
     instance: Instance | None = field(default=None, repr=False, compare=False)
+    #: proven upper bound on the optimal welfare (see Attributes)
+    social_optimum_bound: float | None = None
 
     def __repr__(self) -> str:
         """One line a notebook can read: status, proof method, extremes with welfare, PoA/PoS.
@@ -290,7 +295,13 @@ class MarketResult:
             if ext is not None and ext.profile is not None:
                 parts.append(f"{key}={prof(ext.profile)}" + ("" if ext.proven else f" (incumbent; bound {ext.bound:.6g})"))
         if self.social_optimum is not None:
-            parts.append(f"social_optimum={prof(self.social_optimum)}" + (" (proven)" if self.social_optimum_proven else " (not proven)"))
+            if self.social_optimum_proven:
+                tag = " (proven)"
+            elif self.social_optimum_bound is not None:
+                tag = f" (not proven; bound {self.social_optimum_bound:.6g})"
+            else:
+                tag = " (not proven)"
+            parts.append(f"social_optimum={prof(self.social_optimum)}{tag}")
         for key, v in (("PoA", self.price_of_anarchy), ("PoS", self.price_of_stability)):
             if v is not None:
                 parts.append(f"{key}={v:.6g}")
@@ -364,6 +375,7 @@ class MarketResult:
                 "counts": inst.counts_dict(self.social_optimum.counts),
                 "welfare": self.social_optimum.welfare,
                 "proven_optimal": self.social_optimum_proven,
+                "bound": _json_num(self.social_optimum_bound),
             }
         out["price_of_anarchy"] = _json_num(self.price_of_anarchy)
         out["price_of_stability"] = _json_num(self.price_of_stability)

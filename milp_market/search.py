@@ -93,6 +93,9 @@ class SearchResult:
     supports_checked: int
     profiles_checked: int
     seconds: float
+    #: a proven upper bound on the social optimum's welfare (``social_welfare`` when complete;
+    #: inf when unknown, e.g. the logit search's result)
+    social_bound: float = math.inf
 
 
 class SupportSearch:
@@ -172,10 +175,10 @@ class SupportSearch:
         if pool.queue:
             pool.complete = False  # stopped with subtrees never explored
         eqs, totals, complete = pool.eqs, pool.totals, pool.complete
-        so, so_w, so_complete = None, math.nan, False
+        so, so_w, so_complete, so_bound = None, math.nan, False, math.inf
         if social_optimum:
             left = None if deadline is None else max(0.0, deadline - time.perf_counter())
-            so, so_w, so_complete = max_coverage(self.inst, left)
+            so, so_w, so_complete, so_bound = max_coverage(self.inst, left)
         wel = [game.welfare(self.inst, n) for n in eqs]
         order_idx = sorted(range(len(eqs)), key=lambda i: (-wel[i], eqs[i]))
         return SearchResult(
@@ -185,6 +188,7 @@ class SupportSearch:
             social_optimum=so,
             social_welfare=so_w,
             social_complete=so_complete,
+            social_bound=so_bound,
             nodes=totals["nodes"],
             pruned=totals["pruned"],
             supports_checked=totals["supports"],
@@ -446,19 +450,22 @@ def support_search(inst: Instance, time_limit: float | None = None, max_equilibr
 # ----------------------------------------------------------------------------- social optimum
 
 
-def max_coverage(inst: Instance, time_limit: float | None = None) -> tuple[tuple[int, ...] | None, float, bool]:
+def max_coverage(inst: Instance, time_limit: float | None = None) -> tuple[tuple[int, ...] | None, float, bool, float]:
     """The social optimum under hardmax by branch and bound over supports (search.md, Lemma 5).
 
     Welfare of a count vector n is within TIE_TOL * sum(masses) of V(U) = sum_t max_{j in U}
     pi_t S[j,t] for its support U, so maximizing V over supports of at most N models gives a
-    profile optimal to within that. Returns (counts, exact welfare, complete).
+    profile optimal to within that. Returns (counts, exact welfare, complete, bound): ``bound``
+    is a proven upper bound on the optimal welfare (up to the rounding of sums of K terms): the
+    optimal V when complete, Lemma 5(c)'s bound when stopped at the limit; then the profile is
+    the better of the branch and bound's incumbent and the greedy support.
 
     Examples
     --------
     >>> from milp_market.instance import make_instance
     >>> inst = make_instance([[1.0, 0.0], [0.0, 1.0], [0.6, 0.6]], [0.5, 0.5], 2)
     >>> max_coverage(inst)
-    ((1, 1, 0), 1.0, True)
+    ((1, 1, 0), 1.0, True, 1.0)
     """
     t0 = time.perf_counter()
     ww = inst.masses[None, :] * inst.scores
@@ -507,13 +514,50 @@ def max_coverage(inst: Instance, time_limit: float | None = None) -> tuple[tuple
         if time_limit is not None and time.perf_counter() - t0 > time_limit:
             complete = False
             break
-    best = {"U": [int(j) for j in best_U if j >= 0]}
-    U = sorted(best["U"])
+    U = sorted(int(j) for j in best_U if j >= 0)
+    bound = math.inf
+    if not complete:
+        # Lemma 5(c): a limit can stop the branch and bound before its first dive (the greedy
+        # support) is done, e.g. when the equilibrium search used the time; the greedy support
+        # costs O(N M K) and is kept when it is better. The bound holds for every support.
+        greedy = _greedy_support(ww, cand, D)
+        if _coverage(ww, greedy) > _coverage(ww, U):
+            U = sorted(greedy)
+        bound = _coverage_upper_bound(ww, N)
     counts = np.zeros(M, dtype=np.int64)
     counts[U] = 1
     counts[U[0]] += N - len(U)
     n = tuple(int(x) for x in counts)
-    return n, game.welfare(inst, n), complete
+    w = game.welfare(inst, n)
+    # complete: V's optimum bounds every welfare (W(n) <= V(U), Lemma 5); stopped: Lemma 5(c)
+    return n, w, complete, max(w, float(best_v[0]) if complete else bound)
+
+
+def _coverage(ww: np.ndarray, U) -> float:
+    """V(U) = sum_t max_{j in U} ww[j,t] (0 for an empty U)."""
+    return float(ww[list(U)].max(axis=0).sum()) if len(U) else 0.0
+
+
+def _greedy_support(ww: np.ndarray, cand: np.ndarray, D: int) -> list[int]:
+    """The greedy support of Lemma 5(c): add the candidate with the largest marginal gain of V,
+    at most D times, while some gain is positive."""
+    cover = np.zeros(ww.shape[1])
+    U: list[int] = []
+    for _ in range(D):
+        gains = np.clip(ww[cand] - cover[None, :], 0.0, None).sum(axis=1)
+        a = int(np.argmax(gains))
+        if gains[a] <= 0.0 and U:
+            break
+        U.append(int(cand[a]))
+        cover = np.maximum(cover, ww[cand[a]])
+    return U
+
+
+def _coverage_upper_bound(ww: np.ndarray, N: int) -> float:
+    """Lemma 5(c): an upper bound on the welfare of every profile with N platforms: the smaller
+    of sum_t max_j ww[j,t] (every model in use) and the N largest single-model values
+    sum_t ww[j,t] (V is subadditive)."""
+    return min(float(ww.max(axis=0).sum()), _top_sum(ww.sum(axis=1), N))
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -4,6 +4,7 @@ through the library and the command line."""
 import dataclasses
 import json
 
+import numpy as np
 import pytest
 
 from milp_market import game
@@ -125,6 +126,66 @@ def test_search_time_limit_gives_unknown_with_verified_incumbents():
     for ext in (res.best, res.worst):
         if ext is not None and ext.profile is not None:
             assert game.is_equilibrium(inst, ext.profile.counts) and not ext.proven
+
+
+def test_social_optimum_stopped_at_the_limit_is_the_greedy_support_with_a_proven_bound():
+    # Found in stop 13: when the equilibrium search used the whole limit, the social optimum was
+    # the best single model (welfare 0.59 on uniform (100,200,10), against 0.95 for the greedy
+    # support), printed without "not proven". Now: the greedy support, and a bound.
+    from milp_market.search import _coverage, _greedy_support, max_coverage
+
+    for fam, M, K, N in (("uniform", 40, 60, 6), ("specialist", 30, 40, 5), ("ties", 30, 40, 6)):
+        inst = generate(fam, M, K, N, 0)
+        ww = inst.masses[None, :] * inst.scores
+        full = max_coverage(inst)
+        assert full[2] and full[3] >= full[1]
+        # the optimal V bounds the welfare from above, and the profile attains it within TIE_TOL
+        assert full[3] - full[1] <= 1e-9 * inst.masses.sum() + 1e-12
+        stopped = max_coverage(inst, time_limit=0.0)
+        assert not stopped[2]
+        greedy = _greedy_support(ww, np.arange(M), N)
+        assert stopped[1] >= _coverage(ww, greedy) - 1e-9 >= ww.sum(axis=1).max() - 1e-9
+        assert stopped[1] <= full[1] + 1e-12 and stopped[3] >= full[1] - 1e-12
+        assert sum(stopped[0]) == N and game.welfare(inst, stopped[0]) == stopped[1]
+
+
+def test_unknown_search_reports_the_social_optimum_as_not_proven_with_its_bound(capsys, tmp_path):
+    from milp_market.instance import save_instance
+
+    inst = generate("uniform", 100, 200, 10, 0)
+    res = solve_search(inst, time_limit=0.5)
+    assert res.status is Status.UNKNOWN and not res.social_optimum_proven
+    assert res.social_optimum_bound >= res.social_optimum.welfare > 0.9
+    d = res.to_dict()
+    assert d["social_optimum"]["proven_optimal"] is False and d["social_optimum"]["bound"] == res.social_optimum_bound
+    assert "(not proven; bound " in repr(res)
+    path = tmp_path / "u.json"
+    save_instance(inst, path)
+    assert main(["solve", str(path), "--time-limit", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "[not proven; bound " in out.split("social optimum", 1)[1].split("price of anarchy")[0]
+    # a proven social optimum carries its own welfare as the bound
+    small = generate("specialist", 6, 5, 3, 0)
+    done = solve_search(small)
+    assert done.social_optimum_proven and done.social_optimum_bound == done.social_optimum.welfare
+    assert done.to_dict()["social_optimum"]["bound"] == done.social_optimum.welfare
+
+
+def test_incomplete_search_bounds_the_best_equilibrium_by_the_social_optimum_bound(monkeypatch, instances_dir):
+    # An equilibrium found before the limit, with the social optimum unproven: the best
+    # equilibrium's bound is the social optimum's proven bound (no equilibrium beats any profile),
+    # not infinity.
+    from milp_market import search
+    from milp_market.orchestrate import welfare_tolerance
+
+    inst = load_instance(instances_dir / "cifar10_paper.json")
+    true = support_search(inst)
+    forged = dataclasses.replace(true, complete=False, social_complete=False, social_bound=true.social_welfare + 0.01)
+    monkeypatch.setattr(search, "support_search", lambda *a, **k: forged)
+    res = solve_search(inst, time_limit=5)
+    assert res.status is Status.UNKNOWN and not res.best.proven
+    assert res.best.bound == pytest.approx(true.social_welfare + 0.01 + welfare_tolerance(inst), abs=1e-15)
+    assert res.social_optimum_bound == true.social_welfare + 0.01
 
 
 def test_search_result_is_a_frozen_value():
