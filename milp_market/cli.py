@@ -164,9 +164,10 @@ def _cmd_solve(args) -> int:
         print(f"min-regret profile: none found before the limit ({out['min_regret']['status']})")
     elif "min_regret" in out:
         mr = out["min_regret"]
+        tag = f"; by {mr['method']}" if mr["status"] == "optimal" else f"; not proven minimal: bound {_num(mr['bound'], 6)}"
         print(
             f"min-regret profile {_fmt_counts(mr['counts'])}: epsilon {_num(mr['epsilon'], 6)} "
-            f"({_num(mr['relative_epsilon'], 4)} of the mean platform utility)"
+            f"({_num(mr['relative_epsilon'], 4)} of the mean platform utility{tag})"
         )
     st = out["stats"]
     if "milp_confirmation" in st:

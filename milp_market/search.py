@@ -111,11 +111,17 @@ class SupportSearch:
     (((1, 1),), True)
     """
 
-    def __init__(self, inst: Instance, rules: int = RULES):
+    def __init__(self, inst: Instance, rules: int = RULES, epsilon: float = game.EQ_TOL):
         if inst.choice != "hardmax":
             raise ValueError("the support search is for hardmax choice (softmax: use the MILP or enumeration)")
         self.inst = inst
         self.rules = int(rules)
+        # The deviation tolerance: a profile is kept when no platform gains more than epsilon.
+        # EQ_TOL gives the pure equilibria; a larger epsilon the epsilon-equilibria, with every
+        # rule unchanged (search.md, "Approximate equilibria": each lemma reads EQ_TOL as epsilon).
+        if not (epsilon >= game.EQ_TOL and math.isfinite(epsilon)):
+            raise ValueError(f"epsilon must be a finite number >= EQ_TOL ({game.EQ_TOL}), got {epsilon!r}")
+        self.epsilon = float(epsilon)
         self.M, self.K, self.N = inst.n_models, inst.n_types, inst.platforms
         # Tie classes as integers: every comparison of scores below is an exact integer
         # comparison, consistent with game.shares (classes are TIE_TOL-separated, validated).
@@ -381,7 +387,7 @@ class _Worker:
             self.vec_budget[0] = self.vec_slice
             finished, nodes, pruned, supports, screened, n_out, full, starved = ker.dfs_binary(
                 self.state, self.frame_k, self.frame_phase, self.tops, self.maxws, self.inc_models, self.status,
-                self.in_support, self.lev, self.w, s.N, game.EQ_TOL, s.fp, ENTRY_CANDIDATES, self.budget, self.out,
+                self.in_support, self.lev, self.w, s.N, s.epsilon, s.fp, ENTRY_CANDIDATES, self.budget, self.out,
                 s.rules, self.fx, self.fxbeg, self.nfx, self.lamf, self.vec_budget,
             )
             dt = time.perf_counter() - t_slice
@@ -399,7 +405,7 @@ class _Worker:
                 if deadline is not None and i_row % 256 == 255 and time.perf_counter() > deadline:
                     unchecked = True  # survivors left unchecked: the search is incomplete
                     break
-                if game.is_equilibrium(s.inst, row):
+                if game.is_equilibrium(s.inst, row, tol=s.epsilon):
                     found.append(tuple(int(x) for x in row))
             if full and n_out == 0:
                 self.out = np.zeros((2 * self.out.shape[0], s.M), dtype=np.int64)  # one support's survivors

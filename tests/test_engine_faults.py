@@ -94,7 +94,7 @@ def test_social_optimum_without_agreement_is_settled_exactly_under_hardmax(fault
 def test_min_regret(fault):
     inst = load_instance("instances/no_equilibrium.json")
     truth = min_regret_enumerate(inst)
-    res = min_regret(inst)
+    res = min_regret(inst, method="milp")  # the faults are HiGHS's; the search has its own tests
     if fault == "timeout":
         assert res.status is RegretStatus.UNKNOWN
         assert res.counts is not None and res.epsilon >= truth.epsilon - 1e-12  # verified incumbent

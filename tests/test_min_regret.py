@@ -17,16 +17,84 @@ CASES = [(f, u, s) for f in ("uniform", "ties", "specialist", "dominant") for u 
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("method", ["search", "milp"])
 @pytest.mark.parametrize("family,utility,seed", CASES)
-def test_min_regret_matches_enumeration(family, utility, seed):
+def test_min_regret_matches_enumeration(family, utility, seed, method):
     rng = np.random.default_rng(seed + 7)
     M, K, N = int(rng.integers(2, 6)), int(rng.integers(1, 5)), int(rng.integers(1, 4))
     inst = generate(family, M, K, N, seed, utility=utility)
-    a, b = min_regret(inst), min_regret_enumerate(inst)
-    assert a.status == "optimal"
+    a, b = min_regret(inst, method=method), min_regret_enumerate(inst)
+    assert a.status == "optimal" and a.method == method
     assert a.epsilon == pytest.approx(b.epsilon, abs=1e-8)
     assert (b.epsilon <= 1e-9) == bool(enumerate_profiles(inst).equilibria)
-    assert a.bound <= a.epsilon + 1e-12
+    # the bound is proven: no profile has a smaller regret
+    assert a.bound <= b.epsilon + 1e-12 and a.bound <= a.epsilon + 1e-12
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", ["uniform", "ties", "specialist", "dominant"])
+@pytest.mark.parametrize("utility", ["score_share", "mass_share"])
+def test_min_regret_search_on_larger_markets_matches_enumeration(family, utility):
+    # larger pools than above (up to 9 models, 4 platforms), where bisection takes 20-30 steps
+    for seed in range(6):
+        rng = np.random.default_rng(seed + 100)
+        M, K, N = int(rng.integers(5, 10)), int(rng.integers(2, 7)), int(rng.integers(2, 5))
+        inst = generate(family, M, K, N, seed, utility=utility)
+        a, b = min_regret(inst, method="search"), min_regret_enumerate(inst)
+        assert a.status == "optimal"
+        assert a.epsilon == pytest.approx(b.epsilon, abs=1e-8), inst.name
+        assert a.bound <= b.epsilon + 1e-12, inst.name
+
+
+def test_epsilon_search_lists_exactly_the_epsilon_equilibria():
+    """With EQ_TOL read as epsilon (search.md, "Approximate equilibria"), the support search lists
+    every profile of regret <= epsilon and nothing else: checked against every count vector."""
+    from milp_market import game
+    from milp_market.enumeration import count_vectors
+    from milp_market.search import SupportSearch
+
+    for fam, util in (("uniform", "score_share"), ("ties", "mass_share"), ("specialist", "score_share")):
+        for seed in range(4):
+            inst = generate(fam, 7, 4, 3, seed, utility=util)
+            regrets = {tuple(int(c) for c in n): game.max_regret(inst, n) for batch in count_vectors(7, 3) for n in batch}
+            for q in (0.1, 0.3, 0.6):
+                eps = max(1e-9, float(np.quantile(list(regrets.values()), q)))
+                found = set(SupportSearch(inst, epsilon=eps).run(social_optimum=False).equilibria)
+                assert found == {n for n, r in regrets.items() if r <= eps}, (inst.name, eps)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
+def test_epsilon_must_be_at_least_eq_tol(bad):
+    from milp_market.search import SupportSearch
+
+    with pytest.raises(ValueError, match="epsilon"):
+        SupportSearch(generate("uniform", 3, 2, 2, 0), epsilon=bad)
+
+
+def test_min_regret_search_stops_at_the_limit_with_a_verified_incumbent_and_a_proven_bound():
+    from milp_market import game
+    from milp_market.regret import min_regret_search
+    from milp_market.results import RegretStatus
+
+    inst = generate("uniform", 100, 200, 10, 0)
+    res = min_regret_search(inst, time_limit=0.5)
+    assert res.status is RegretStatus.UNKNOWN and res.method == "search"
+    assert res.counts is not None and res.epsilon == game.max_regret(inst, res.counts)
+    assert 0.0 <= res.bound <= res.epsilon
+
+
+def test_min_regret_search_is_for_hardmax():
+    from milp_market.regret import min_regret_search
+
+    inst = generate("uniform", 3, 2, 2, 0, choice="softmax", beta=5.0)
+    with pytest.raises(ValueError, match="hardmax"):
+        min_regret_search(inst)
+    assert min_regret(inst).method == "milp"  # auto under logit
+
+
+def test_min_regret_rejects_an_unknown_method():
+    with pytest.raises(ValueError, match="unknown min-regret method"):
+        min_regret(generate("uniform", 3, 2, 2, 0), method="fast")
 
 
 def test_cli_approximate_on_no_equilibrium_instance(capsys):
