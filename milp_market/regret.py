@@ -25,7 +25,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import game
-from .certify import CUTOFF_DELTA, Certified, Run, certified_search, time_left
+from .certify import (
+    CUTOFF_DELTA,
+    Certified,
+    Run,
+    VerificationError,
+    certified_search,
+    solver_pair,
+    time_left,
+)
 from .deadline import DeadlineReached, hard_deadline
 from .enumeration import count_vectors
 from .instance import Instance
@@ -210,6 +218,42 @@ def min_regret_search(inst: Instance, time_limit: float | None = None) -> MinReg
             status = RegretStatus.UNKNOWN
             break
     return MinRegretResult(status, best, best_r, lo, _mean_utility(inst, best), "search", time.perf_counter() - t0)
+
+
+def confirm_min_regret_by_milp(inst: Instance, mr: MinRegretResult, time_limit: float | None = None, log=None) -> str:
+    """The MILP as a second, independent certificate of a minimum regret the search proved.
+
+    The search's claim is that no profile has a regret below ``mr.epsilon`` by more than its
+    tolerance. The MILP of formulations/min_regret.md is asked, with one HiGHS configuration, for a profile
+    of regret below ``mr.epsilon`` by CUTOFF_DELTA in its unit (a larger margin than the
+    search's). ``"agrees"``: the MILP proves there is none, or its profile's exact regret is at
+    least ``mr.epsilon`` minus the search's tolerance (one let in by HiGHS's own tolerances).
+    Otherwise the HiGHS status that stopped it (``"time_limit"``, ...). A profile of smaller
+    exact regret raises ``VerificationError``: one of the two methods is wrong.
+
+    Examples
+    --------
+    >>> from milp_market import load_instance
+    >>> inst = load_instance("instances/no_equilibrium.json")
+    >>> confirm_min_regret_by_milp(inst, min_regret_search(inst))
+    'agrees'
+    """
+    if mr.counts is None or mr.status is not RegretStatus.OPTIMAL:
+        raise ValueError("only a proven minimum regret can be confirmed")
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    tol = max(game.EQ_TOL, SEARCH_REL_TOL * float(game.utility_weights(inst).sum(axis=1).max()))
+    try:
+        with hard_deadline(deadline):
+            problem = MinRegretProblem(inst, equilibrium_milp(inst, regret=True))
+            problem.set_cutoff(mr.epsilon)
+            r = problem.run(solver_pair()[0], deadline, log, "confirm min regret")
+    except DeadlineReached:
+        return SolveStatus.TIME_LIMIT.value
+    if r.candidate is not None and r.value < mr.epsilon - tol:
+        raise VerificationError(f"the MILP found the profile {r.candidate} of regret {r.value!r}, below the proven minimum {mr.epsilon!r}")
+    if r.status in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE):
+        return "agrees"
+    return r.status.value
 
 
 def min_regret(inst: Instance, time_limit: float | None = None, method: str = "auto", known_equilibrium=None) -> MinRegretResult:

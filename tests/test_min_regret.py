@@ -113,3 +113,42 @@ def test_to_dict_holds_plain_json_values():
     d = min_regret(inst).to_dict(inst)
     assert type(d["status"]) is str and d["status"] == "optimal"
     assert json.loads(json.dumps(d)) == d
+
+
+def test_milp_confirms_the_minimum_regret_the_search_proved():
+    from milp_market import load_instance
+    from milp_market.regret import confirm_min_regret_by_milp, min_regret_search
+
+    for name in ("no_equilibrium.json", "lmarena_categories.json", "arena_explorer_topics_no_leader.json"):
+        inst = load_instance(INSTANCES / name)
+        assert confirm_min_regret_by_milp(inst, min_regret_search(inst), time_limit=60) == "agrees", name
+
+
+def test_milp_confirmation_catches_a_wrong_minimum():
+    """A 'proven' minimum that is not one (a worse profile claimed optimal) is caught: the MILP
+    finds a profile of smaller exact regret and the two methods disagree loudly."""
+    import dataclasses
+
+    from milp_market import game, load_instance
+    from milp_market.certify import VerificationError
+    from milp_market.enumeration import count_vectors
+    from milp_market.regret import confirm_min_regret_by_milp, min_regret_search
+    from milp_market.results import RegretStatus
+
+    inst = load_instance(INSTANCES / "no_equilibrium.json")
+    true = min_regret_search(inst)
+    profiles = (n for batch in count_vectors(inst.n_models, inst.platforms) for n in batch)
+    worse = next(n for n in profiles if game.max_regret(inst, n) > true.epsilon + 0.01)
+    forged = dataclasses.replace(true, counts=tuple(int(c) for c in worse), epsilon=game.max_regret(inst, worse))
+    with pytest.raises(VerificationError, match="below the proven minimum"):
+        confirm_min_regret_by_milp(inst, forged, time_limit=60)
+    with pytest.raises(ValueError, match="proven minimum"):
+        confirm_min_regret_by_milp(inst, dataclasses.replace(true, status=RegretStatus.UNKNOWN))
+
+
+def test_cli_confirms_the_minimum_regret(capsys):
+    assert main(["solve", str(INSTANCES / "no_equilibrium.json"), "--json", "--approximate", "--confirm", "60"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["min_regret"]["method"] == "search" and out["min_regret"]["milp_confirmation"] == "agrees"
+    assert main(["solve", str(INSTANCES / "no_equilibrium.json"), "--approximate", "--confirm", "60"]) == 0
+    assert "by search; MILP confirmation: agrees" in capsys.readouterr().out
