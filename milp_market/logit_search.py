@@ -88,11 +88,16 @@ class LogitSearch:
     1.0
     """
 
-    def __init__(self, inst: Instance, rules: int = RULES):
+    def __init__(self, inst: Instance, rules: int = RULES, epsilon: float = game.EQ_TOL):
         if inst.choice != "softmax":
             raise ValueError("the logit search is for softmax choice (hardmax: search.SupportSearch)")
+        if not (epsilon >= game.EQ_TOL and math.isfinite(epsilon)):
+            raise ValueError(f"epsilon must be a finite number >= EQ_TOL ({game.EQ_TOL}), got {epsilon!r}")
         self.inst = inst
         self.rules = int(rules)
+        # The deviation tolerance (page, "Approximate equilibria"): EQ_TOL lists the pure
+        # equilibria, a larger epsilon the epsilon-equilibria; every rule reads EQ_TOL as epsilon.
+        self.epsilon = float(epsilon)
         self.full_r = FULL_SCAN_R
         self.dev_checked = 0
         self.M, self.K, self.N = inst.n_models, inst.n_types, inst.platforms
@@ -105,7 +110,7 @@ class LogitSearch:
         # exact one, and so is game.py's; fp covers four such errors with room to spare.
         scale = 1.0 + float(self.w.sum(axis=1).max())
         self.fp = max(1e-12, 4e-15 * (self.N + self.K)) * scale
-        self.slack = game.EQ_TOL + self.fp
+        self.slack = self.epsilon + self.fp
         # Lemma 2 (deviation form): the computed partition sum Dd (at most N terms, each update
         # rounded a few times) minus one weight is within this of the exact difference
         self.delta = 1e-14 * self.N * self.N
@@ -120,7 +125,7 @@ class LogitSearch:
             G = np.where(gap == 0.0, 1.0, np.exp(-self.beta * gap))
         return np.ascontiguousarray(G), True
 
-    def run(self, time_limit: float | None = None, deadline: float | None = None) -> SearchResult:
+    def run(self, time_limit: float | None = None, deadline: float | None = None, max_equilibria: int | None = None) -> SearchResult:
         """Every pure equilibrium, or what was found before the limit (``complete=False``).
 
         Parameters
@@ -129,6 +134,9 @@ class LogitSearch:
             Seconds from the call.
         deadline : float, optional
             An absolute ``time.perf_counter()`` time; the earlier of the two applies.
+        max_equilibria : int, optional
+            Stop after the slice in which this many were found (``complete=False`` unless the
+            tree was done).
 
         Returns
         -------
@@ -186,13 +194,16 @@ class LogitSearch:
                 counts = np.empty(M, dtype=np.int64)
                 counts[self.perm] = out[i_row]
                 checked += 1
-                if game.is_equilibrium(self.inst, counts):
+                if game.is_equilibrium(self.inst, counts, tol=self.epsilon):
                     eqs.append(tuple(int(x) for x in counts))
             state[1] = 0
             if stopped:
                 complete = False
                 break
             if finished:
+                break
+            if max_equilibria is not None and len(eqs) >= max_equilibria:
+                complete = False  # stopped on request, with the tree not done
                 break
             if deadline is not None and time.perf_counter() > deadline:
                 complete = False

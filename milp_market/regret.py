@@ -1,10 +1,11 @@
 """Approximate equilibria: the minimum-regret profile (the smallest epsilon for which an
-epsilon-equilibrium exists), by the support search with a tolerance epsilon (hardmax), by MILP
-row generation, or by enumeration.
+epsilon-equilibrium exists), by the exact searches with a tolerance epsilon, by MILP row
+generation, or by enumeration.
 
 The search method (:func:`min_regret_search`, formulations/min_regret.md "By search") asks the
-support search of formulations/search.md, with EQ_TOL read as epsilon, for a profile better than
-the best verified one, until a complete search proves that none is.
+support search of formulations/search.md (hardmax) or the count-vector search of
+formulations/logit_search.md (logit), with EQ_TOL read as epsilon, for a profile better than the
+best verified one, until a complete search proves that none is.
 
 Implements the loop of formulations/min_regret.md. The MILP minimizes epsilon over the relaxation
 of formulations/equilibrium.md (hardmax) or formulations/logit.md (logit choice) in which every
@@ -48,7 +49,8 @@ class MinRegretResult:
     Attributes
     ----------
     status : RegretStatus
-        ``OPTIMAL`` when ``epsilon`` is proven minimal (to within the MILP's tolerance),
+        ``OPTIMAL`` when ``epsilon`` is proven minimal (to within the method's tolerance: the
+        search's max(EQ_TOL, 1e-9 x the largest platform utility), the MILP's 2e-6 of its unit),
         ``UNKNOWN`` after a limit or a solver failure.
     counts : tuple of int or None
         The profile found (count vector over the models), None when none was found.
@@ -61,7 +63,8 @@ class MinRegretResult:
         The mean platform utility at ``counts``; ``relative_epsilon`` is ``epsilon`` divided
         by it.
     method : str
-        ``"milp"``, ``"enumerate"`` or ``"equilibrium"`` (a known equilibrium was given).
+        ``"search"``, ``"milp"``, ``"enumerate"`` or ``"equilibrium"`` (a known equilibrium was
+        given).
     seconds : float
 
     Examples
@@ -143,11 +146,11 @@ SEARCH_REL_TOL = 1e-9
 
 
 def min_regret_search(inst: Instance, time_limit: float | None = None) -> MinRegretResult:
-    """The minimum-regret profile of a hardmax market by the support search
-    (formulations/min_regret.md, "By search").
+    """The minimum-regret profile by the exact searches (formulations/min_regret.md, "By search").
 
-    Each step asks the support search (formulations/search.md, with EQ_TOL read as epsilon)
-    for one epsilon-equilibrium with epsilon = the best regret found minus ``tol`` (``tol`` =
+    Each step asks the support search (hardmax, formulations/search.md) or the count-vector
+    search (logit, formulations/logit_search.md), with EQ_TOL read as epsilon, for one
+    epsilon-equilibrium with epsilon = the best regret found minus ``tol`` (``tol`` =
     ``SEARCH_REL_TOL`` times the largest platform utility, at least EQ_TOL). A profile found
     becomes the incumbent, with its exact ``game.max_regret``; a complete search that finds none
     proves that every profile's regret exceeds epsilon: the incumbent is then ``OPTIMAL`` to
@@ -157,7 +160,7 @@ def min_regret_search(inst: Instance, time_limit: float | None = None) -> MinReg
     Parameters
     ----------
     inst : Instance
-        A hardmax market.
+        The market (hardmax or logit choice).
     time_limit : float, optional
         Seconds for all the searches.
 
@@ -173,10 +176,15 @@ def min_regret_search(inst: Instance, time_limit: float | None = None) -> MinReg
     >>> res.status.value, res.counts, round(res.epsilon, 4), res.epsilon - res.bound < 1e-6
     ('optimal', (0, 0, 2), 0.1956, True)
     """
+    from .logit_search import LogitSearch
     from .search import SupportSearch, _greedy_support
 
-    if inst.choice != "hardmax":
-        raise ValueError("the minimum-regret search is for hardmax choice (logit: method 'milp' or 'enumerate')")
+    def search(eps, left):
+        """One epsilon-equilibrium, or a proof that there is none (complete and empty)."""
+        if inst.choice == "hardmax":
+            return SupportSearch(inst, epsilon=eps).run(time_limit=left, max_equilibria=1, social_optimum=False)
+        return LogitSearch(inst, epsilon=eps).run(time_limit=left, max_equilibria=1)
+
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
     w = game.utility_weights(inst)
@@ -200,7 +208,7 @@ def min_regret_search(inst: Instance, time_limit: float | None = None) -> MinReg
         # most just below the minimum. This order needs one such proof; bisection needed
         # log2(gap / tol) of them (uniform (50,100,8) seed 0: 190 s by bisection, 15 searches).
         eps = max(game.EQ_TOL, best_r - tol)
-        res = SupportSearch(inst, epsilon=eps).run(time_limit=left, max_equilibria=1, social_optimum=False)
+        res = search(eps, left)
         if res.equilibria:
             # every profile the search returns passed game.is_equilibrium(tol=eps); its regret
             # is computed again here, exactly, and only a smaller one replaces the incumbent
@@ -268,12 +276,12 @@ def min_regret(inst: Instance, time_limit: float | None = None, method: str = "a
     inst : Instance
         The market (hardmax or logit choice).
     time_limit : float, optional
-        Seconds for the whole MILP search (model build included); on expiry the result is
-        ``UNKNOWN`` with the best profile found so far.
+        Seconds for the whole method (the searches, or the MILP with its model build); on
+        expiry the result is ``UNKNOWN`` with the best profile found so far.
     method : {"auto", "search", "milp", "enumerate"}
-        ``"search"``: :func:`min_regret_search` (hardmax only); ``"milp"``: certified MILP row
-        generation (formulations/min_regret.md); ``"enumerate"``: :func:`min_regret_enumerate`.
-        ``"auto"`` (default): the search under hardmax, the MILP under logit choice. Measured
+        ``"search"`` (what ``"auto"``, the default, runs): :func:`min_regret_search`;
+        ``"milp"``: certified MILP row generation (formulations/min_regret.md);
+        ``"enumerate"``: :func:`min_regret_enumerate`. Measured
         on the LiveBench task table (126 models, N = 4): the search proves the minimum (0.004375)
         in 0.08 s; the MILP stops at 120 s with an incumbent of 0.077 and no lower bound.
     known_equilibrium : array_like of int, optional
@@ -310,7 +318,7 @@ def min_regret(inst: Instance, time_limit: float | None = None, method: str = "a
     if method not in ("auto", "search", "milp", "enumerate"):
         raise ValueError(f"unknown min-regret method {method!r}; choose from auto, search, milp, enumerate")
     if method == "auto":
-        method = "search" if inst.choice == "hardmax" else "milp"
+        method = "search"
     if method == "enumerate":
         return min_regret_enumerate(inst)
     if method == "search":

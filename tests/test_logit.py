@@ -49,7 +49,7 @@ def test_logit_milp_matches_enumeration(family, beta, seed):
         assert abs(milp.worst.profile.welfare - enum.worst.profile.welfare) <= WELFARE_TOL
         assert milp.price_of_anarchy == pytest.approx(enum.price_of_anarchy, abs=1e-5)
 
-    mr = min_regret(inst)
+    mr = min_regret(inst, method="milp")  # the logit MILP's loop; the search: test_min_regret.py
     assert mr.status == "optimal"
     assert mr.epsilon == pytest.approx(game.max_regret(inst, mr.counts), abs=1e-12)
     assert abs(mr.epsilon - min_regret_enumerate(inst).epsilon) <= WELFARE_TOL
@@ -121,7 +121,7 @@ def test_logit_milp_is_exact_at_extreme_beta(beta, seed):
     if enum.best is not None:
         assert abs(milp.best.profile.welfare - enum.best.profile.welfare) <= WELFARE_TOL
         assert abs(milp.worst.profile.welfare - enum.worst.profile.welfare) <= WELFARE_TOL
-    assert abs(min_regret(inst).epsilon - min_regret_enumerate(inst).epsilon) <= WELFARE_TOL
+    assert abs(min_regret(inst, method="milp").epsilon - min_regret_enumerate(inst).epsilon) <= WELFARE_TOL
 
 
 # Reproducers from the review of the logit MILP (each failed before its fix).
@@ -141,7 +141,7 @@ def test_min_regret_survives_a_wrong_infeasible_from_one_configuration():
     from milp_market import make_instance
 
     inst = make_instance([[1], [1], [1.000001]], [1], 3, choice="softmax", beta=0.5)
-    mr = min_regret(inst)  # was "unknown" with no profile: PRIMARY called the model infeasible
+    mr = min_regret(inst, method="milp")  # was "unknown" with no profile: PRIMARY called the model infeasible
     assert mr.status == "optimal" and mr.epsilon <= WELFARE_TOL
 
 

@@ -35,7 +35,7 @@ def test_min_regret_matches_enumeration(family, utility, seed, method):
 @pytest.mark.parametrize("family", ["uniform", "ties", "specialist", "dominant"])
 @pytest.mark.parametrize("utility", ["score_share", "mass_share"])
 def test_min_regret_search_on_larger_markets_matches_enumeration(family, utility):
-    # larger pools than above (up to 9 models, 4 platforms), where bisection takes 20-30 steps
+    # larger pools than above (up to 9 models, 4 platforms), where the search takes several steps
     for seed in range(6):
         rng = np.random.default_rng(seed + 100)
         M, K, N = int(rng.integers(5, 10)), int(rng.integers(2, 7)), int(rng.integers(2, 5))
@@ -65,10 +65,23 @@ def test_epsilon_search_lists_exactly_the_epsilon_equilibria():
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
 def test_epsilon_must_be_at_least_eq_tol(bad):
+    from milp_market.logit_search import LogitSearch
     from milp_market.search import SupportSearch
 
     with pytest.raises(ValueError, match="epsilon"):
         SupportSearch(generate("uniform", 3, 2, 2, 0), epsilon=bad)
+    with pytest.raises(ValueError, match="epsilon"):
+        LogitSearch(generate("uniform", 3, 2, 2, 0, choice="softmax", beta=5.0), epsilon=bad)
+
+
+def test_logit_search_stops_at_max_equilibria():
+    from milp_market.logit_search import LogitSearch
+
+    inst = generate("uniform", 8, 4, 3, 0, choice="softmax", beta=1.0)
+    every = LogitSearch(inst, epsilon=0.5).run()
+    assert every.complete and len(every.equilibria) > 1
+    first = LogitSearch(inst, epsilon=0.5).run(max_equilibria=1)
+    assert first.equilibria and set(first.equilibria) <= set(every.equilibria)
 
 
 def test_min_regret_search_stops_at_the_limit_with_a_verified_incumbent_and_a_proven_bound():
@@ -83,13 +96,31 @@ def test_min_regret_search_stops_at_the_limit_with_a_verified_incumbent_and_a_pr
     assert 0.0 <= res.bound <= res.epsilon
 
 
-def test_min_regret_search_is_for_hardmax():
-    from milp_market.regret import min_regret_search
+@pytest.mark.slow
+@pytest.mark.parametrize("family", ["uniform", "ties", "specialist", "dominant"])
+@pytest.mark.parametrize("utility", ["score_share", "mass_share"])
+def test_min_regret_search_under_logit_matches_enumeration(family, utility):
+    """Under logit choice the count-vector search (formulations/logit_search.md) with EQ_TOL read
+    as epsilon lists exactly the epsilon-equilibria, and the minimum-regret search built on it
+    agrees with enumeration; betas from smooth to nearly hardmax."""
+    from milp_market import game
+    from milp_market.enumeration import count_vectors
+    from milp_market.logit_search import LogitSearch
 
-    inst = generate("uniform", 3, 2, 2, 0, choice="softmax", beta=5.0)
-    with pytest.raises(ValueError, match="hardmax"):
-        min_regret_search(inst)
-    assert min_regret(inst).method == "milp"  # auto under logit
+    for seed in range(10):
+        rng = np.random.default_rng(seed + 55)
+        M, K, N = int(rng.integers(2, 7)), int(rng.integers(1, 5)), int(rng.integers(1, 4))
+        beta = float(rng.choice([0.5, 2.0, 5.0, 20.0, 200.0]))
+        inst = generate(family, M, K, N, seed, utility=utility, choice="softmax", beta=beta)
+        a, b = min_regret(inst), min_regret_enumerate(inst)
+        assert a.method == "search" and a.status == "optimal"
+        assert a.epsilon == pytest.approx(b.epsilon, abs=1e-8), inst.name
+        assert a.bound <= b.epsilon + 1e-12, inst.name
+        regrets = {tuple(int(c) for c in n): game.max_regret(inst, n) for batch in count_vectors(M, N) for n in batch}
+        for q in (0.2, 0.6):
+            eps = max(1e-9, float(np.quantile(list(regrets.values()), q)))
+            found = set(LogitSearch(inst, epsilon=eps).run().equilibria)
+            assert found == {n for n, r in regrets.items() if r <= eps}, (inst.name, eps)
 
 
 def test_min_regret_rejects_an_unknown_method():
