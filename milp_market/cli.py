@@ -180,7 +180,7 @@ def _cmd_solve(args) -> int:
     st = out["stats"]
     if "milp_confirmation" in st:
         print(
-            f"certificates: support search {st['search_seconds']:.3f} s; MILP confirmation: "
+            f"certificates: {'count-vector' if inst.choice == 'softmax' else 'support'} search {st['search_seconds']:.3f} s; MILP confirmation: "
             f"{st['milp_confirmation']} ({st['milp_confirmation_seconds']:.3f} s)"
         )
     print(f"method {out['method']}   {out['seconds']:.3f} s")

@@ -183,3 +183,13 @@ def test_cli_confirms_the_minimum_regret(capsys):
     assert out["min_regret"]["method"] == "search" and out["min_regret"]["milp_confirmation"] == "agrees"
     assert main(["solve", str(INSTANCES / "no_equilibrium.json"), "--approximate", "--confirm", "60"]) == 0
     assert "by search; MILP confirmation: agrees" in capsys.readouterr().out
+
+
+def test_logit_certificates_line_names_the_count_vector_search(tmp_path, capsys):
+    from milp_market.instance import save_instance
+
+    path = tmp_path / "lg.json"
+    save_instance(generate("uniform", 6, 5, 3, 4, choice="softmax", beta=50.0), path)
+    assert main(["solve", str(path), "--method", "search", "--confirm", "60"]) == 0
+    out = capsys.readouterr().out
+    assert "certificates: count-vector search " in out and "support search" not in out
