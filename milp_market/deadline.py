@@ -92,13 +92,25 @@ def hard_deadline(deadline: float | None, slack: float = SLACK):
 
 _UNSAFE_NAMES = frozenset({"__del__", "unraisablehook", "_unraisablehook", "gc_callback", "collect_unraisable"})
 
+#: Packages whose code is never interrupted: numba's compiler calls back into Python from
+#: llvmlite through ctypes, where a raised exception is swallowed ("Exception ignored on calling
+#: ctypes callback function") and can leave the compilation failing with an internal error. The
+#: compilation of a kernel runs once per installation (the cache is kept); the timer fires again
+#: when it has returned. Found in stop 13: `solve --method milp --time-limit 1e-9` exited 1 once
+#: in a fresh CI install, with the alarm landing in llvmlite's object-cache callback.
+_UNSAFE_PACKAGES = ("numba", "llvmlite")
+
 
 def _unsafe(frame) -> bool:
-    """Whether the interrupted code runs inside a gc callback, a finalizer or an
-    unraisable-exception hook (anywhere up its stack)."""
+    """Whether the interrupted code runs inside a gc callback, a finalizer, an
+    unraisable-exception hook, or numba's / llvmlite's compiler (anywhere up its stack)."""
     codes = {getattr(cb, "__code__", None) for cb in gc.callbacks}
     while frame is not None:
-        if frame.f_code in codes or frame.f_code.co_name in _UNSAFE_NAMES or "unraisable" in frame.f_code.co_filename:
+        code = frame.f_code
+        if code in codes or code.co_name in _UNSAFE_NAMES or "unraisable" in code.co_filename:
+            return True
+        parts = code.co_filename.replace("\\", "/").split("/")
+        if any(p in parts for p in _UNSAFE_PACKAGES):
             return True
         frame = frame.f_back
     return False

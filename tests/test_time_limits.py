@@ -82,3 +82,22 @@ def test_listing_every_equilibrium_by_milp_stops_at_the_limit(slow_logit):
     assert time.perf_counter() - t0 < LIMIT + SLACK
     assert res.status == "time_limit"
     assert all(game.is_equilibrium(slow_logit, n) for n in res.equilibria)
+
+
+def test_the_deadline_never_interrupts_numbas_compiler():
+    """The alarm is not raised inside numba's or llvmlite's code (a raise inside llvmlite's ctypes
+    callback is swallowed and can fail the compilation: stop 13, a fresh CI install); it fires again
+    50 ms later, in our code. The same frames elsewhere are interruptible."""
+    import sys as _sys
+
+    from milp_market.deadline import _unsafe
+
+    def frame_in(filename):
+        ns = {"sys": _sys}
+        exec(compile("def where():\n    return sys._getframe()\n", filename, "exec"), ns)
+        return ns["where"]()
+
+    assert _unsafe(frame_in("/x/site-packages/llvmlite/binding/executionengine.py"))
+    assert _unsafe(frame_in("C:\\py\\site-packages\\numba\\core\\compiler.py"))
+    assert not _unsafe(frame_in("/x/site-packages/pyomo/core/base/block.py"))
+    assert not _unsafe(frame_in("/x/milp_market/numbers.py"))
