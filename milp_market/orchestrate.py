@@ -677,6 +677,12 @@ def _merge_unknown(inst: Instance, partial: dict) -> MarketResult:
         so, so_proven = (max(cands, key=lambda p: p.welfare) if cands else None), False
     # each child's bound is proven on its own, so the smaller holds
     so_bounds = [r.social_optimum_bound for r in (a, b) if r.social_optimum_bound is not None]
+    if so is None:
+        so_bound = None
+    elif so_proven:
+        so_bound = so.welfare
+    else:
+        so_bound = min(so_bounds, default=None)
     stats = {
         "race": {name: {"status": r.status.value, "seconds": round(r.seconds, 4), **r.stats} for name, r in partial.items()},
         "unknown_reason": "both the MILP and the enumeration stopped at the limit",
@@ -687,7 +693,7 @@ def _merge_unknown(inst: Instance, partial: dict) -> MarketResult:
         worst=pick("worst", min),
         social_optimum=so,
         social_optimum_proven=so_proven,
-        social_optimum_bound=(so.welfare if so_proven else min(so_bounds)) if so is not None and (so_proven or so_bounds) else None,
+        social_optimum_bound=so_bound,
         method="milp|enumerate",
         seconds=max(a.seconds, b.seconds),
         verified=a.verified and b.verified,

@@ -145,6 +145,12 @@ def min_regret_enumerate(inst: Instance) -> MinRegretResult:
 SEARCH_REL_TOL = 1e-9
 
 
+def _search_tol(inst: Instance) -> float:
+    """The precision of :func:`min_regret_search`: ``SEARCH_REL_TOL`` times the largest platform
+    utility (no deviation gains more), at least EQ_TOL."""
+    return max(game.EQ_TOL, SEARCH_REL_TOL * float(game.utility_weights(inst).sum(axis=1).max()))
+
+
 def min_regret_search(inst: Instance, time_limit: float | None = None) -> MinRegretResult:
     """The minimum-regret profile by the exact searches (formulations/min_regret.md, "By search").
 
@@ -177,7 +183,7 @@ def min_regret_search(inst: Instance, time_limit: float | None = None) -> MinReg
     ('optimal', (0, 0, 2), 0.1956, True)
     """
     from .logit_search import LogitSearch
-    from .search import SupportSearch, _greedy_support
+    from .search import SupportSearch, _greedy_support, support_profile
 
     def search(eps, left):
         """One epsilon-equilibrium, or a proof that there is none (complete and empty)."""
@@ -187,15 +193,11 @@ def min_regret_search(inst: Instance, time_limit: float | None = None) -> MinReg
 
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
-    w = game.utility_weights(inst)
-    top = float(w.sum(axis=1).max())  # no platform earns more, so no gain exceeds it
-    tol = max(game.EQ_TOL, SEARCH_REL_TOL * top)
+    tol = _search_tol(inst)
     ww = inst.masses[None, :] * inst.scores
     U = _greedy_support(ww, np.arange(inst.n_models), min(inst.platforms, inst.n_models))
-    inc = np.zeros(inst.n_models, dtype=np.int64)
-    inc[U] = 1
-    inc[U[0]] += inst.platforms - len(U)
-    best, best_r = tuple(int(c) for c in inc), game.max_regret(inst, inc)
+    best = support_profile(inst.n_models, inst.platforms, U)
+    best_r = game.max_regret(inst, best)
     lo = 0.0
     status = RegretStatus.OPTIMAL
     while best_r - lo > tol:
@@ -249,7 +251,7 @@ def confirm_min_regret_by_milp(inst: Instance, mr: MinRegretResult, time_limit: 
     if mr.counts is None or mr.status is not RegretStatus.OPTIMAL:
         raise ValueError("only a proven minimum regret can be confirmed")
     deadline = None if time_limit is None else time.perf_counter() + time_limit
-    tol = max(game.EQ_TOL, SEARCH_REL_TOL * float(game.utility_weights(inst).sum(axis=1).max()))
+    tol = _search_tol(inst)
     try:
         with hard_deadline(deadline):
             problem = MinRegretProblem(inst, equilibrium_milp(inst, regret=True))

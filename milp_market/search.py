@@ -93,8 +93,8 @@ class SearchResult:
     supports_checked: int
     profiles_checked: int
     seconds: float
-    #: a proven upper bound on the social optimum's welfare (``social_welfare`` when complete;
-    #: inf when unknown, e.g. the logit search's result)
+    #: a proven upper bound on the social optimum's welfare (the optimal V of Lemma 5 when
+    #: complete; inf when unknown, e.g. the logit search's result)
     social_bound: float = math.inf
 
 
@@ -530,13 +530,24 @@ def max_coverage(inst: Instance, time_limit: float | None = None) -> tuple[tuple
         if _coverage(ww, greedy) > _coverage(ww, U):
             U = sorted(greedy)
         bound = _coverage_upper_bound(ww, N)
-    counts = np.zeros(M, dtype=np.int64)
-    counts[U] = 1
-    counts[U[0]] += N - len(U)
-    n = tuple(int(x) for x in counts)
+    n = support_profile(M, N, U)
     w = game.welfare(inst, n)
     # complete: V's optimum bounds every welfare (W(n) <= V(U), Lemma 5); stopped: Lemma 5(c)
     return n, w, complete, max(w, float(best_v[0]) if complete else bound)
+
+
+def support_profile(M: int, N: int, U) -> tuple[int, ...]:
+    """The profile of Lemma 5 on support U: one platform per model of U, the rest on its first.
+
+    Examples
+    --------
+    >>> support_profile(4, 5, [1, 3])
+    (0, 4, 0, 1)
+    """
+    counts = np.zeros(M, dtype=np.int64)
+    counts[list(U)] = 1
+    counts[U[0]] += N - len(U)
+    return tuple(int(x) for x in counts)
 
 
 def _coverage(ww: np.ndarray, U) -> float:
