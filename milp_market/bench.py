@@ -612,6 +612,11 @@ class BenchConfig:
         family and ``"real"`` must have one).
     real : bool
         Also run the real leaderboard instances (:data:`REAL`).
+    min_regret : bool
+        Time the minimum-regret methods (search, MILP confirmation, MILP, enumeration;
+        :mod:`milp_market.bench_regret`) instead of the equilibrium methods; the report then goes
+        to ``out``, and ``reports/benchmarks.md`` (the default) becomes
+        ``reports/min-regret-benchmarks.md``.
     command : str or None
         The command line shown in the report's "Regenerate with" line; None:
         :meth:`cli_command`.
@@ -638,9 +643,14 @@ class BenchConfig:
     milp_time_limit: float | Mapping[str, float] = field(default=120.0, hash=False)
     real: bool = True
     command: str | None = field(default=None, compare=False)
+    #: Benchmark the minimum-regret methods instead (``milp_market.bench_regret``).
+    min_regret: bool = False
 
     def __post_init__(self) -> None:
         put = object.__setattr__  # frozen: normalize once, here
+        if self.min_regret and self.out is not None and os.fspath(self.out) == default_out(False):
+            # never overwrite the equilibrium report with minimum-regret rows
+            put(self, "out", default_out(True))
         put(self, "sizes", _sizes(self.sizes, "sizes"))
         for name in ("logit_sizes", "milp_sizes"):
             if getattr(self, name) is not None:
@@ -678,9 +688,11 @@ class BenchConfig:
     def cli_command(self) -> str:
         """The ``milp-market bench`` command line that runs this config (options left at their
         defaults are omitted)."""
-        default = BenchConfig()
+        default = BenchConfig(min_regret=self.min_regret, out=default_out(self.min_regret))
 
         parts = ["milp-market bench"]
+        if self.min_regret:
+            parts.append("--min-regret")
         if self.sizes != default.sizes:
             parts.append(f"--sizes {_sizes_text(self.sizes)}")
         if self.families != default.families:
@@ -703,6 +715,12 @@ class BenchConfig:
         if self.out is not None and str(self.out) != str(default.out):
             parts.append(f"--out {self.out}")
         return " ".join(parts)
+
+
+def default_out(min_regret: bool) -> str:
+    """Where the command line writes its report: reports/benchmarks.md, or with ``--min-regret``
+    reports/min-regret-benchmarks.md."""
+    return "reports/min-regret-benchmarks.md" if min_regret else "reports/benchmarks.md"
 
 
 def _stderr(msg: str) -> None:
@@ -742,9 +760,12 @@ def run_benchmarks(config: BenchConfig, *, log: Callable[[str], None] | None = N
     """
     import dataclasses
 
+    from . import bench_regret
     from .instance import load_instance
 
     log = log or _stderr
+    # one instance, every method: the equilibrium methods, or the minimum-regret ones
+    row_of = bench_regret.bench_regret_instance if config.min_regret else bench_instance
     limits = config.milp_limits
     milp_sizes = set(config.milp_sizes) if config.milp_sizes else None
     real = []
@@ -772,7 +793,7 @@ def run_benchmarks(config: BenchConfig, *, log: Callable[[str], None] | None = N
     done = 0
     limit_args = (config.search_time_limit, config.confirm_time_limit, log)
     for inst, label in real:
-        rows.append(bench_instance(inst, label, None, config.enum_cap, limits["real"], *limit_args))
+        rows.append(row_of(inst, label, None, config.enum_cap, limits["real"], *limit_args))
         done += 1
         log(f"  [{done}/{total}] done, {time.perf_counter() - t0:.0f}s elapsed")
     for M, K, N, fam in plan:
@@ -781,14 +802,14 @@ def run_benchmarks(config: BenchConfig, *, log: Callable[[str], None] | None = N
             inst = generate(base, M, K, N, seed, utility=utility, choice=choice, beta=beta)
             run_milp = milp_sizes is None or (M, K, N) in milp_sizes
             rows.append(
-                bench_instance(inst, fam, seed, config.enum_cap, limits[fam], *limit_args, run_milp)
+                row_of(inst, fam, seed, config.enum_cap, limits[fam], *limit_args, run_milp)
             )
             done += 1
             log(f"  [{done}/{total}] done, {time.perf_counter() - t0:.0f}s elapsed")
     if config.out is None:
         return rows
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    text = render(rows, config, peak_mib, time.perf_counter() - t0)
+    text = (bench_regret.render if config.min_regret else render)(rows, config, peak_mib, time.perf_counter() - t0)
     out = os.fspath(config.out)
     tmp = out + ".tmp"
     with open(tmp, "w") as fh:

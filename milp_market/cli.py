@@ -258,10 +258,11 @@ def _cmd_dynamics(args) -> int:
 
 
 def _cmd_bench(args) -> int:
-    from .bench import BenchConfig, parse_milp_time_limit, parse_sizes, run_benchmarks
+    from .bench import BenchConfig, default_out, parse_milp_time_limit, parse_sizes, run_benchmarks
 
     config = BenchConfig(
-        out=args.out,
+        out=args.out if args.out is not None else default_out(args.min_regret),
+        min_regret=args.min_regret,
         sizes=parse_sizes(args.sizes),
         families=tuple(f.strip() for f in args.families.split(",") if f.strip()),
         logit_sizes=parse_sizes(args.logit_sizes) if args.logit_sizes else None,
@@ -829,7 +830,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=_cmd_report)
 
     b = sub.add_parser("bench", help="search vs MILP vs enumeration benchmark; writes reports/benchmarks.md")
-    b.add_argument("--out", type=_out_file, default="reports/benchmarks.md")
+    b.add_argument("--out", type=_out_file, default=None, help="default: reports/benchmarks.md (with --min-regret: reports/min-regret-benchmarks.md)")
+    b.add_argument(
+        "--min-regret", action="store_true",
+        help="time the minimum-regret methods (search, MILP confirmation, MILP, enumeration) instead of the equilibrium ones",
+    )
     b.add_argument("--sizes", default="all", help="'all', 'small' or a list like 10x20x3,20x40x5")
     b.add_argument("--families", default="uniform,ties,specialist", help="comma list; FAMILY@mass for the mass_share utility, FAMILY@logitB for logit choice with beta B")
     b.add_argument("--logit-sizes", default=None, help="sizes for FAMILY@logitB families (default: --sizes)")

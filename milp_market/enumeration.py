@@ -94,7 +94,9 @@ class EnumerationResult:
 
 
 def _batch_screen(inst: Instance, C: np.ndarray):
-    """For a (P, M) batch of hardmax profiles: welfare and the necessary-condition mask."""
+    """For a (P, M) batch of hardmax profiles: welfare, the necessary-condition mask and the
+    screen's gap (the largest entry payoff minus the smallest utility in use, a lower bound on
+    each profile's max regret up to rounding: see :func:`batch_screen`)."""
     S = inst.scores
     L = inst.levels  # tie classes (Instance.levels): the same integer comparisons as game.py
     w = game.utility_weights(inst)
@@ -108,14 +110,29 @@ def _batch_screen(inst: Instance, C: np.ndarray):
     entry_share = np.where(L[None] > top[:, None, :], 1.0, np.where(L[None] == top[:, None, :], 1.0 / (cnt[:, None, :] + 1.0), 0.0))
     entry = (w[None] * entry_share).sum(axis=2)  # (P, M)
     min_util = np.where(used, util, np.inf).min(axis=1)
+    gap = entry.max(axis=1) - min_util
     # The screen only discards: 1e-12 of the largest utility absorbs the rounding of the two sums,
     # so a profile whose regret is EQ_TOL to the last bit (an equilibrium for is_equilibrium) stays.
-    candidate = min_util >= entry.max(axis=1) - _screen_slack(w)
-    return welfare, candidate
+    candidate = gap <= _screen_slack(w)
+    return welfare, candidate, gap
 
 
-def _screen_slack(w: np.ndarray) -> float:
-    return game.EQ_TOL + 1e-12 * (1.0 + float(w.sum(axis=1).max()))
+def _screen_slack(w: np.ndarray, tol: float = game.EQ_TOL) -> float:
+    return tol + 1e-12 * (1.0 + float(w.sum(axis=1).max()))
+
+
+def batch_screen(inst: Instance, C: np.ndarray):
+    """(welfare, candidate, gap) for a (P, M) batch of profiles, under the instance's choice rule.
+
+    ``gap`` is the largest entry payoff (what one more platform on a model would earn against the
+    whole profile) minus the smallest utility of a platform in use. The platform with the smallest
+    utility, on j, earns at least that entry payoff by moving to k (its own departure can only
+    raise what k gets; for k = j the entry payoff is at most its utility), so every profile's max
+    regret is at least ``gap`` minus the rounding of the two sums (``_screen_slack(w, 0)``).
+    ``candidate``: gap <= EQ_TOL plus that rounding (the equilibrium screen)."""
+    if inst.choice == "hardmax":
+        return _batch_screen(inst, C)
+    return _batch_screen_logit(inst, C)
 
 
 def _batch_screen_logit(inst: Instance, C: np.ndarray):
@@ -138,8 +155,9 @@ def _batch_screen_logit(inst: Instance, C: np.ndarray):
     welfare = (inst.masses[None, None, :] * C[:, :, None] * share * S[None]).sum(axis=(1, 2))
     entry = (w[None] * game.logit_entry_shares(inst.beta, S[None], ref[:, None, :], Z[:, None, :])).sum(axis=2)  # (P, M)
     min_util = np.where(used, util, np.inf).min(axis=1)
-    candidate = min_util >= entry.max(axis=1) - _screen_slack(w)
-    return welfare, candidate
+    gap = entry.max(axis=1) - min_util
+    candidate = gap <= _screen_slack(w)
+    return welfare, candidate, gap
 
 
 def enumerate_profiles(
@@ -172,10 +190,7 @@ def enumerate_profiles(
     checked = 0
     complete = True
     for C in count_vectors(M, N, batch):
-        if inst.choice == "hardmax":
-            W, cand = _batch_screen(inst, C)
-        else:
-            W, cand = _batch_screen_logit(inst, C)
+        W, cand, _ = batch_screen(inst, C)
         i = int(np.argmax(W))
         if W[i] > best_w + 1e-12:
             best_w, best_c = float(W[i]), tuple(int(x) for x in C[i])

@@ -108,19 +108,28 @@ def _mean_utility(inst, counts):
     return float((n * game.platform_utilities(inst, n)).sum() / inst.platforms)
 
 
-def min_regret_enumerate(inst: Instance) -> MinRegretResult:
-    """The minimum-regret profile by evaluating the exact regret of every count vector.
+def min_regret_enumerate(inst: Instance, max_seconds: float | None = None) -> MinRegretResult:
+    """The minimum-regret profile by enumerating every count vector.
+
+    Each batch of count vectors is screened first (:func:`enumeration.batch_screen`): the largest
+    entry payoff minus the smallest utility in use is a lower bound on a profile's max regret, so
+    a profile whose bound exceeds the best regret found (by more than the rounding of the sums)
+    cannot be better and is skipped; every other profile's regret is computed exactly by
+    :func:`game.max_regret`.
 
     Parameters
     ----------
     inst : Instance
-        The market (C(M+N-1, N) profiles are evaluated: small markets only).
+        The market (C(M+N-1, N) profiles: small markets only).
+    max_seconds : float, optional
+        Stop after this many seconds: the result is then ``UNKNOWN``, with the best profile of
+        those enumerated and bound 0 (an incomplete enumeration proves no lower bound).
 
     Returns
     -------
     MinRegretResult
-        Always ``OPTIMAL``, with ``bound == epsilon``; among profiles of equal regret, the first
-        in enumeration order.
+        ``OPTIMAL`` with ``bound == epsilon`` when complete; among profiles of equal regret, the
+        first in enumeration order.
 
     Examples
     --------
@@ -129,14 +138,37 @@ def min_regret_enumerate(inst: Instance) -> MinRegretResult:
     >>> res.counts, res.epsilon, res.method  # AAB, an exact equilibrium of the ties market
     ((2, 1, 0, 0), 0.0, 'enumerate')
     """
+    res, _, _ = _enumerate_regret(inst, max_seconds)
+    return res
+
+
+def _enumerate_regret(inst: Instance, max_seconds: float | None = None) -> tuple[MinRegretResult, int, int]:
+    """:func:`min_regret_enumerate`, with the count vectors checked and their total."""
+    from .enumeration import _screen_slack, batch_screen
+
     t0 = time.perf_counter()
+    M, N = inst.n_models, inst.platforms
+    total = game.n_profiles(M, N)
+    # the screen's gap is a lower bound on the regret to within this (its two sums' rounding)
+    slack = _screen_slack(game.utility_weights(inst), 0.0)
+    batch = max(1, min(50_000, 2_000_000 // max(1, M * inst.n_types)))  # as enumerate_profiles
     best, best_r = None, math.inf
-    for batch in count_vectors(inst.n_models, inst.platforms):
-        for n in batch:
-            r = game.max_regret(inst, n)
+    checked, complete = 0, True
+    for C in count_vectors(M, N, batch):
+        _, _, gap = batch_screen(inst, C)
+        for p in np.flatnonzero(gap <= best_r + slack):
+            if gap[p] > best_r + slack:  # best_r fell within this batch
+                continue
+            r = game.max_regret(inst, C[p])
             if r < best_r - 1e-12:
-                best, best_r = tuple(int(c) for c in n), r
-    return MinRegretResult(RegretStatus.OPTIMAL, best, best_r, best_r, _mean_utility(inst, best), "enumerate", time.perf_counter() - t0)
+                best, best_r = tuple(int(c) for c in C[p]), r
+        checked += len(C)
+        if max_seconds is not None and time.perf_counter() - t0 > max_seconds and checked < total:
+            complete = False
+            break
+    status, bound = (RegretStatus.OPTIMAL, best_r) if complete else (RegretStatus.UNKNOWN, 0.0)
+    res = MinRegretResult(status, best, best_r, bound, _mean_utility(inst, best), "enumerate", time.perf_counter() - t0)
+    return res, checked, total
 
 
 #: Relative precision of :func:`min_regret_search`: it stops when the best verified regret is

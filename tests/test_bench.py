@@ -109,3 +109,51 @@ def test_bench_gambit_baseline_agrees_with_the_tests_oracle():
     for family, kw in variants:
         inst = generate(family, 3, 2, 3, 1, **kw)
         assert bench._gambit_pure_equilibria(inst) == gambit_pure_equilibria(inst)
+
+
+def test_tiny_min_regret_run(tmp_path):
+    from milp_market.bench_regret import RegretRow
+
+    out = tmp_path / "mr.md"
+    cfg = BenchConfig(
+        out=out, sizes=[(4, 3, 2)], families=["ties", "uniform@logit5"], seeds=1, real=False, min_regret=True,
+        enum_cap=5, search_time_limit=10, confirm_time_limit=10, milp_time_limit=20,
+    )
+    lines = []
+    rows = run_benchmarks(cfg, log=lines.append)
+    assert [type(r) for r in rows] == [RegretRow, RegretRow]
+    for r in rows:
+        assert r.search_status == r.enum_status == "optimal"
+        assert r.search_eps == pytest.approx(r.enum_eps, abs=1e-8) and r.agree in ("yes", "n/a")
+    text = out.read_text()
+    assert text.startswith("# Benchmarks: minimum regret by search, MILP and enumeration")
+    assert "Regenerate with: `milp-market bench --min-regret --sizes 4x3x2 --families ties,uniform@logit5 --seeds 1" in text
+    assert "Disagreements (two methods' proven ranges disjoint): 0;" in text
+    assert "| ties | 4,3,2 | 0 | optimal |" in text
+
+
+def test_min_regret_never_overwrites_the_equilibrium_report():
+    assert BenchConfig(min_regret=True).out == "reports/min-regret-benchmarks.md"
+    assert BenchConfig(min_regret=True, out="x.md").out == "x.md"
+    assert BenchConfig().out == "reports/benchmarks.md"
+
+
+def test_cli_min_regret_default_out(monkeypatch):
+    seen = []
+    monkeypatch.setattr(bench, "run_benchmarks", lambda config: seen.append(config))
+    assert run_cli(["bench", "--min-regret", "--sizes", "small", "--no-real"])[0] == 0
+    assert run_cli(["bench", "--sizes", "small", "--no-real"])[0] == 0
+    assert [(c.min_regret, c.out) for c in seen] == [
+        (True, "reports/min-regret-benchmarks.md"), (False, "reports/benchmarks.md")
+    ]
+    assert seen[0].cli_command() == "milp-market bench --min-regret --sizes 10x20x3,20x40x5 --no-real"
+
+
+def test_regret_agreement_catches_disjoint_ranges():
+    from milp_market.bench_regret import agreement
+
+    # a method whose profile has regret below another's proven lower bound contradicts it
+    assert agreement([("optimal", 0.2, 0.2), ("unknown", 0.0, 0.1)]) == "NO"
+    assert agreement([("unknown", 0.15, 0.3), ("optimal", 0.1, 0.1)]) == "NO"
+    assert agreement([("optimal", 0.1, 0.1), ("optimal", 0.1, 0.1 + 5e-10)]) == "yes"
+    assert agreement([("optimal", 0.1, 0.1), ("unknown", 0.0, 0.4)]) == "n/a"

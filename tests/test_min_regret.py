@@ -193,3 +193,40 @@ def test_logit_certificates_line_names_the_count_vector_search(tmp_path, capsys)
     assert main(["solve", str(path), "--method", "search", "--confirm", "60"]) == 0
     out = capsys.readouterr().out
     assert "certificates: count-vector search " in out and "support search" not in out
+
+
+def _brute_min_regret(inst):
+    """Every count vector's exact regret, no screen: the first of the smallest."""
+    from milp_market import game
+    from milp_market.enumeration import count_vectors
+
+    best, best_r = None, np.inf
+    for batch in count_vectors(inst.n_models, inst.platforms):
+        for n in batch:
+            r = game.max_regret(inst, n)
+            if r < best_r - 1e-12:
+                best, best_r = tuple(int(c) for c in n), r
+    return best, best_r
+
+
+@pytest.mark.parametrize("choice", ["hardmax", "softmax"])
+@pytest.mark.parametrize("family", ["uniform", "ties", "specialist", "dominant"])
+def test_screened_enumeration_equals_brute_force(family, choice):
+    # the screen (largest entry payoff minus smallest utility <= regret) only skips profiles that
+    # cannot beat the best so far: the same profile, the same regret, the same tie-break
+    for seed in range(15):
+        rng = np.random.default_rng(seed + 500)
+        M, K, N = int(rng.integers(2, 8)), int(rng.integers(1, 6)), int(rng.integers(1, 5))
+        inst = generate(family, M, K, N, seed, utility=("score_share", "mass_share")[seed % 2], choice=choice, beta=5.0)
+        res = min_regret_enumerate(inst)
+        assert (res.counts, res.epsilon) == _brute_min_regret(inst), inst.name
+        assert res.status == "optimal" and res.bound == res.epsilon
+
+
+def test_capped_enumeration_is_unknown_with_its_incumbent():
+    from milp_market import game
+
+    inst = generate("uniform", 30, 40, 6, 0)  # 1.6e6 count vectors in batches of 1,666
+    res = min_regret_enumerate(inst, max_seconds=0.0)
+    assert res.status == "unknown" and res.bound == 0.0
+    assert res.epsilon == game.max_regret(inst, res.counts)
