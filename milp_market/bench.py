@@ -9,7 +9,9 @@ enough (and pygambit is installed). Model size and where the MILP's time goes (b
 reported, and the peak memory of the whole run.
 
 From Python: ``run_benchmarks(BenchConfig(...))``; the command line builds the same
-:class:`BenchConfig` from its options.
+:class:`BenchConfig` from its options. With ``min_regret=True`` (``--min-regret``) the same
+instances get the minimum-regret methods instead (:mod:`milp_market.bench_regret`,
+reports/min-regret-benchmarks.md).
 """
 
 from __future__ import annotations

@@ -429,8 +429,10 @@ def solve_search(inst: Instance, time_limit: float | None = None, log=None, prog
         "equilibria": len(res.equilibria),
         "search_seconds": round(res.seconds, 4),
     }
+    # the two searches' names (their nodes: supports under hardmax, count vectors under logit)
+    name, visited = ("count-vector search", "nodes") if inst.choice == "softmax" else ("support search", "supports")
     if log:
-        log(f"search: {res.nodes} supports visited, {res.pruned} subtrees pruned, {len(res.equilibria)} equilibria, {res.seconds:.3f}s")
+        log(f"search: {res.nodes} {visited} visited, {res.pruned} subtrees pruned, {len(res.equilibria)} equilibria, {res.seconds:.3f}s")
     so, so_proven = res.social_optimum, res.social_complete
     if res.equilibria:
         # Bounds on the extreme equilibria's welfare: exact when complete; otherwise the social
@@ -446,7 +448,7 @@ def solve_search(inst: Instance, time_limit: float | None = None, log=None, prog
         status = Status.NO_EQUILIBRIUM if res.complete else Status.UNKNOWN
     if status is Status.UNKNOWN:
         stats["unknown_reason"] = (
-            "the support search stopped at the limit" if not res.complete
+            f"the {name} stopped at the limit" if not res.complete
             else "the social optimum was not proven before the limit"
         )
     method = "search"

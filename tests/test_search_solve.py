@@ -123,6 +123,10 @@ def test_search_time_limit_gives_unknown_with_verified_incumbents():
     res = solve_search(inst, time_limit=0.5)
     assert res.status is Status.UNKNOWN
     assert res.proof == "none: the support search stopped at the limit"
+    # under logit the search is the count-vector search, and the reason names it
+    logit = solve_search(generate("uniform", 30, 40, 6, 0, choice="softmax", beta=5), time_limit=0.05)
+    assert logit.status is Status.UNKNOWN
+    assert logit.proof == "none: the count-vector search stopped at the limit"
     for ext in (res.best, res.worst):
         if ext is not None and ext.profile is not None:
             assert game.is_equilibrium(inst, ext.profile.counts) and not ext.proven
