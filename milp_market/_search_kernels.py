@@ -745,6 +745,56 @@ def _push_fixed(f, lam_c, r_to, inherit, perm, status, fx, fxbeg, nfx, lamf):
             nfx[f + 1] += 1
 
 
+@njit(cache=True)
+def _cover_branch(status, lev, w, top, N, ncand):
+    """Rule 15 (search.md, "cover branching"): the undecided model that takes the most from the
+    strongest excluded entrants. The ``ncand`` excluded models with the largest payoff e_k
+    against the included models (``top``) are the threats; an undecided r scores
+    sum_k e_k^2 * drop(k, r), drop(k, r) = what r, added, takes from e_k. Returns -1 when no
+    model is excluded or no undecided one takes anything (the caller keeps its own choice)."""
+    M, K = lev.shape
+    thr_k = np.full(ncand, -1, dtype=np.int64)
+    thr_e = np.full(ncand, -1.0)
+    for j in range(M):
+        if status[j] != 2:
+            continue
+        e = 0.0
+        for t in range(K):
+            e += _cont(lev[j, t], w[j, t], top[t], N)
+        if e > thr_e[ncand - 1]:
+            # insertion into the list of the ncand largest, kept sorted
+            a = ncand - 1
+            while a > 0 and thr_e[a - 1] < e:
+                thr_e[a] = thr_e[a - 1]
+                thr_k[a] = thr_k[a - 1]
+                a -= 1
+            thr_e[a] = e
+            thr_k[a] = j
+    if thr_k[0] < 0 or thr_e[0] <= 0.0:
+        return -1
+    best = 0.0
+    kr = -1
+    for r in range(M):
+        if status[r] != 0:
+            continue
+        score = 0.0
+        for b in range(ncand):
+            k = thr_k[b]
+            if k < 0:
+                break
+            drop = 0.0
+            for t in range(K):
+                lr = lev[r, t]
+                # r changes k's payoff on t only where it raises the top to at least k's level
+                if lr > top[t] and lr >= lev[k, t]:
+                    drop += _cont(lev[k, t], w[k, t], top[t], N) - _cont(lev[k, t], w[k, t], lr, N)
+            score += thr_e[b] * thr_e[b] * drop
+        if score > best:
+            best = score
+            kr = r
+    return kr
+
+
 @njit(cache=True, nogil=True)
 def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_support, lev, w, N, eqtol, fp, ncand, budget, out, opts, fx, fxbeg, nfx, lamf, vec_budget):
     """The support search with binary branching (search.md, "Search order"): at each node the
@@ -792,7 +842,8 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
         ph = frame_phase[f]
         lam_in = lamf[f] if inherit else -np.inf
         if ph == 0:
-            # choose the branching model: the most threatening undecided entrant
+            # choose the branching model: the most threatening undecided entrant (Lemma 1), or with
+            # Rule 15 the one that covers the strongest excluded entrants (search.md)
             k = -1
             if d < N:
                 best = -1.0
@@ -805,6 +856,10 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
                     if e > best:
                         best = e
                         k = j
+            if k >= 0 and (opts & 512):
+                kc = _cover_branch(status, lev, w, tops[d], N, ncand)
+                if kc >= 0:
+                    k = kc
             if k < 0:
                 for a in range(nfx[f]):
                     status[fx[fxbeg[f] + a]] = 0

@@ -64,10 +64,11 @@ RULE_ALL_UNDECIDED = 32  #: Lemma 2c over all of R, not its slots + 4 strongest 
 RULE_COMPATIBLE = 64  #: Rule 12: r stays in R only if the included models survive its entry
 RULE_STAGED = 128  #: Rule 13: stop bounding lambda once the node is pruned anyway
 RULE_TIE_JENSEN = 256  #: Rule 14: an entrant's tie shares bounded jointly (Cauchy-Schwarz)
+RULE_COVER_BRANCH = 512  #: Rule 15: branch on the model that covers the strongest excluded entrants
 #: The rules the search runs with (0 = Lemmas 2-4 only, as in stop 9).
 RULES = (
     RULE_TIE_SHARE | RULE_FIXED_POINT | RULE_COVERAGE | RULE_EXCLUDE_ADDS | RULE_INHERIT
-    | RULE_COMPATIBLE | RULE_STAGED | RULE_TIE_JENSEN
+    | RULE_COMPATIBLE | RULE_STAGED | RULE_TIE_JENSEN | RULE_COVER_BRANCH
 )
 
 
