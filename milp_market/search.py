@@ -53,8 +53,9 @@ SERIAL_SECONDS = 0.05
 #: support that needs more is redone with twice the budget (Search order, search.md).
 VECTORS_PER_SLICE = 200_000
 
-#: Pruning rules beyond Lemmas 2-4, as bits (search.md, "Rules 7-14"; `_search_kernels.fails`
-#: reads them). Each is valid alone; tests/test_search.py checks each alone against enumeration.
+#: Pruning rules beyond Lemmas 2-4, and the branching rule 15, as bits (search.md, "Rules 7-15";
+#: `_search_kernels.fails` and `dfs_binary` read them). Each is valid alone; tests/test_search.py
+#: checks each alone against enumeration.
 RULE_TIE_SHARE = 1  #: Rule 7: a tie is shared only with the platforms not held below the top
 RULE_FIXED_POINT = 2  #: Rule 8: drop from R the models that cannot earn lambda_lb, repeat
 RULE_COVERAGE = 4  #: Rule 9: coverage bounds on the losses and gains of added models
