@@ -326,7 +326,12 @@ class MarketResult:
     def proof(self) -> str:
         """How the status was established."""
         if self.status is Status.UNKNOWN:
-            return "none: " + str(self.stats.get("unknown_reason", "a limit was reached"))
+            reason = str(self.stats.get("unknown_reason", "a limit was reached"))
+            if self.equilibrium_exists:
+                # existence is proven by the incumbent itself (every profile shown passed
+                # game.is_equilibrium); only the optima are open
+                return f"existence only: an equilibrium, re-checked by the exact evaluator; optima unproven: {reason}"
+            return "none: " + reason
         if self.method.endswith("enumerate"):
             return "complete enumeration of all count vectors"
         logit = self.instance is not None and self.instance.choice == "softmax"

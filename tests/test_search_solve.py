@@ -122,14 +122,36 @@ def test_search_time_limit_gives_unknown_with_verified_incumbents():
     inst = generate("uniform", 60, 100, 8, 0)
     res = solve_search(inst, time_limit=0.5)
     assert res.status is Status.UNKNOWN
-    assert res.proof == "none: the support search stopped at the limit"
+    assert res.proof.endswith(": the support search stopped at the limit")
     # under logit the search is the count-vector search, and the reason names it
     logit = solve_search(generate("uniform", 30, 40, 6, 0, choice="softmax", beta=5), time_limit=0.05)
     assert logit.status is Status.UNKNOWN
-    assert logit.proof == "none: the count-vector search stopped at the limit"
+    assert logit.proof.endswith(": the count-vector search stopped at the limit")
+    for r in (res, logit):
+        # "none" unless an incumbent equilibrium proves existence, and then it says so
+        assert r.proof.startswith("existence only: an equilibrium") == bool(r.equilibrium_exists)
+        assert r.proof.startswith("none: ") != bool(r.equilibrium_exists)
     for ext in (res.best, res.worst):
         if ext is not None and ext.profile is not None:
             assert game.is_equilibrium(inst, ext.profile.counts) and not ext.proven
+
+
+def test_unknown_with_an_incumbent_equilibrium_says_existence_is_proven(instances_dir):
+    # A result stopped at a limit after finding an equilibrium (ties (50,100,8): the first one
+    # after about 8,700 nodes, 3.4 s, the tree not done in 60 s) proves existence, not the optima.
+    with_eq = solve_search(load_instance(instances_dir / "ties.json"))
+    without = solve_search(load_instance(instances_dir / "no_equilibrium.json"))
+    assert with_eq.status is Status.EQUILIBRIUM and without.status is Status.NO_EQUILIBRIUM
+    stopped = [
+        dataclasses.replace(r, status=Status.UNKNOWN, stats={**r.stats, "unknown_reason": "the support search stopped at the limit"})
+        for r in (with_eq, without)
+    ]
+    assert [r.equilibrium_exists for r in stopped] == [True, None]
+    assert [r.proof for r in stopped] == [
+        "existence only: an equilibrium, re-checked by the exact evaluator; optima unproven: "
+        "the support search stopped at the limit",
+        "none: the support search stopped at the limit",
+    ]
 
 
 def test_social_optimum_stopped_at_the_limit_is_the_greedy_support_with_a_proven_bound():

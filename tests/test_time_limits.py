@@ -37,7 +37,10 @@ def test_the_milp_stops_at_the_limit_with_a_verified_partial_answer(which, reque
     res = solve_market(inst, method="milp", time_limit=LIMIT)
     wall = time.perf_counter() - t0
     assert wall < LIMIT + SLACK
-    assert res.status is Status.UNKNOWN and res.proof.startswith("none: ")
+    assert res.status is Status.UNKNOWN
+    # "none" unless an incumbent equilibrium proves existence (and then it says so)
+    assert res.proof.startswith("none: ") != bool(res.equilibrium_exists)
+    assert res.proof.startswith("existence only: ") == bool(res.equilibrium_exists)
     for ext in (res.best, res.worst):
         if ext is not None and ext.profile is not None:
             assert game.is_equilibrium(inst, ext.profile.counts)
