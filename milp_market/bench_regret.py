@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass
 
 from . import __version__
-from .bench import _fmt_s, _ratio
+from .bench import _again, _fmt_s, _ratio
 from .regret import (
     _enumerate_regret,
     _search_tol,
@@ -124,9 +124,8 @@ def bench_regret_instance(inst, label, seed, enum_cap, milp_limit, search_limit,
     tag = f"[{label} M={M} K={K} N={N}" + (f" seed={seed}]" if seed is not None else "]")
     log(f"{tag} min-regret search ...")
     s = min_regret_search(inst, time_limit=search_limit)
-    search_s = s.seconds
-    if search_s < 2.0:  # short times vary by +-30% on a shared machine: keep the better of two
-        search_s = min(search_s, min_regret_search(inst, time_limit=search_limit).seconds)
+    # short times vary by +-30% on a shared machine: keep the better of two (bench._again)
+    search_s = _again(s.seconds, lambda: min_regret_search(inst, time_limit=search_limit).seconds)
     log(f"  search {s.status.value} epsilon {s.epsilon:.6g} in {search_s:.3f}s")
     confirm, confirm_s = "-", None
     if confirm_limit > 0 and s.status is RegretStatus.OPTIMAL and s.epsilon > _search_tol(inst):
@@ -146,8 +145,8 @@ def bench_regret_instance(inst, label, seed, enum_cap, milp_limit, search_limit,
     e, checked, total = _enumerate_regret(inst, enum_cap)
     complete = checked == total
     enum_s = e.seconds if complete else e.seconds * total / max(checked, 1)
-    if complete and enum_s < 2.0:
-        enum_s = min(enum_s, _enumerate_regret(inst, enum_cap)[0].seconds)
+    if complete:
+        enum_s = _again(enum_s, lambda: _enumerate_regret(inst, enum_cap)[0].seconds)
     intervals.append((e.status.value, e.bound, e.epsilon))
     return RegretRow(
         label, M, K, N, seed,

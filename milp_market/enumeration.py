@@ -121,6 +121,11 @@ def _screen_slack(w: np.ndarray, tol: float = game.EQ_TOL) -> float:
     return tol + 1e-12 * (1.0 + float(w.sum(axis=1).max()))
 
 
+def batch_size(inst: Instance) -> int:
+    """Count vectors per screened batch: keeps the (P, M, K) temporaries near 2e6 elements."""
+    return max(1, min(50_000, 2_000_000 // max(1, inst.n_models * inst.n_types)))
+
+
 def batch_screen(inst: Instance, C: np.ndarray):
     """(welfare, candidate, gap) for a (P, M) batch of profiles, under the instance's choice rule.
 
@@ -183,8 +188,7 @@ def enumerate_profiles(
     t0 = time.perf_counter()
     M, N = inst.n_models, inst.platforms
     total = game.n_profiles(M, N)
-    # Keep the (P, M, K) temporaries near 2e6 elements.
-    batch = max(1, min(50_000, 2_000_000 // max(1, M * inst.n_types)))
+    batch = batch_size(inst)
     eqs, eq_w = [], []
     best_w, best_c = -np.inf, None
     checked = 0

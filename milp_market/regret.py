@@ -144,14 +144,14 @@ def min_regret_enumerate(inst: Instance, max_seconds: float | None = None) -> Mi
 
 def _enumerate_regret(inst: Instance, max_seconds: float | None = None) -> tuple[MinRegretResult, int, int]:
     """:func:`min_regret_enumerate`, with the count vectors checked and their total."""
-    from .enumeration import _screen_slack, batch_screen
+    from .enumeration import _screen_slack, batch_screen, batch_size
 
     t0 = time.perf_counter()
     M, N = inst.n_models, inst.platforms
     total = game.n_profiles(M, N)
     # the screen's gap is a lower bound on the regret to within this (its two sums' rounding)
     slack = _screen_slack(game.utility_weights(inst), 0.0)
-    batch = max(1, min(50_000, 2_000_000 // max(1, M * inst.n_types)))  # as enumerate_profiles
+    batch = batch_size(inst)
     best, best_r = None, math.inf
     checked, complete = 0, True
     for C in count_vectors(M, N, batch):
