@@ -772,6 +772,19 @@ def _cover_branch(status, lev, w, top, N, ncand):
             thr_k[a] = j
     if thr_k[0] < 0 or thr_e[0] <= 0.0:
         return -1
+    # Only the types on which a threat earns something (its level at least the top) can lose
+    # anything: list them once per threat, so that scoring R costs O(|R| x live types), not
+    # O(|R| K). The sums run over the same types in the same order: the same scores.
+    live = np.empty((ncand, K), dtype=np.int64)
+    nlive = np.zeros(ncand, dtype=np.int64)
+    for b in range(ncand):
+        k = thr_k[b]
+        if k < 0:
+            break
+        for t in range(K):
+            if lev[k, t] >= top[t]:
+                live[b, nlive[b]] = t
+                nlive[b] += 1
     best = 0.0
     kr = -1
     for r in range(M):
@@ -783,7 +796,8 @@ def _cover_branch(status, lev, w, top, N, ncand):
             if k < 0:
                 break
             drop = 0.0
-            for t in range(K):
+            for a in range(nlive[b]):
+                t = live[b, a]
                 lr = lev[r, t]
                 # r changes k's payoff on t only where it raises the top to at least k's level
                 if lr > top[t] and lr >= lev[k, t]:
@@ -845,7 +859,10 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
             # choose the branching model: the most threatening undecided entrant (Lemma 1), or with
             # Rule 15 the one that covers the strongest excluded entrants (search.md)
             k = -1
-            if d < N:
+            if d < N and (opts & 512):
+                k = _cover_branch(status, lev, w, tops[d], N, ncand)
+            if d < N and k < 0:
+                # (with Rule 15, only when it found no undecided model that takes anything)
                 best = -1.0
                 for j in range(M):
                     if status[j] != 0:
@@ -856,10 +873,6 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
                     if e > best:
                         best = e
                         k = j
-            if k >= 0 and (opts & 512):
-                kc = _cover_branch(status, lev, w, tops[d], N, ncand)
-                if kc >= 0:
-                    k = kc
             if k < 0:
                 for a in range(nfx[f]):
                     status[fx[fxbeg[f] + a]] = 0
