@@ -104,6 +104,9 @@ class Row:
     auto_s: float | None
     gambit_s: float | None
     gambit_agree: str
+    #: with search status unknown: seconds to the search's first verified equilibrium (existence is
+    #: then proven, the optima are not), None when it found none
+    search_first_eq_s: float | None = None
 
 
 Size = tuple[int, int, int]  # (M models, K user types, N platforms)
@@ -311,7 +314,15 @@ def bench_instance(inst, label, seed, enum_cap, milp_limit, search_limit, confir
         milp.status.value if milp else "-", milp.seconds if milp else None,
         enum.status.value if complete else "capped", enum_s, not complete,
         agree_enum, agree_milp, auto_method, auto_s, gambit_s, gambit_agree,
+        search.stats.get("first_equilibrium_seconds") if search and search.status is Status.UNKNOWN else None,
     )
+
+
+def _status_text(r) -> str:
+    """The search's status, and for ``unknown`` whether it proved existence (and when)."""
+    if r.search_status == "unknown" and r.search_first_eq_s is not None:
+        return f"unknown (an equilibrium at {_fmt_s(r.search_first_eq_s)} s)"
+    return r.search_status
 
 
 def _fmt_s(x):
@@ -373,14 +384,20 @@ def targets(rows, peak_mib) -> list[str]:
             ok = all(r.search_status != "unknown" and r.search_s < 60 for r in rs)
             slow = max(r.search_s for r in rs)
             unk = sum(r.search_status == "unknown" for r in rs)
+            exist = [r for r in rs if r.search_first_eq_s is not None]
+            exist_txt = (
+                f"; of the {unk} unknown, existence proven on {len(exist)}: "
+                + ", ".join(f"{r.family} seed {r.seed} (first equilibrium at {_fmt_s(r.search_first_eq_s)} s)" for r in exist)
+                if exist else ""
+            )
             out.append(
                 f"- Hardmax families certified at {size} on every seed in under 60 s: {verdict(ok)} "
-                f"({len(rs) - unk} of {len(rs)} certified; slowest {slow:.3g} s)."
+                f"({len(rs) - unk} of {len(rs)} certified{exist_txt}; slowest {slow:.3g} s)."
             )
     rs = [r for r in rows if (r.M, r.K, r.N) == (200, 400, 12) and r.search_status != "-"]
     if rs:
         out.append(
-            "- At (200,400,12): " + ", ".join(f"{r.family} seed {r.seed} {r.search_status} in {r.search_s:.3g} s" for r in rs) + "."
+            "- At (200,400,12): " + ", ".join(f"{r.family} seed {r.seed} {_status_text(r)} in {r.search_s:.3g} s" for r in rs) + "."
         )
     logit = [r for r in rows if "@logit" in r.family]
     for size, goal in (((20, 40, 5), "faster than enumeration"), ((30, 40, 6), "in under 300 s")):
@@ -482,7 +499,9 @@ def render(rows, config: BenchConfig, peak_mib, wall) -> str:
         "with complete enumeration; *agree MILP* compares the search with the MILP where both "
         "proved their answer (status, best/worst welfare, social optimum). *auto* = what `solve --method auto` ran and "
         f"its time, timed where the fastest method needs at most {AUTO_TIMED_UP_TO:.0f} s. Ratios divide by the search's "
-        "time (above 1: the search is faster).",
+        "time (above 1: the search is faster). A search status *unknown (an equilibrium at x s)* means the search "
+        "stopped at its limit after an equilibrium, re-checked by the exact evaluator, was found at x s: existence is "
+        "proven, the best and worst equilibria are not (`solve` reports it as unknown, with proof 'existence only').",
         "",
         "## Targets of issue #10",
         "",
@@ -506,6 +525,9 @@ def render(rows, config: BenchConfig, peak_mib, wall) -> str:
         statuses = ", ".join(f"{x} {sum(st_of(r) == x for r in rs)}" for x in ("equilibrium", "no_equilibrium", "unknown") if any(st_of(r) == x for r in rs))
         if rs[0].search_status == "-":
             statuses = "(MILP) " + statuses
+        exist = sum(r.search_first_eq_s is not None for r in rs)
+        if exist:
+            statuses += f" ({exist} of them with an equilibrium found)"
         conf = [r for r in rs if r.confirm != "-"]
         conf_txt = (f"{sum(r.confirm == 'agrees' for r in conf)}/{len(conf)} agree ({_fmt_s(med([r.confirm_s for r in conf]))})" if conf else "-")
         timed = [r for r in rs if r.auto_s is not None]
@@ -525,7 +547,7 @@ def render(rows, config: BenchConfig, peak_mib, wall) -> str:
     for r in rows:
         approx = "~" if r.enum_extrapolated else ""
         lines.append(
-            f"| {r.family} | {r.M},{r.K},{r.N} | {'-' if r.seed is None else r.seed} | {r.search_status} | {_fmt_s(r.search_s)} | "
+            f"| {r.family} | {r.M},{r.K},{r.N} | {'-' if r.seed is None else r.seed} | {_status_text(r)} | {_fmt_s(r.search_s)} | "
             f"{'-' if r.search_nodes is None else r.search_nodes} | {r.confirm} | {_fmt_s(r.confirm_s)} | {r.milp_status} | "
             f"{_fmt_s(r.milp_s)} | {r.enum_status} | {approx}{_fmt_s(r.enum_s)} | {r.agree_enum} | {r.agree_milp} | "
             f"{r.auto_method} | {_fmt_s(r.auto_s)} | {_fmt_s(r.gambit_s)} | {r.gambit_agree} |"

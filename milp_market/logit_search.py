@@ -175,6 +175,7 @@ class LogitSearch:
         eqs: list[tuple[int, ...]] = []
         checked = 0
         complete = True
+        first = None  # seconds to the first verified equilibrium
         budget = min(64, NODES_PER_SLICE)
         while True:
             ts = time.perf_counter()
@@ -196,6 +197,8 @@ class LogitSearch:
                 checked += 1
                 if game.is_equilibrium(self.inst, counts, tol=self.epsilon):
                     eqs.append(tuple(int(x) for x in counts))
+                    if first is None:
+                        first = time.perf_counter() - t0
             state[1] = 0
             if stopped:
                 complete = False
@@ -223,6 +226,7 @@ class LogitSearch:
             supports_checked=int(stats[2]),
             profiles_checked=checked,
             seconds=time.perf_counter() - t0,
+            first_equilibrium_seconds=first,
         )
 
 

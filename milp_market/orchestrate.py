@@ -429,6 +429,9 @@ def solve_search(inst: Instance, time_limit: float | None = None, log=None, prog
         "equilibria": len(res.equilibria),
         "search_seconds": round(res.seconds, 4),
     }
+    if res.first_equilibrium_seconds is not None:
+        # when existence was proven (useful when the search then stops at a limit)
+        stats["first_equilibrium_seconds"] = round(res.first_equilibrium_seconds, 4)
     # the two searches' names (their nodes: supports under hardmax, count vectors under logit)
     name, visited = ("count-vector search", "nodes") if inst.choice == "softmax" else ("support search", "supports")
     if log:

@@ -98,6 +98,9 @@ class SearchResult:
     #: a proven upper bound on the social optimum's welfare (the optimal V of Lemma 5 when
     #: complete; inf when unknown, e.g. the logit search's result)
     social_bound: float = math.inf
+    #: seconds from the start until the first equilibrium passed the exact evaluator (None when
+    #: none was found): from then on existence is proven, even if the search stops at a limit
+    first_equilibrium_seconds: float | None = None
 
 
 class SupportSearch:
@@ -183,6 +186,7 @@ class SupportSearch:
         if pool.queue:
             pool.complete = False  # stopped with subtrees never explored
         eqs, totals, complete = pool.eqs, pool.totals, pool.complete
+        first = None if pool.first_eq is None else pool.first_eq - t0
         so, so_w, so_complete, so_bound = None, math.nan, False, math.inf
         if social_optimum:
             left = None if deadline is None else max(0.0, deadline - time.perf_counter())
@@ -202,6 +206,7 @@ class SupportSearch:
             supports_checked=totals["supports"],
             profiles_checked=totals["profiles"],
             seconds=time.perf_counter() - t0,
+            first_equilibrium_seconds=first,
         )
 
 
@@ -242,6 +247,7 @@ class _Pool:
         self.idle = 0  # workers waiting for a subtree
         self.active = 0  # workers exploring one
         self.eqs: list[tuple[int, ...]] = []
+        self.first_eq: float | None = None  # perf_counter() when the first equilibrium was verified
         self.totals = {"nodes": 0, "pruned": 0, "supports": 0, "profiles": 0}
         self.complete = True
         self.stop = False
@@ -415,6 +421,8 @@ class _Worker:
                 for key, v in zip(("nodes", "pruned", "supports", "profiles"), (nodes, pruned, supports, screened)):
                     pool.totals[key] += int(v)
                 pool.eqs.extend(found)
+                if found and pool.first_eq is None:
+                    pool.first_eq = time.perf_counter()
                 if unchecked or (deadline is not None and time.perf_counter() > deadline and not finished):
                     pool.stop = True
                     self.incomplete = True

@@ -157,3 +157,27 @@ def test_regret_agreement_catches_disjoint_ranges():
     assert agreement([("unknown", 0.15, 0.3), ("optimal", 0.1, 0.1)]) == "NO"
     assert agreement([("optimal", 0.1, 0.1), ("optimal", 0.1, 0.1 + 5e-10)]) == "yes"
     assert agreement([("optimal", 0.1, 0.1), ("unknown", 0.0, 0.4)]) == "n/a"
+
+
+def _row(family, seed, status, seconds, first_eq=None):
+    return bench.Row(
+        family, 50, 100, 8, seed, status, seconds, 10, "-", None, "-", None, "capped", 99.0, True,
+        "n/a", "-", "search", None, None, "", first_eq,
+    )
+
+
+def test_unknown_rows_say_when_existence_was_proven():
+    # an unknown search that found (and verified) an equilibrium proves existence, not the optima:
+    # the targets, the summary and the row say so, with the time of the first equilibrium
+    rows = [
+        _row("ties", 0, "unknown", 60.1, first_eq=3.4),
+        _row("ties", 1, "unknown", 60.2),
+        _row("uniform", 0, "no_equilibrium", 5.0),
+    ]
+    (line,) = [x for x in bench.targets(rows, peak_mib=1.0) if "(50, 100, 8)" in x]
+    assert "**not met** (1 of 3 certified; of the 2 unknown, existence proven on 1: ties seed 0 (first equilibrium at 3.4 s)" in line
+    assert bench._status_text(rows[0]) == "unknown (an equilibrium at 3.4 s)"
+    assert bench._status_text(rows[1]) == "unknown" and bench._status_text(rows[2]) == "no_equilibrium"
+    text = bench.render(rows, bench.BenchConfig(out=None, sizes=[(50, 100, 8)], families=["ties", "uniform"], seeds=2, real=False), 1.0, 60.0)
+    assert "| ties | 50,100,8 | 0 | unknown (an equilibrium at 3.4 s) | 60.1 |" in text
+    assert "unknown 2 (1 of them with an equilibrium found)" in text

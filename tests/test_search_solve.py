@@ -249,3 +249,24 @@ def test_enumerate_method_search_on_logit_lists_what_enumeration_lists(instances
     a, b = json.loads(out), json.loads(out2)
     assert a["status"] == b["status"] == "complete"
     assert [e["counts"] for e in a["equilibria"]] == [e["counts"] for e in b["equilibria"]]
+
+
+@pytest.mark.parametrize("choice", ["hardmax", "softmax"])
+def test_the_time_of_the_first_equilibrium_is_recorded(instances_dir, choice):
+    # When existence was proven: the moment the first equilibrium passed the exact evaluator
+    # (what an unknown answer at a limit can still say). None, and no stats key, without one.
+    def load(name):
+        inst = load_instance(instances_dir / name)
+        return dataclasses.replace(inst, choice=choice, beta=5.0) if choice == "softmax" else inst
+
+    with_eq = solve_search(load("homogenized.json"))
+    assert with_eq.equilibrium_exists
+    first = with_eq.stats["first_equilibrium_seconds"]
+    assert 0.0 <= first <= with_eq.stats["search_seconds"] + 1e-3
+    if choice == "hardmax":
+        without = solve_search(load("no_equilibrium.json"))
+        assert without.status is Status.NO_EQUILIBRIUM and "first_equilibrium_seconds" not in without.stats
+        from milp_market.search import SupportSearch
+
+        res = SupportSearch(load("no_equilibrium.json")).run(threads=1)
+        assert res.first_equilibrium_seconds is None
