@@ -20,7 +20,7 @@ from milp_market.orchestrate import (
     solve_search,
 )
 from milp_market.results import Status
-from milp_market.search import SearchResult, support_search
+from milp_market.search import SearchResult, SupportSearch, support_search
 
 
 def _run(capsys, *argv):
@@ -266,7 +266,5 @@ def test_the_time_of_the_first_equilibrium_is_recorded(instances_dir, choice):
     if choice == "hardmax":
         without = solve_search(load("no_equilibrium.json"))
         assert without.status is Status.NO_EQUILIBRIUM and "first_equilibrium_seconds" not in without.stats
-        from milp_market.search import SupportSearch
-
         res = SupportSearch(load("no_equilibrium.json")).run(threads=1)
         assert res.first_equilibrium_seconds is None
