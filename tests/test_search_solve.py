@@ -197,6 +197,62 @@ def test_unknown_search_reports_the_social_optimum_as_not_proven_with_its_bound(
     assert done.to_dict()["social_optimum"]["bound"] == done.social_optimum.welfare
 
 
+def _spy_on_the_order(monkeypatch, results=None):
+    """Record the calls of max_coverage (with their limits) and the start of the equilibrium
+    search (its pool), in order; ``results`` replaces max_coverage's answers one call at a time."""
+    from milp_market import search
+
+    calls, real_cov, real_pool = [], search.max_coverage, search._Pool
+    answers = list(results) if results is not None else None
+
+    def cov(inst, time_limit=None):
+        calls.append(("social", time_limit))
+        return answers.pop(0) if answers is not None else real_cov(inst, time_limit)
+
+    def pool(*a, **k):
+        calls.append(("equilibria", None))
+        return real_pool(*a, **k)
+
+    monkeypatch.setattr(search, "max_coverage", cov)
+    monkeypatch.setattr(search, "_Pool", pool)
+    return calls
+
+
+def test_with_a_limit_the_social_optimum_runs_first_within_its_share(monkeypatch):
+    # search.md Lemma 5(d): an equilibrium search that reaches its limit used to leave the social
+    # optimum no time at all (ties (50,100,8): greedy 0.994, bound 1, optimum 1 in 0.75 s).
+    from milp_market.search import SOCIAL_FIRST_SHARE
+
+    inst = generate("ties", 12, 10, 3, 0)
+    free = SupportSearch(inst).run()
+    calls = _spy_on_the_order(monkeypatch)
+    res = SupportSearch(inst).run(time_limit=50.0)
+    assert calls == [("social", SOCIAL_FIRST_SHARE * 50.0), ("equilibria", None)]
+    assert res.complete and res.social_complete
+    assert (res.social_optimum, res.social_welfare, res.social_bound) == (free.social_optimum, free.social_welfare, free.social_bound)
+    assert res.equilibria == free.equilibria
+    # without a limit the order does not matter: it stays after the equilibrium search
+    calls.clear()
+    SupportSearch(inst).run()
+    assert calls == [("equilibria", None), ("social", None)]
+
+
+def test_two_stopped_social_optimum_runs_keep_the_better_incumbent_and_the_smaller_bound(monkeypatch):
+    inst = generate("ties", 12, 10, 3, 0)
+    first, second = (3, 0) + (0,) * 10, (0, 3) + (0,) * 10
+    calls = _spy_on_the_order(monkeypatch, [(first, 0.5, False, 0.9), (second, 0.4, False, 0.95)])
+    res = SupportSearch(inst).run(time_limit=50.0)
+    assert [c[0] for c in calls] == ["social", "equilibria", "social"]
+    assert (res.social_optimum, res.social_welfare, res.social_complete, res.social_bound) == (first, 0.5, False, 0.9)
+    calls = _spy_on_the_order(monkeypatch, [(first, 0.5, False, 0.97), (second, 0.6, False, 0.95)])
+    res = SupportSearch(inst).run(time_limit=50.0)
+    assert (res.social_optimum, res.social_welfare, res.social_bound) == (second, 0.6, 0.95)
+    # a first run that finishes is the answer; no second run
+    calls = _spy_on_the_order(monkeypatch, [(first, 0.5, True, 0.5)])
+    res = SupportSearch(inst).run(time_limit=50.0)
+    assert [c[0] for c in calls] == ["social", "equilibria"] and res.social_complete
+
+
 def test_incomplete_search_bounds_the_best_equilibrium_by_the_social_optimum_bound(monkeypatch, instances_dir):
     # An equilibrium found before the limit, with the social optimum unproven: the best
     # equilibrium's bound is the social optimum's proven bound (no equilibrium beats any profile),
