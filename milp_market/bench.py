@@ -501,7 +501,8 @@ def render(rows, config: BenchConfig, peak_mib, wall) -> str:
         f"its time, timed where the fastest method needs at most {AUTO_TIMED_UP_TO:.0f} s. Ratios divide by the search's "
         "time (above 1: the search is faster). A search status *unknown (an equilibrium at x s)* means the search "
         "stopped at its limit after an equilibrium, re-checked by the exact evaluator, was found at x s: existence is "
-        "proven, the best and worst equilibria are not (`solve` reports it as unknown, with proof 'existence only').",
+        "proven, the list of equilibria is not complete (`solve` reports it as unknown, with the bounds on the best and "
+        "worst equilibria and on PoA and PoS that it proved: formulations/welfare_bounds.md).",
         "",
         "## Targets of issue #10",
         "",
