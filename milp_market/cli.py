@@ -165,7 +165,15 @@ def _cmd_solve(args) -> int:
         so = out["social_optimum"]
         tag = "" if so["proven_optimal"] else ("  [not proven]" if so["bound"] is None else f"  [not proven; bound {_num(so['bound'])}]")
         print(f"{'social optimum':18s} {_fmt_counts(so['counts'])}\n{'':18s} welfare {_num(so['welfare'])}{tag}")
-    print(f"price of anarchy {_num(out['price_of_anarchy'])}   price of stability {_num(out['price_of_stability'])}")
+    prices = []
+    for key, label in (("price_of_anarchy", "price of anarchy"), ("price_of_stability", "price of stability")):
+        b = out[key + "_bounds"]
+        if out[key] is None and b is not None:
+            # unproven: the interval of formulations/welfare_bounds.md (W3)
+            prices.append(f"{label} in [{_num(b[0])}, {_num(b[1])}]")
+        else:
+            prices.append(f"{label} {_num(out[key])}")
+    print("   ".join(prices))
     if "min_regret" in out and out["min_regret"]["counts"] is None:
         print(f"min-regret profile: none found before the limit ({out['min_regret']['status']})")
     elif "min_regret" in out:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .instance import Instance
+from .instance import TIE_TOL, Instance
 
 #: A platform gaining more than this by switching model is a profitable deviation.
 EQ_TOL = 1e-9
@@ -561,6 +561,45 @@ class ProfileSummary:
                 inst.model_names[j]: self.utilities[j] for j, c in enumerate(self.counts) if c > 0
             },
         }
+
+
+def anarchy_floor(inst: Instance, reference_welfare: float) -> float | None:
+    """A proven lower bound on the welfare of every pure equilibrium (formulations/welfare_bounds.md,
+    Lemma W1): under hardmax choice and ``score_share`` utility the game is a valid utility game,
+    so every equilibrium has at least half the welfare of any profile, up to the tolerances:
+    (W(o) - N EQ_TOL - (N + 1) sum(pi) TIE_TOL) / 2 for a profile o of welfare
+    ``reference_welfare``. None under ``mass_share`` or logit choice, where no such bound holds.
+
+    Parameters
+    ----------
+    inst : Instance
+        The market.
+    reference_welfare : float
+        The welfare W(o) of some profile o (the best one known gives the strongest bound).
+
+    Returns
+    -------
+    float or None
+
+    Examples
+    --------
+    All three platforms on A is an equilibrium (a move to B earns 0.2 < 0.8 / 3) with welfare 0.8 of
+    the optimum 1.0 (A and B); no equilibrium of this game can have less than half of 1.0:
+
+    >>> import numpy as np
+    >>> from milp_market import make_instance
+    >>> inst = make_instance(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0.8, 0.2]), 3,
+    ...                      model_names=["A", "B"])
+    >>> is_equilibrium(inst, [3, 0]), round(welfare(inst, [3, 0]), 6), round(welfare(inst, [2, 1]), 6)
+    (True, 0.8, 1.0)
+    >>> round(anarchy_floor(inst, welfare(inst, [2, 1])), 6)
+    0.5
+    """
+    if inst.choice != "hardmax" or inst.utility != "score_share":
+        return None
+    N = inst.platforms
+    slack = N * EQ_TOL + (N + 1) * float(inst.masses.sum()) * TIE_TOL
+    return max(0.0, (float(reference_welfare) - slack) / 2.0)
 
 
 def summarize(inst: Instance, counts) -> ProfileSummary:

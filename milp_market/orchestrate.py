@@ -283,6 +283,30 @@ def _unknown_reason(what: str, status: SolveStatus) -> str:
     return f"the solver failed ({status.value}) on {what}"
 
 
+def _bound_extremes(inst, best: Extreme, worst: Extreme, so, so_proven: bool, so_bound) -> tuple[Extreme, Extreme]:
+    """What is still proven about the extreme equilibria when a limit stopped the method after
+    it found some (formulations/welfare_bounds.md): no equilibrium beats the social optimum
+    (Lemma W2: the best is proven when it reaches a proven optimum), and under hardmax with
+    ``score_share`` none has less than half of any profile's welfare (Lemma W1, `game.anarchy_floor`),
+    which bounds the worst from below and proves it when it meets the bound. The status stays
+    unknown: the list of equilibria is not complete."""
+    tol = welfare_tolerance(inst)
+    # a proven upper bound on every welfare (the certified optimum is optimal within tol)
+    hi = so.welfare + tol if so_proven else (math.inf if so_bound is None else so_bound + tol)
+    if not best.proven:
+        if so_proven and best.profile.welfare >= so.welfare - tol:
+            best = Extreme(best.profile, best.profile.welfare, True)
+        else:
+            best = Extreme(best.profile, min(best.bound, hi), False)
+    floor = game.anarchy_floor(inst, max(so.welfare, best.profile.welfare))
+    if worst is not None and not worst.proven and floor is not None:
+        if worst.profile.welfare <= floor + tol:
+            worst = Extreme(worst.profile, worst.profile.welfare, True)
+        else:
+            worst = Extreme(worst.profile, max(worst.bound, floor), False)
+    return best, worst
+
+
 def _finish(inst, status, best, worst, so_counts, so_proven, method, t_start, stats, loops, so_bound=None) -> MarketResult:
     verified = True
     for ext in (best, worst):
@@ -296,6 +320,8 @@ def _finish(inst, status, best, worst, so_counts, so_proven, method, t_start, st
         if so_proven and best.profile.welfare > so.welfare + welfare_tolerance(inst):
             raise VerificationError("an equilibrium has more welfare than the social optimum")
         so = best.profile
+    if status is Status.UNKNOWN and best is not None and best.profile is not None and so is not None:
+        best, worst = _bound_extremes(inst, best, worst, so, so_proven, so_bound)
     if loops:
         runs = [r for c in loops for r in c.runs]
         stats = dict(stats)

@@ -302,9 +302,14 @@ class MarketResult:
             else:
                 tag = " (not proven)"
             parts.append(f"social_optimum={prof(self.social_optimum)}{tag}")
-        for key, v in (("PoA", self.price_of_anarchy), ("PoS", self.price_of_stability)):
+        for key, v, b in (
+            ("PoA", self.price_of_anarchy, self.price_of_anarchy_bounds),
+            ("PoS", self.price_of_stability, self.price_of_stability_bounds),
+        ):
             if v is not None:
                 parts.append(f"{key}={v:.6g}")
+            elif b is not None:
+                parts.append(f"{key} in [{b[0]:.6g}, {b[1]:.6g}]")
         parts.append(f"seconds={self.seconds:.3g}")
         return "MarketResult(" + ", ".join(parts) + ")"
 
@@ -323,13 +328,62 @@ class MarketResult:
         return _ratio(self.social_optimum.welfare, self.best.profile.welfare)
 
     @property
+    def price_of_anarchy_bounds(self) -> tuple[float, float] | None:
+        """A proven interval for the price of anarchy (formulations/welfare_bounds.md, W3): the
+        point (PoA, PoA) when proven; when a limit stopped the method after it found an
+        equilibrium, (optimum found / worst found, optimum's bound / worst's bound), the upper end
+        inf when nothing bounds the worst from below. None without a known equilibrium.
+
+        Examples
+        --------
+        >>> import milp_market as mm
+        >>> mm.solve(mm.load_instance("instances/ties.json"), method="enumerate").price_of_anarchy_bounds
+        (1.0, 1.0)
+        """
+        return self._price_bounds("worst")
+
+    @property
+    def price_of_stability_bounds(self) -> tuple[float, float] | None:
+        """A proven interval for the price of stability, like :attr:`price_of_anarchy_bounds`:
+        (optimum found / best's bound, optimum's bound / best found) when not proven."""
+        return self._price_bounds("best")
+
+    def _price_bounds(self, key: str) -> tuple[float, float] | None:
+        if self.status is Status.EQUILIBRIUM:
+            v = self.price_of_anarchy if key == "worst" else self.price_of_stability
+            return None if v is None else (v, v)
+        ext = getattr(self, key)
+        if self.status is not Status.UNKNOWN or ext is None or ext.profile is None or self.social_optimum is None:
+            return None
+        opt_lo = self.social_optimum.welfare
+        opt_hi = opt_lo if self.social_optimum_proven else (
+            math.inf if self.social_optimum_bound is None else max(opt_lo, self.social_optimum_bound)
+        )
+        if key == "worst":
+            # W(worst) lies in [worst's lower bound, worst found]
+            w_lo, w_hi = (ext.profile.welfare, ext.profile.welfare) if ext.proven else (ext.bound, ext.profile.welfare)
+        else:
+            # W(best) lies in [best found, best's upper bound]
+            w_lo, w_hi = (ext.profile.welfare, ext.profile.welfare) if ext.proven else (ext.profile.welfare, ext.bound)
+        # no equilibrium beats the optimum: a ratio is at least 1
+        return (max(1.0, _ratio(opt_lo, w_hi)), max(1.0, _ratio(opt_hi, w_lo)))
+
+    @property
     def proof(self) -> str:
         """How the status was established."""
         if self.status is Status.UNKNOWN:
             reason = str(self.stats.get("unknown_reason", "a limit was reached"))
             if self.equilibrium_exists:
                 # existence is proven by the incumbent itself (every profile shown passed
-                # game.is_equilibrium); only the optima are open
+                # game.is_equilibrium); only the optima are open, unless a bound of
+                # formulations/welfare_bounds.md met one of them
+                proven = [k for k in ("best", "worst") if getattr(self, k) is not None and getattr(self, k).proven]
+                if proven:
+                    which = (
+                        f"the {proven[0]} equilibrium, whose welfare meets its proven bound" if len(proven) == 1
+                        else "the best and the worst equilibria, whose welfare meets their proven bounds"
+                    )
+                    return f"existence, and {which} (formulations/welfare_bounds.md); the list of equilibria is incomplete: {reason}"
                 return f"existence only: an equilibrium, re-checked by the exact evaluator; optima unproven: {reason}"
             return "none: " + reason
         if self.method.endswith("enumerate"):
@@ -384,6 +438,9 @@ class MarketResult:
             }
         out["price_of_anarchy"] = _json_num(self.price_of_anarchy)
         out["price_of_stability"] = _json_num(self.price_of_stability)
+        for key in ("price_of_anarchy", "price_of_stability"):
+            b = getattr(self, key + "_bounds")
+            out[key + "_bounds"] = None if b is None else [_json_num(b[0]), _json_num(b[1])]
         out["verified"] = self.verified
         out["proof"] = self.proof
         out["method"] = self.method

@@ -142,8 +142,12 @@ def test_unknown_with_an_incumbent_equilibrium_says_existence_is_proven(instance
     with_eq = solve_search(load_instance(instances_dir / "ties.json"))
     without = solve_search(load_instance(instances_dir / "no_equilibrium.json"))
     assert with_eq.status is Status.EQUILIBRIUM and without.status is Status.NO_EQUILIBRIUM
+    # stopped: the extremes are incumbents (not proven), as a search at its limit reports them
     stopped = [
-        dataclasses.replace(r, status=Status.UNKNOWN, stats={**r.stats, "unknown_reason": "the support search stopped at the limit"})
+        dataclasses.replace(
+            r, status=Status.UNKNOWN, stats={**r.stats, "unknown_reason": "the support search stopped at the limit"},
+            best=r.best and dataclasses.replace(r.best, proven=False), worst=r.worst and dataclasses.replace(r.worst, proven=False),
+        )
         for r in (with_eq, without)
     ]
     assert [r.equilibrium_exists for r in stopped] == [True, None]
