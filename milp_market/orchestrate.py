@@ -718,10 +718,13 @@ def _merge_unknown(inst: Instance, partial: dict) -> MarketResult:
         "race": {name: {"status": r.status.value, "seconds": round(r.seconds, 4), **r.stats} for name, r in partial.items()},
         "unknown_reason": "both the MILP and the enumeration stopped at the limit",
     }
+    best, worst = pick("best", max), pick("worst", min)
+    if best is not None and best.profile is not None and so is not None:
+        best, worst = _bound_extremes(inst, best, worst, so, so_proven, so_bound)
     return MarketResult(
         status=Status.UNKNOWN,
-        best=pick("best", max),
-        worst=pick("worst", min),
+        best=best,
+        worst=worst,
         social_optimum=so,
         social_optimum_proven=so_proven,
         social_optimum_bound=so_bound,

@@ -160,8 +160,14 @@ def test_a_race_that_ends_at_the_limit_merges_what_each_side_proved():
     enum = result(hi, lo, game.welfare(inst, hi), False, "enumerate")  # found the better equilibrium
     out = _merge_unknown(inst, {"milp": milp, "enumerate": enum})
     assert out.status is Status.UNKNOWN
-    assert out.best.profile.counts == hi and out.best.bound == 0.99  # enumeration's incumbent, MILP's bound
-    assert out.worst.profile.counts == lo
+    # enumeration's incumbent; it reaches the MILP's proven social optimum, so it is the best
+    # equilibrium (formulations/welfare_bounds.md, W2), and the worst is bounded by half of it (W1)
+    assert out.best.profile.counts == hi and so.welfare == game.welfare(inst, hi)
+    assert out.best.proven and out.best.bound == so.welfare
+    assert out.worst.profile.counts == lo and out.worst.bound == game.anarchy_floor(inst, so.welfare)
+    # without a proven optimum the best keeps the MILP's bound
+    unproven = _merge_unknown(inst, {"milp": result(lo, lo, 0.99, False, "milp"), "enumerate": enum})
+    assert unproven.best.profile.counts == hi and unproven.best.bound == 0.99 and not unproven.best.proven
     assert out.social_optimum_proven
     assert set(out.stats["race"]) == {"milp", "enumerate"}
     assert "both" in out.proof
