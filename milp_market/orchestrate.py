@@ -283,7 +283,7 @@ def _unknown_reason(what: str, status: SolveStatus) -> str:
     return f"the solver failed ({status.value}) on {what}"
 
 
-def _bound_extremes(inst, best: Extreme, worst: Extreme, so, so_proven: bool, so_bound) -> tuple[Extreme, Extreme]:
+def _bound_extremes(inst, best: Extreme, worst: Extreme | None, so, so_proven: bool, so_bound) -> tuple[Extreme, Extreme | None]:
     """What is still proven about the extreme equilibria when a limit stopped the method after
     it found some (formulations/welfare_bounds.md): no equilibrium beats the social optimum
     (Lemma W2: the best is proven when it reaches a proven optimum), and under hardmax with

@@ -52,7 +52,7 @@ SERIAL_SECONDS = 0.05
 #: With a time limit, the social optimum (Lemma 5) runs first, for at most this share of the
 #: limit: an equilibrium search stopped at the limit then still reports a proven optimum (and the
 #: best equilibrium a proven bound). Measured: 0.03-0.75 s at (50,100,8) and (100,200,10) on ties,
-#: 0.55 s on uniform (50,100,8); uniform (100,200,10) is not done in 30 s (search.md, Lemma 5(c)).
+#: 0.55 s on uniform (50,100,8); uniform (100,200,10) is not done in 30 s (search.md, Lemma 5(d)).
 SOCIAL_FIRST_SHARE = 0.1
 
 #: Count vectors one slice may screen when there is a deadline (about 0.1-0.5 s of work); a
@@ -169,7 +169,7 @@ class SupportSearch:
         threads = max(1, int(threads))
         so_first = None
         if social_optimum and time_limit is not None:
-            # Lemma 5(c), "Search order": the social optimum first, within a share of the limit
+            # Lemma 5(d): the social optimum first, within a share of the limit
             so_first = max_coverage(self.inst, SOCIAL_FIRST_SHARE * time_limit)
         pool = _Pool(deadline, max_equilibria, progress)
         main = _Worker(self, pool)
