@@ -321,6 +321,10 @@ def _finish(inst, status, best, worst, so_counts, so_proven, method, t_start, st
             raise VerificationError("an equilibrium has more welfare than the social optimum")
         so = best.profile
     if status is Status.UNKNOWN and best is not None and best.profile is not None and so is not None:
+        if worst is None or worst.profile is None:
+            # the MILP stopped before its worst-equilibrium run: the worst equilibrium known is
+            # the best one, bounded below by 0 (and by Lemma W1 where it holds)
+            worst = Extreme(best.profile, 0.0, False)
         best, worst = _bound_extremes(inst, best, worst, so, so_proven, so_bound)
     if loops:
         runs = [r for c in loops for r in c.runs]

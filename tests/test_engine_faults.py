@@ -75,6 +75,10 @@ def test_equilibria_and_social_optimum(fault, game_index):
         assert res.status is Status.UNKNOWN  # never a proof, whatever the truth
         if res.best is not None and res.best.profile is not None:  # a verified incumbent survives
             assert res.best.profile.counts in enumerate_profiles(inst).equilibria
+            # with the bounds of formulations/welfare_bounds.md, which must contain the truth
+            assert res.worst.bound <= truth.worst.welfare + tol
+            for got, v in ((res.price_of_anarchy_bounds, truth.price_of_anarchy), (res.price_of_stability_bounds, truth.price_of_stability)):
+                assert got[0] <= v * (1 + 1e-9) and v <= got[1] * (1 + 1e-9), (got, v)
         return
     assert res.status is truth.status
     if truth.status is Status.EQUILIBRIUM:
