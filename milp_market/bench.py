@@ -799,10 +799,12 @@ def run_benchmarks(config: BenchConfig, *, log: Callable[[str], None] | None = N
             base = load_instance(path)
             real += [(dataclasses.replace(base, platforms=N), base.name) for N in Ns]
     rows = []
-    # Load the search's compiled kernels once, before any timing (about 0.6 s per process).
-    from .search import support_search
-
-    support_search(generate("uniform", 4, 3, 2, 0))
+    # Load the searches' compiled kernels once, before any timing (about 0.6 s per process). In a
+    # fresh installation this also compiles them (tens of seconds): both choice rules, since
+    # stop 16's run from a fresh clone timed the logit kernels' compilation (11.7 s) in its
+    # first logit row (reports/README.md).
+    solve_search(generate("uniform", 4, 3, 2, 0))
+    solve_search(generate("uniform", 4, 3, 2, 0, choice="softmax", beta=5.0))
     t0 = time.perf_counter()
 
     # Logit families run on their own (smaller) sizes: their MILP has O(K M^2) rows.
