@@ -468,11 +468,10 @@ def solve_search(inst: Instance, time_limit: float | None = None, log=None, prog
         log(f"search: {res.nodes} {visited} visited, {res.pruned} subtrees pruned, {len(res.equilibria)} equilibria, {res.seconds:.3f}s")
     so, so_proven = res.social_optimum, res.social_complete
     if res.equilibria:
-        # Bounds on the extreme equilibria's welfare: exact when complete; otherwise the social
-        # optimum (no equilibrium beats it) above, and 0 below.
-        hi = res.welfare[0] if res.complete else (
-            res.social_welfare + welfare_tolerance(inst) if so_proven else res.social_bound + welfare_tolerance(inst)
-        )
+        # Bounds on the extreme equilibria's welfare: exact when complete; otherwise none here,
+        # and _finish applies what is still proven (formulations/welfare_bounds.md: the social
+        # optimum's bound above, W1's floor below)
+        hi = res.welfare[0] if res.complete else math.inf
         best = Extreme(game.summarize(inst, res.equilibria[0]), hi, res.complete)
         worst = Extreme(game.summarize(inst, res.equilibria[-1]), res.welfare[-1] if res.complete else 0.0, res.complete)
         status = Status.EQUILIBRIUM if (res.complete and so_proven) else Status.UNKNOWN
