@@ -810,7 +810,7 @@ def _cover_branch(status, lev, w, top, N, ncand):
 
 
 @njit(cache=True, nogil=True)
-def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_support, lev, w, N, eqtol, fp, ncand, budget, out, opts, fx, fxbeg, nfx, lamf, vec_budget):
+def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_support, lev, w, N, eqtol, fp, ncand, budget, out, opts, fx, fxbeg, nfx, lamf, vec_budget, closed, scale):
     """The support search with binary branching (search.md, "Search order"): at each node the
     undecided model that would earn most by entering against the included ones is branched on,
     first included, then excluded. Runs at most ``budget`` nodes from the saved stack and returns
@@ -827,6 +827,10 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
     excludes for its whole subtree the undecided models that cannot earn it: frame f's are
     fx[fxbeg[f]:fxbeg[f] + nfx[f]], one flat stack (a model is fixed at most once along a path,
     so M entries suffice).
+
+    ``closed[0]`` accumulates the tree weight of the subtrees closed (search.md, "Progress: the
+    tree weight"): a node at frame f weighs ``scale`` 2^-f (``scale`` = 2^-depth of frame 0 in
+    the whole tree); a pruned child or a leaf adds its weight, so a finished tree sums to 1.
     """
     M, K = lev.shape
     inherit = (opts & 16) != 0
@@ -874,6 +878,7 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
                         best = e
                         k = j
             if k < 0:
+                closed[0] += scale * 0.5**f  # a leaf: nothing to branch on
                 for a in range(nfx[f]):
                     status[fx[fxbeg[f] + a]] = 0
                 state[0] = f - 1
@@ -890,6 +895,7 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
             bad, r_to, lam_c = fails(d + 1, i, incmask, tops[d + 1], maxws[d + 1], inc_models, lev, w, perm, N, eqtol, fp, ncand, buf, buf2, opts, False, lam_in)
             if bad:
                 pruned += 1
+                closed[0] += scale * 0.5 ** (f + 1)
                 continue  # phase 1 undoes the include
             in_support[k] = True
             nodes += 1
@@ -921,6 +927,7 @@ def dfs_binary(state, frame_k, frame_phase, tops, maxws, inc_models, status, in_
             bad, r_to, lam_c = fails(d, i, incmask, tops[d], maxws[d], inc_models, lev, w, perm, N, eqtol, fp, ncand, buf, buf2, opts, True, lam_in)
             if bad:
                 pruned += 1
+                closed[0] += scale * 0.5 ** (f + 1)
                 continue
             nodes += 1
             state[0] = f + 1

@@ -191,6 +191,9 @@ def _cmd_solve(args) -> int:
             f"certificates: {'count-vector' if inst.choice == 'softmax' else 'support'} search {st['search_seconds']:.3f} s; MILP confirmation: "
             f"{st['milp_confirmation']} ({st['milp_confirmation_seconds']:.3f} s)"
         )
+    if out["status"] == "unknown" and st.get("tree_weight") is not None:
+        # how far the stopped support search got (formulations/search.md, "Progress")
+        print(f"search stopped with tree weight {st['tree_weight']:.3g} closed ({st['search_nodes']:,} supports visited)")
     print(f"method {out['method']}   {out['seconds']:.3f} s")
     return 0
 

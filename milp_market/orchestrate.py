@@ -449,7 +449,9 @@ def solve_search(inst: Instance, time_limit: float | None = None, log=None, prog
         from .search import support_search
 
         if progress is None and log is not None:
-            progress = lambda nodes: log(f"search: {nodes:,} supports visited")  # noqa: E731
+            progress = lambda nodes, weight: log(  # noqa: E731
+                f"search: {nodes:,} supports visited, tree weight {weight:.3g} closed"
+            )
         res = support_search(inst, time_limit=time_limit, progress=progress)
     stats = {
         "search_nodes": res.nodes,
@@ -459,6 +461,9 @@ def solve_search(inst: Instance, time_limit: float | None = None, log=None, prog
         "equilibria": len(res.equilibria),
         "search_seconds": round(res.seconds, 4),
     }
+    if res.tree_weight is not None:
+        # how far the support search got: 1 when complete (search.md, "Progress: the tree weight")
+        stats["tree_weight"] = res.tree_weight
     if res.first_equilibrium_seconds is not None:
         # when existence was proven (useful when the search then stops at a limit)
         stats["first_equilibrium_seconds"] = round(res.first_equilibrium_seconds, 4)

@@ -107,6 +107,10 @@ class SearchResult:
     #: seconds from the start until the first equilibrium passed the exact evaluator (None when
     #: none was found): from then on existence is proven, even if the search stops at a limit
     first_equilibrium_seconds: float | None = None
+    #: the share of the search tree closed, each subtree weighted by 2^-depth (search.md,
+    #: "Progress: the tree weight"): 1.0 when ``complete``; how far a stopped search got; None
+    #: when not measured (the logit search)
+    tree_weight: float | None = None
 
 
 class SupportSearch:
@@ -147,7 +151,7 @@ class SupportSearch:
         time_limit: float | None = None,
         max_equilibria: int | None = None,
         social_optimum: bool = True,
-        progress: Callable[[int], None] | None = None,
+        progress: Callable[[int, float], None] | None = None,
         threads: int | None = None,
     ) -> SearchResult:
         """All pure equilibria (and the social optimum), or what was found before a limit.
@@ -157,7 +161,8 @@ class SupportSearch:
         vectors it lets through are decided here by :func:`game.is_equilibrium`. With
         ``threads`` > 1 (default: the cores this process may use, at most ``MAX_THREADS``) the
         tree is shared among workers by handing over subtrees (search.md, "Parallel search"):
-        the same tree, the same nodes and the same answer, in less wall time.
+        the same tree, the same nodes and the same answer, in less wall time. ``progress`` is
+        called after each slice with the nodes visited and the tree weight closed so far.
         """
         t0 = time.perf_counter()
         deadline = None if time_limit is None else t0 + time_limit
@@ -225,6 +230,9 @@ class SupportSearch:
             profiles_checked=totals["profiles"],
             seconds=time.perf_counter() - t0,
             first_equilibrium_seconds=first,
+            # a complete tree is closed by definition; a stopped one reports what it closed (the
+            # float sum of dyadic weights can sit a rounding above 1 only when nearly done)
+            tree_weight=1.0 if complete else min(pool.weight, 1.0),
         )
 
 
@@ -267,6 +275,7 @@ class _Pool:
         self.eqs: list[tuple[int, ...]] = []
         self.first_eq: float | None = None  # perf_counter() when the first equilibrium was verified
         self.totals = {"nodes": 0, "pruned": 0, "supports": 0, "profiles": 0}
+        self.weight = 0.0  # tree weight closed by all workers (search.md, "Progress")
         self.complete = True
         self.stop = False
         self.error: BaseException | None = None
@@ -344,16 +353,21 @@ class _Worker:
         self.vec_slice = VECTORS_PER_SLICE if pool.deadline is not None else np.iinfo(np.int64).max // 2
         self.vec_budget = np.zeros(1, dtype=np.int64)
         self.incomplete = False
+        # the tree weight this worker has closed, and the weight of its frame 0 (search.md,
+        # "Progress: the tree weight")
+        self.closed = np.zeros(1)
+        self.scale = 1.0
 
     def start(self, task) -> None:
         """Start on the whole tree (``task`` None) or on the exclude child of a frame handed over
-        by `steal`: (status, included models, branched model k, inherited lambda bound)."""
+        by `steal`: (status, included models, branched model k, inherited lambda bound, the
+        frame's tree weight)."""
         if task is None:
             self.state[:] = (-1, 0)
             self.base_status = np.zeros(self.s.M, dtype=np.int64)
             self.base_inc: list[int] = []
             return
-        status, inc, k, lam = task
+        status, inc, k, lam, self.scale = task
         d = len(inc)
         # what `steal` rebuilds a frame from: the handed-over node itself, before k is excluded
         self.base_status, self.base_inc = status.copy(), [int(x) for x in inc]
@@ -399,7 +413,9 @@ class _Worker:
             b = self.fxbeg[h]
             status[self.fx[b : b + self.nfx[h]]] = 2
         self.frame_phase[g] = 3
-        return status, np.array(inc, dtype=np.int64), int(self.frame_k[g]), float(self.lamf[g])
+        # frame g lies g levels below this worker's frame 0
+        scale = math.ldexp(self.scale, -g)
+        return status, np.array(inc, dtype=np.int64), int(self.frame_k[g]), float(self.lamf[g]), scale
 
     def work(self, until: float | None) -> bool:
         """Explore slice after slice until this tree is done (True), the pool stops, or ``until``
@@ -411,10 +427,11 @@ class _Worker:
         while True:
             t_slice = time.perf_counter()
             self.vec_budget[0] = self.vec_slice
+            closed0 = self.closed[0]
             finished, nodes, pruned, supports, screened, n_out, full, starved = ker.dfs_binary(
                 self.state, self.frame_k, self.frame_phase, self.tops, self.maxws, self.inc_models, self.status,
                 self.in_support, self.lev, self.w, s.N, s.epsilon, s.fp, ENTRY_CANDIDATES, self.budget, self.out,
-                s.rules, self.fx, self.fxbeg, self.nfx, self.lamf, self.vec_budget,
+                s.rules, self.fx, self.fxbeg, self.nfx, self.lamf, self.vec_budget, self.closed, self.scale,
             )
             dt = time.perf_counter() - t_slice
             if starved:
@@ -438,6 +455,7 @@ class _Worker:
             with pool.cond:
                 for key, v in zip(("nodes", "pruned", "supports", "profiles"), (nodes, pruned, supports, screened)):
                     pool.totals[key] += int(v)
+                pool.weight += float(self.closed[0] - closed0)
                 pool.eqs.extend(found)
                 if found and pool.first_eq is None:
                     pool.first_eq = time.perf_counter()
@@ -452,7 +470,7 @@ class _Worker:
                     self.incomplete = self.incomplete or not finished
                     return True
                 if pool.progress is not None and not finished:
-                    pool.progress(pool.totals["nodes"])
+                    pool.progress(pool.totals["nodes"], pool.weight)
             if finished:
                 return True
             if until is not None and time.perf_counter() > until:

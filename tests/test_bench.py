@@ -159,10 +159,10 @@ def test_regret_agreement_catches_disjoint_ranges():
     assert agreement([("optimal", 0.1, 0.1), ("unknown", 0.0, 0.4)]) == "n/a"
 
 
-def _row(family, seed, status, seconds, first_eq=None):
+def _row(family, seed, status, seconds, first_eq=None, weight=None):
     return bench.Row(
         family, 50, 100, 8, seed, status, seconds, 10, "-", None, "-", None, "capped", 99.0, True,
-        "n/a", "-", "search", None, None, "", first_eq,
+        "n/a", "-", "search", None, None, "", first_eq, weight,
     )
 
 
@@ -181,3 +181,12 @@ def test_unknown_rows_say_when_existence_was_proven():
     text = bench.render(rows, bench.BenchConfig(out=None, sizes=[(50, 100, 8)], families=["ties", "uniform"], seeds=2, real=False), 1.0, 60.0)
     assert "| ties | 50,100,8 | 0 | unknown (an equilibrium at 3.4 s) | 60.1 |" in text
     assert "unknown 2 (1 of them with an equilibrium found)" in text
+
+
+def test_unknown_rows_say_how_much_of_the_tree_was_closed():
+    rows = [_row("ties", 0, "unknown", 60.1, first_eq=3.4, weight=0.934), _row("ties", 1, "unknown", 60.2, weight=0.25)]
+    assert bench._status_text(rows[0]) == "unknown (tree weight 0.934; an equilibrium at 3.4 s)"
+    assert bench._status_text(rows[1]) == "unknown (tree weight 0.25)"
+    assert bench._status_text(_row("ties", 2, "equilibrium", 1.0, weight=None)) == "equilibrium"
+    (line,) = [x for x in bench.targets(rows, peak_mib=1.0) if "(50, 100, 8)" in x]
+    assert "tree weight closed at the limit: ties seed 0 0.934, ties seed 1 0.25" in line
