@@ -7,6 +7,7 @@ and what to fix (the CLI prints it and exits with status 2).
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import reprlib
@@ -441,6 +442,25 @@ def read_json(path, expected: str = "an instance needs only a few levels") -> An
         raise InstanceError(f"{path}: JSON nested too deeply; {expected}") from None
 
 
+#: The keys of instance JSON (README, "Instance format"). Any other key is an error: a misspelled
+#: "utilty" or "choise" would otherwise be ignored and the default game solved in its place.
+#: ``synthetic`` is what `milp-market synthetic` records (user positions, spec); ``lower`` and
+#: ``upper`` are the score intervals read by `robust` (milp_market/robust.py).
+KNOWN_KEYS = ("name", "description", "user_types", "models", "platforms", "choice", "utility", "entrant", "synthetic")
+MODEL_KEYS = ("name", "scores", "lower", "upper")
+USER_TYPE_KEYS = ("name", "mass")
+CHOICE_KEYS = ("rule", "beta")
+
+
+def _check_keys(obj: dict, known, what: str) -> None:
+    """One line naming the first unknown key of ``obj`` (and the known key it resembles)."""
+    for key in obj:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise InstanceError(f"{what}: unknown key {_show(key)}{hint}; known keys: {', '.join(known)}")
+
+
 def instance_from_dict(data: Any, source: str = "<dict>") -> Instance:
     """Validate parsed instance JSON (a dict) and build an :class:`Instance`.
 
@@ -478,10 +498,15 @@ def instance_from_dict(data: Any, source: str = "<dict>") -> Instance:
     Traceback (most recent call last):
     ...
     milp_market.instance.InstanceError: <dict>: platforms must be an integer >= 1 and <= 1,000 (got 0)
+    >>> instance_from_dict({**data, "utilty": "mass_share"})  # a typo is an error, not a default
+    Traceback (most recent call last):
+    ...
+    milp_market.instance.InstanceError: <dict>: unknown key 'utilty' (did you mean 'utility'?); known keys: name, description, user_types, models, platforms, choice, utility, entrant, synthetic
     """
     where = source
     if not isinstance(data, dict):
         raise InstanceError(f"{where}: the top level must be a JSON object")
+    _check_keys(data, KNOWN_KEYS, where)
     for key in ("user_types", "models", "platforms"):
         if key not in data:
             raise InstanceError(f"{where}: missing key {key!r}")
@@ -492,6 +517,7 @@ def instance_from_dict(data: Any, source: str = "<dict>") -> Instance:
     for i, ut in enumerate(types):
         if not isinstance(ut, dict) or "name" not in ut or "mass" not in ut:
             raise InstanceError(f"{where}: user_types[{i}] must be an object with \"name\" and \"mass\"")
+        _check_keys(ut, USER_TYPE_KEYS, f"{where}: user_types[{i}]")
         type_names.append(ut["name"])
         masses.append(_number(ut["mass"], f"{where}: user_types[{i}].mass"))
     _check_names(type_names, len(type_names), "user_types", where)
@@ -502,6 +528,7 @@ def instance_from_dict(data: Any, source: str = "<dict>") -> Instance:
     for j, mdl in enumerate(models):
         if not isinstance(mdl, dict) or "name" not in mdl or "scores" not in mdl:
             raise InstanceError(f"{where}: models[{j}] must be an object with \"name\" and \"scores\"")
+        _check_keys(mdl, MODEL_KEYS, f"{where}: models[{j}]")
         model_names.append(mdl["name"])
         rows.append(_score_row(mdl["scores"], type_names, f"{where}: models[{j}] ({_show(mdl['name'])}).scores"))
     choice = data.get("choice", {"rule": "hardmax"})
@@ -509,6 +536,7 @@ def instance_from_dict(data: Any, source: str = "<dict>") -> Instance:
         choice = {"rule": choice}
     if not isinstance(choice, dict) or "rule" not in choice:
         raise InstanceError(f"{where}: choice must be an object like {{\"rule\": \"hardmax\"}}")
+    _check_keys(choice, CHOICE_KEYS, f"{where}: choice")
     if choice["rule"] == "softmax" and "beta" not in choice:
         raise InstanceError(f"{where}: choice.beta is required for the softmax rule")
     beta = _number(choice.get("beta", 1.0), f"{where}: choice.beta")

@@ -44,6 +44,12 @@ CASES = {
     "string_score": (_with(models=[{"name": "A", "scores": ["x", 0]}, {"name": "B", "scores": [0, 1]}]), "must be a number"),
     "bad_rule": (_with(choice={"rule": "argmax"}), "choice.rule"),
     "bad_utility": (_with(utility="profit"), "utility must be one of"),
+    # misspelled keys must not fall back to defaults (a "utilty" solved as score_share)
+    "misspelled_utility": ({**GOOD, "utilty": "mass_share"}, "unknown key 'utilty' (did you mean 'utility'?)"),
+    "misspelled_choice": ({**GOOD, "choise": {"rule": "softmax", "beta": 1}}, "unknown key 'choise' (did you mean 'choice'?)"),
+    "unknown_choice_key": (_with(choice={"rule": "softmax", "beta": 1, "temperature": 2}), "choice: unknown key 'temperature'"),
+    "unknown_model_key": (_with(models=[{"name": "A", "scores": [1, 0], "upperr": [1, 1]}, {"name": "B", "scores": [0, 1]}]), "models[0]: unknown key 'upperr' (did you mean 'upper'?)"),
+    "unknown_type_key": (_with(user_types=[{"name": "a", "mass": 1, "weight": 2}, {"name": "b", "mass": 1}]), "user_types[0]: unknown key 'weight'"),
     "ambiguous_tie_chain": (
         _with(models=[{"name": "A", "scores": [0.5, 0]}, {"name": "B", "scores": [0.5 + 8e-10, 0]}, {"name": "C", "scores": [0.5 + 1.6e-9, 1]}]),
         "chain of near-ties",
