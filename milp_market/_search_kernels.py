@@ -358,9 +358,11 @@ def fails(d, i, included, top, maxw, inc_models, lev, w, order, N, eqtol, fp, nc
 
     opts: 1 tie share refined by the included models below the top class; 2 fixed point that
     drops from R the models that cannot earn lambda_lb; 4 coverage bound on losses and gains;
-    8 at an exclude node (excl_node) at least one model must still be added; 32 Lemma 2c on all
+    8 at an exclude node (excl_node) at least one model must still be added; 16 (read by
+    `dfs_binary`) the bound and the dropped models pass to the subtree; 32 Lemma 2c on all
     of R; 64 compatibility filter of R; 128 staged evaluation (stop computing lambda_lb once
-    it exceeds an upper bound); 256 tie shares of an excluded entrant bounded jointly (Rule 14)."""
+    it exceeds an upper bound); 256 tie shares of an excluded entrant bounded jointly (Rule 14);
+    512 (read by `dfs_binary`) cover branching (Rule 15)."""
     M = order.shape[0]
     K = lev.shape[1]
     slots = N - d
@@ -733,7 +735,7 @@ def _arrange(status, perm, incmask):
 def _push_fixed(f, lam_c, r_to, inherit, perm, status, fx, fxbeg, nfx, lamf):
     """Open frame f + 1 (a child of frame f's node): it inherits the node's lower bound lam_c
     on lambda and, with inheritance on, excludes for its subtree the undecided models that
-    `fails` dropped (perm[r_to:]; Rules 2 and 6 of search.md)."""
+    `fails` dropped (perm[r_to:]; Rules 8, 11 and 12 of search.md)."""
     M = perm.shape[0]
     lamf[f + 1] = lam_c
     fxbeg[f + 1] = fxbeg[f] + nfx[f]

@@ -118,7 +118,8 @@ def _batch_screen(inst: Instance, C: np.ndarray):
 
 
 def _screen_slack(w: np.ndarray, tol: float = game.EQ_TOL) -> float:
-    return tol + 1e-12 * (1.0 + float(w.sum(axis=1).max()))
+    # sums of K terms each (utilities and entry payoffs against the whole profile)
+    return tol + game.fp_slack(w, 0)
 
 
 def batch_size(inst: Instance) -> int:

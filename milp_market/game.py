@@ -26,6 +26,23 @@ from .instance import TIE_TOL, Instance
 EQ_TOL = 1e-9
 
 
+def fp_slack(w: np.ndarray, platforms: int) -> float:
+    """The floating-point allowance of the screens and pruning bounds (formulations/search.md,
+    "Tolerances"): two sums of at most K + N + 3 non-negative terms, each at most the largest row
+    sum of ``w``, that are equal in exact arithmetic differ by at most 2 (K + N + 3) 2^-53 times
+    that scale; this is twice that, and never below 1e-12 of the scale (the margin used since
+    stop 9, which it equals up to K + N = 2,248).
+
+    Examples
+    --------
+    >>> w = np.full((3, 4), 0.25)
+    >>> fp_slack(w, 2) == 1e-12 * 2.0, fp_slack(np.full((3, 20_000), 1 / 20_000), 2) > 1e-12 * 2.0
+    (True, True)
+    """
+    scale = 1.0 + float(w.sum(axis=1).max())
+    return max(1e-12, 4.0 * (w.shape[1] + platforms + 3) * 2.0**-53) * scale
+
+
 def utility_weights(inst: Instance) -> np.ndarray:
     """(M, K): what one unit of share of type t is worth to a platform on model j.
 

@@ -37,7 +37,7 @@ from .instance import Instance
 ENTRY_CANDIDATES = 8
 
 #: The most nodes per call of the compiled search between deadline and progress checks (slices
-#: start at 64 nodes and double while a slice takes under 0.05 s).
+#: start at 1 node and double while a slice takes under 0.05 s).
 NODES_PER_SLICE = 2000
 
 #: At most this many workers share one search (search.md, "Parallel search").
@@ -144,7 +144,7 @@ class SupportSearch:
         self.w = game.utility_weights(inst)  # what one unit of share of t is worth on model j
         # Floating-point allowance for comparing two sums of at most K non-negative terms that
         # are equal in exact arithmetic (Lemma margins, search.md "Tolerances").
-        self.fp = 1e-12 * (1.0 + float(self.w.sum(axis=1).max()))
+        self.fp = game.fp_slack(self.w, self.N)
 
     def run(
         self,
