@@ -137,7 +137,8 @@ def _cmd_solve(args) -> int:
         # exactly 0 rather than the search's tolerance.
         known = res.best.profile.counts if res.best is not None and res.best.profile is not None else None
         # one deadline for the whole command: the min-regret search gets what the solve left
-        left = None if args.time_limit is None else max(0.0, args.time_limit - res.seconds)
+        # (at least a microsecond: a spent limit still gives the search's "unknown" answer)
+        left = None if args.time_limit is None else max(1e-6, args.time_limit - res.seconds)
         mr = min_regret(inst, time_limit=left, known_equilibrium=known)
         out["min_regret"] = mr.to_dict(inst)
         if args.confirm is not None and mr.method == "search" and mr.status is RegretStatus.OPTIMAL:

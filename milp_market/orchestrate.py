@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -762,6 +763,27 @@ def choose_method(inst: Instance) -> str:
     return "enumerate" if enumeration_work(inst) <= AUTO_SEARCH_WORK else "search"
 
 
+def check_seconds(value, name: str = "time_limit") -> None:
+    """Raise ValueError unless ``value`` is None or a positive, finite number of seconds, as the
+    CLI requires of ``--time-limit`` (a NaN limit compared False with the clock and never
+    stopped; found by a new-user trial).
+
+    Examples
+    --------
+    >>> check_seconds(None), check_seconds(2.5)
+    (None, None)
+    >>> check_seconds(float("nan"))
+    Traceback (most recent call last):
+    ...
+    ValueError: time_limit must be None or a positive, finite number of seconds (got nan)
+    """
+    if value is None:
+        return
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be None or a positive, finite number of seconds (got {value!r})")
+
+
 def solve_market(
     inst: Instance, method: str = "auto", time_limit: float | None = None, log=None, progress=None, confirm: float | None = None
 ) -> MarketResult:
@@ -793,7 +815,8 @@ def solve_market(
     Raises
     ------
     ValueError
-        For an unknown ``method``, or ``search`` under logit choice.
+        For an unknown ``method``, ``search`` under logit choice, or a ``time_limit`` or
+        ``confirm`` that is not a positive, finite number of seconds.
 
     Examples
     --------
@@ -815,6 +838,8 @@ def solve_market(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
+    check_seconds(time_limit)
+    check_seconds(confirm, "confirm")
     t_start = time.perf_counter()
     chosen = choose_method(inst) if method == "auto" else method
     if chosen == "search":
@@ -943,6 +968,9 @@ def enumerate_equilibria(
     >>> mm.enumerate_equilibria(inst, max_equilibria=1).status is mm.ListStatus.CAP_REACHED
     True
     """
+    check_seconds(time_limit)
+    if max_equilibria is not None and (isinstance(max_equilibria, bool) or not isinstance(max_equilibria, numbers.Integral) or max_equilibria < 1):
+        raise ValueError(f"max_equilibria must be None or a positive integer (got {max_equilibria!r})")
     if method == "auto":
         method = "search" if inst.choice == "hardmax" else choose_method(inst)
     if method == "milp":

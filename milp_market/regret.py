@@ -38,7 +38,7 @@ from .certify import (
 from .deadline import DeadlineReached, hard_deadline
 from .enumeration import count_vectors
 from .instance import Instance
-from .orchestrate import equilibrium_milp
+from .orchestrate import check_seconds, equilibrium_milp
 from .results import RegretStatus, SolveStatus, _json_num
 
 
@@ -344,6 +344,7 @@ def min_regret(inst: Instance, time_limit: float | None = None, method: str = "a
     >>> round(min_regret(inst, method="milp").epsilon, 4)
     0.1956
     """
+    check_seconds(time_limit)
     t0 = time.perf_counter()
     if known_equilibrium is not None and game.is_equilibrium(inst, known_equilibrium):
         n = tuple(int(c) for c in known_equilibrium)

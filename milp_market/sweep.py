@@ -103,6 +103,12 @@ def load_spec(path) -> dict:
             raise InstanceError(f"{path}: axes.{a} must be a non-empty list")
     if "out" not in spec:
         raise InstanceError(f"{path}: missing key 'out' (the output directory)")
+    from .orchestrate import check_seconds  # lazy: the spec is read before any solver is needed
+
+    try:
+        check_seconds(spec.get("time_limit"))
+    except ValueError as exc:  # one line at load, not one failed row per point
+        raise InstanceError(f"{path}: {exc}") from None
     if "base" in spec:
         base = Path(spec["base"])
         spec["base"] = str(base if base.is_absolute() else (Path.cwd() / base))

@@ -108,3 +108,23 @@ def test_pinned_notebook_api_solve_and_named_counts(instances_dir):
     assert res.best.welfare == res.best.profile.welfare
     assert res.to_dict()["best"]["counts"] == res.best.counts
     assert len(repr(res)) < 200
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1, 0, "5", True])
+def test_api_rejects_a_time_limit_that_is_not_positive_finite_seconds(bad):
+    """As the CLI's --time-limit does (a NaN limit never stopped: found by a new-user trial)."""
+    import milp_market as mm
+    from milp_market.regret import min_regret
+
+    inst = mm.make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2)
+    for call in (
+        lambda: mm.solve(inst, time_limit=bad),
+        lambda: mm.solve_market(inst, time_limit=bad),
+        lambda: mm.solve_market(inst, confirm=bad),
+        lambda: mm.enumerate_equilibria(inst, time_limit=bad),
+        lambda: min_regret(inst, time_limit=bad),
+    ):
+        with pytest.raises(ValueError, match="positive, finite number of seconds"):
+            call()
+    with pytest.raises(ValueError, match="max_equilibria"):
+        mm.enumerate_equilibria(inst, max_equilibria=0)

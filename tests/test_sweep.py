@@ -34,3 +34,10 @@ def test_sweep_spec_errors_are_bad_input(tmp_path, capsys):
     spec.write_text('out = "x"\n[axes]\npool = [2]\n')
     assert main(["sweep", str(spec)]) == 2
     assert "exactly one of 'base'" in capsys.readouterr().err
+    # a time limit that is not positive, finite seconds: one line at load, not an error per point
+    for bad in ("0", "-5", "nan", '"60"'):
+        spec.write_text(f'base = "instances/cifar10_paper.json"\nout = "{tmp_path / "o"}"\ntime_limit = {bad}\n[axes]\nplatforms = [2]\n')
+        assert main(["sweep", str(spec)]) == 2
+        err = capsys.readouterr().err
+        assert "time_limit must be None or a positive, finite number of seconds" in err and len(err.strip().splitlines()) == 1
+        assert not (tmp_path / "o").exists()
