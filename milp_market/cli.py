@@ -610,7 +610,7 @@ def _robust_samples(args, unc) -> int:
     seed = 0 if args.seed is None else args.seed
     distribution = args.distribution or "uniform"
     if args.report is not None:
-        check_out_dir(args.report)  # refuse an unsuitable folder before any draw is solved
+        check_out_dir(args.report, "--report")  # refuse an unsuitable folder before any draw is solved
     rep = sample_outcomes(
         unc,
         args.samples,

@@ -223,14 +223,19 @@ def _kind(entry: dict) -> str:
     return entry.get("kind", "solve")  # manifests written before sampling reports have no kind
 
 
-def _read_manifest(out_dir: Path) -> dict:
+def _read_manifest(out_dir: Path, option: str = "--out") -> dict:
     """The manifest of a folder this command made, ``{"reports": []}`` for a new or empty folder.
 
-    Raises InstanceError for a file, or for a non-empty folder without a (valid) manifest.
+    Raises InstanceError for a file, for a new folder whose parent does not exist (a typo in the
+    path would otherwise create a tree anywhere, as no other ``--out`` does), or for a non-empty
+    folder without a (valid) manifest. ``option`` names the folder's option in the message.
     """
     if out_dir.exists() and not out_dir.is_dir():
-        raise InstanceError(f"--out {out_dir}: is a file, not a folder; give a new or empty folder")
+        raise InstanceError(f"{option} {out_dir}: is a file, not a folder; give a new or empty folder")
     if not out_dir.is_dir():
+        parent = out_dir.absolute().parent
+        if not parent.is_dir():
+            raise InstanceError(f"{option} {out_dir}: folder {parent} does not exist; create it first")
         return {"reports": []}
     path = out_dir / MANIFEST
     if not path.is_file():
@@ -241,7 +246,7 @@ def _read_manifest(out_dir: Path) -> dict:
         if old.is_file() and old.read_text(errors="replace").startswith("# Reports in "):
             hint = " (made by an older version? delete the folder and run again)"
         raise InstanceError(
-            f"--out {out_dir}: the folder is not empty and was not made by milp-market report (no {MANIFEST}){hint}; "
+            f"{option} {out_dir}: the folder is not empty and was not made by milp-market report (no {MANIFEST}){hint}; "
             "give a new or empty folder, so that no file in it is overwritten"
         )
     try:
@@ -610,9 +615,10 @@ def render_sample_report(unc, rep, out: dict, figures, command: str, time_limit:
     return "\n".join(L)
 
 
-def check_out_dir(out_dir) -> None:
-    """Raise InstanceError (one line) unless ``out_dir`` may receive reports: new, empty, or made
-    by ``report`` (its manifest readable). Nothing is written.
+def check_out_dir(out_dir, option: str = "--out") -> None:
+    """Raise InstanceError (one line, naming ``option``) unless ``out_dir`` may receive reports:
+    new (in an existing folder), empty, or made by ``report`` (its manifest readable). Nothing is
+    written.
 
     Examples
     --------
@@ -623,7 +629,7 @@ def check_out_dir(out_dir) -> None:
     ...
     milp_market.instance.InstanceError: --out instances: the folder is not empty and was not made by milp-market report (no .milp-market-report.json); give a new or empty folder, so that no file in it is overwritten
     """
-    _read_manifest(Path(out_dir))
+    _read_manifest(Path(out_dir), option)
 
 
 def write_sample_reports(

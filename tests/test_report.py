@@ -173,7 +173,11 @@ def test_robust_samples_report_option_writes_the_same_report_and_keeps_json_stri
         (["report", "{inst}", "{bad}", "--samples", "3", "--out", "{out}"], "bad.json"),
         (["report", "{inst}", "--samples", "3", "--out", "{foreign}"], "not empty"),
         (["robust", "{inst}", "--report", "{out}"], "need --samples"),
-        (["robust", "{inst}", "--samples", "3", "--report", "{foreign}"], "not empty"),
+        (["robust", "{inst}", "--samples", "3", "--report", "{foreign}"], "--report"),
+        # a folder whose parent does not exist is refused, not created with its parents
+        (["report", "{inst}", "--out", "{deep}"], "does not exist; create it first"),
+        (["report", "{inst}", "--samples", "3", "--out", "{deep}"], "does not exist; create it first"),
+        (["robust", "{inst}", "--samples", "3", "--report", "{deep}"], "--report"),
     ],
 )
 def test_sample_report_bad_input_is_one_line_exit_2_and_writes_nothing(argv, needle, tmp_path):
@@ -182,7 +186,8 @@ def test_sample_report_bad_input_is_one_line_exit_2_and_writes_nothing(argv, nee
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "mine.txt").write_text("keep")
-    subs = {"{inst}": str(inst), "{out}": str(tmp_path / "rep"), "{bad}": str(tmp_path / "bad.json"), "{foreign}": str(foreign)}
+    deep = tmp_path / "rep" / "no" / "such"
+    subs = {"{inst}": str(inst), "{out}": str(tmp_path / "rep"), "{bad}": str(tmp_path / "bad.json"), "{foreign}": str(foreign), "{deep}": str(deep)}
     code, stdout, err = run_cli([subs.get(a, a) for a in argv])
     assert code == 2 and stdout == ""
     assert needle in err and len(err.strip().splitlines()) == 1
