@@ -102,10 +102,15 @@ def _num(x, nd=4):
     return f"{x:.{nd}f}"
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 platform``, ``2 platforms`` (nouns that take an s)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _header(inst) -> str:
     return (
-        f"instance: {inst.name}  ({inst.n_models} models, {inst.n_types} user types, "
-        f"{inst.platforms} platforms, {inst.choice}, {inst.utility})"
+        f"instance: {inst.name}  ({_count(inst.n_models, 'model')}, {_count(inst.n_types, 'user type')}, "
+        f"{_count(inst.platforms, 'platform')}, {inst.choice}, {inst.utility})"
     )
 
 
@@ -212,8 +217,12 @@ def _cmd_enumerate(args) -> int:
         return 0
     print(_header(inst))
     where = f"; {extra['profiles_checked']:,} of {extra['profiles_total']:,} profiles checked" if "profiles_checked" in extra else ""
-    print(f"{len(eqs)} pure equilibria ({status}{where})")
-    if status is ListStatus.CAP_REACHED:
+    if "equilibria_total" in extra:
+        # complete before the cap was checked: the count is known, only the list is cut
+        print(f"{extra['equilibria_total']} pure equilibria (complete{where}); the best {len(eqs)} by welfare listed (--max)")
+    else:
+        print(f"{len(eqs)} pure equilibria ({status}{where})")
+    if status is ListStatus.CAP_REACHED and "equilibria_total" not in extra:
         print(f"stopped at the cap of {args.max} equilibria: there may be more")
     elif status is ListStatus.TIME_LIMIT:
         print("stopped at the time limit: there may be more")
@@ -317,7 +326,7 @@ def _cmd_import_csv(args) -> int:
         _write_out(args.out, lambda tmp: save_instance(inst, tmp))
     else:
         _write_out(args.out, lambda tmp: Path(tmp).write_text(json.dumps(payload, indent=2) + "\n"))
-    print(f"wrote {args.out}: {inst.n_models} models, {inst.n_types} user types, {inst.platforms} platforms")
+    print(f"wrote {args.out}: {_count(inst.n_models, 'model')}, {_count(inst.n_types, 'user type')}, {_count(inst.platforms, 'platform')}")
     for line in doc:
         print(line)
     return 0
@@ -377,8 +386,8 @@ def _cmd_import_seed(args) -> int:
     inst = load_seed_dir(args.folder, args.platforms, utility=args.utility, name=args.name)
     _write_out(args.out, lambda tmp: instance.save_instance(inst, tmp))
     print(
-        f"wrote {args.out}: {inst.n_models} models x {inst.n_types} user groups (S.npy transposed), "
-        f"{inst.platforms} platforms, {inst.utility}"
+        f"wrote {args.out}: {_count(inst.n_models, 'model')} x {_count(inst.n_types, 'user group')} (S.npy transposed), "
+        f"{_count(inst.platforms, 'platform')}, {inst.utility}"
     )
     return 0
 
@@ -390,8 +399,8 @@ def _cmd_synthetic(args) -> int:
     inst = synthetic.build_instance(spec, where=args.spec)
     _write_out(args.out, lambda tmp: instance.save_instance(inst, tmp))
     print(
-        f"wrote {args.out}: {inst.n_models} models x {inst.n_types} user types ({spec['users']['placement']}), "
-        f"{inst.platforms} platforms, {inst.choice}, {inst.utility}"
+        f"wrote {args.out}: {_count(inst.n_models, 'model')} x {_count(inst.n_types, 'user type')} ({spec['users']['placement']}), "
+        f"{_count(inst.platforms, 'platform')}, {inst.choice}, {inst.utility}"
     )
     if args.map:
         from .orchestrate import solve_market

@@ -499,7 +499,8 @@ def shannon(inst: Instance, counts) -> float:
     n = np.asarray(counts, dtype=float)
     s = market_shares(inst, counts)
     pos = s > 0
-    return float(-(n[pos] * s[pos] * np.log(s[pos])).sum())
+    # + 0.0: one platform with the whole market gives -0.0, printed "-0.0000"
+    return float(-(n[pos] * s[pos] * np.log(s[pos])).sum()) + 0.0
 
 
 def structure(counts) -> str:

@@ -956,7 +956,8 @@ def enumerate_equilibria(
 
     At most ``max_equilibria`` are listed: the search and the enumeration check the cap between
     slices and batches, so they may find more; the best ``max_equilibria`` are then kept and the
-    status says ``cap_reached``.
+    status says ``cap_reached`` (with ``stats["equilibria_total"]``, the number of equilibria,
+    when the search or enumeration was complete all the same).
 
     Examples
     --------
@@ -995,6 +996,9 @@ def enumerate_equilibria(
     found.sort(key=lambda n: (-game.welfare(inst, n), n))
     capped = max_equilibria is not None and (len(found) > max_equilibria or (len(found) == max_equilibria and not complete))
     status = ListStatus.CAP_REACHED if capped else (ListStatus.COMPLETE if complete else ListStatus.TIME_LIMIT)
+    if capped and complete:
+        # the search or enumeration finished before it saw the cap: it knows how many there are
+        stats = {**stats, "equilibria_total": len(found)}
     return AllEquilibria(status, tuple(found[:max_equilibria] if capped else found), seconds, method, stats, inst)
 
 

@@ -88,7 +88,11 @@ class MinRegretResult:
 
     @property
     def relative_epsilon(self) -> float:
-        return self.epsilon / self.mean_utility if self.mean_utility > 0 else math.inf
+        if self.mean_utility > 0:
+            return self.epsilon / self.mean_utility
+        # every platform earns 0: no gain is 0 relative to it (an all-zero game, where every profile
+        # is an equilibrium, gave inf for 0/0: found by a new-user trial), any gain is infinite
+        return 0.0 if self.epsilon <= 0 else math.inf
 
     def to_dict(self, inst: Instance) -> dict:
         return {

@@ -44,3 +44,20 @@ def test_enumerate_max_lists_at_most_max_and_says_the_cap_was_reached(method, in
     assert main(["enumerate", str(instances_dir / "ties.json"), "--method", method, "--max", "1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["count"] == 1 and out["status"] == "cap_reached"
+
+
+def test_a_complete_list_cut_by_max_says_how_many_there_are(instances_dir, capsys):
+    # ties.json has three equilibria and the enumeration checks all its profiles in one batch:
+    # it knows there are three, so it must not say "there may be more" (found by a new-user trial)
+    import json
+
+    from milp_market.cli import main
+
+    path = str(instances_dir / "ties.json")
+    assert main(["enumerate", path, "--max", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["status"], out["count"], out["equilibria_total"]) == ("cap_reached", 1, 3)
+    assert main(["enumerate", path, "--max", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "3 pure equilibria (complete; " in text and "the best 1 by welfare listed" in text
+    assert "there may be more" not in text
