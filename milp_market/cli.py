@@ -268,9 +268,17 @@ def _cmd_dynamics(args) -> int:
     if res.status is DynamicsStatus.CONVERGED:
         print(f"converged after {res.steps} switches to {_fmt_counts(out['equilibrium']['counts'])}")
     elif res.status is DynamicsStatus.CYCLE:
-        print(f"cycle of {len(res.cycle)} revisions found after {res.steps} switches:")
-        for c in out["cycle"]:
-            print(f"  {_fmt_counts(c)}")
+        # a revision in which the platform stays leaves the market as it was: list the states the
+        # market passes through, once each time it enters them (--json keeps every revision)
+        states = [c for i, c in enumerate(res.cycle) if i == 0 or c != res.cycle[i - 1]]
+        if len(states) > 1 and states[-1] == states[0]:
+            states.pop()
+        print(
+            f"cycle of {len(res.cycle)} revisions ({len(states)} market states) found after {res.steps} switches "
+            "in all; the market passes through:"
+        )
+        for c in states:
+            print(f"  {_fmt_counts(inst.counts_dict(c))}")
     else:
         print(f"no convergence within {args.max_steps} revisions")
     if "history" in out:

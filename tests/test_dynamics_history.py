@@ -157,3 +157,16 @@ def test_cli_bad_history_path_is_one_line_and_exit_2(tmp_path, where, needle):
     code, out, err = run(["dynamics", str(INSTANCES / "ties.json"), "--history", where.format(tmp=tmp_path)])
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "--history" in err and needle in err
+
+
+def test_cycle_text_lists_each_market_state_once_per_visit(instances_dir, capsys):
+    """A revision in which the platform stays repeats the count vector; the text lists the states
+    the market passes through (found by a new-user trial: identical consecutive lines)."""
+    from milp_market.cli import main
+
+    assert main(["dynamics", str(instances_dir / "lmarena_categories.json"), "--seed", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = next(i for i, x in enumerate(lines) if x.startswith("cycle of"))
+    states = [x for x in lines[head + 1 :] if x.startswith("  ")]
+    assert f"({len(states)} market states)" in lines[head]
+    assert all(a != b for a, b in zip(states, states[1:])) and states[0] != states[-1]
