@@ -142,8 +142,8 @@ class SupportSearch:
         # comparison, consistent with game.shares (classes are TIE_TOL-separated, validated).
         self.lev = np.asarray(inst.levels)
         self.w = game.utility_weights(inst)  # what one unit of share of t is worth on model j
-        # Floating-point allowance for comparing two sums of at most K non-negative terms that
-        # are equal in exact arithmetic (Lemma margins, search.md "Tolerances").
+        # Floating-point allowance for comparing two sums of at most K + N + 3 non-negative terms
+        # that are equal in exact arithmetic (Lemma margins, search.md "Tolerances").
         self.fp = game.fp_slack(self.w, self.N)
 
     def run(
