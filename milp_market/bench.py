@@ -110,6 +110,9 @@ class Row:
     #: with search status unknown: the support search's tree weight closed at the limit (search.md,
     #: "Progress: the tree weight"), None otherwise (and under logit, which does not measure it)
     search_tree_weight: float | None = None
+    #: with search status unknown: how many of its equilibria best-response dynamics reached
+    #: first (search.md, "Existence witnesses"), None otherwise
+    search_witnesses: int | None = None
 
 
 Size = tuple[int, int, int]  # (M models, K user types, N platforms)
@@ -319,6 +322,7 @@ def bench_instance(inst, label, seed, enum_cap, milp_limit, search_limit, confir
         agree_enum, agree_milp, auto_method, auto_s, gambit_s, gambit_agree,
         search.stats.get("first_equilibrium_seconds") if search and search.status is Status.UNKNOWN else None,
         search.stats.get("tree_weight") if search and search.status is Status.UNKNOWN else None,
+        search.stats.get("witnesses", 0) if search and search.status is Status.UNKNOWN else None,
     )
 
 
@@ -329,7 +333,7 @@ def _status_text(r) -> str:
         return r.search_status
     notes = [] if r.search_tree_weight is None else [f"tree weight {r.search_tree_weight:.3g}"]
     if r.search_first_eq_s is not None:
-        notes.append(f"an equilibrium at {_fmt_s(r.search_first_eq_s)} s")
+        notes.append(f"an equilibrium at {_fmt_s(r.search_first_eq_s)} s" + (", from best-response dynamics" if r.search_witnesses else ""))
     return f"unknown ({'; '.join(notes)})" if notes else "unknown"
 
 
@@ -513,7 +517,8 @@ def render(rows, config: BenchConfig, peak_mib, wall) -> str:
         "proved their answer (status, best/worst welfare, social optimum). *auto* = what `solve --method auto` ran and "
         f"its time, timed where the fastest method needs at most {AUTO_TIMED_UP_TO:.0f} s. Ratios divide by the search's "
         "time (above 1: the search is faster). A search status *unknown (an equilibrium at x s)* means the search "
-        "stopped at its limit after an equilibrium, re-checked by the exact evaluator, was found at x s: existence is "
+        "stopped at its limit after an equilibrium, re-checked by the exact evaluator, was found at x s (by the tree, or "
+        "*from best-response dynamics*: the search's existence witnesses, formulations/search.md): existence is "
         "proven, the list of equilibria is not complete (`solve` reports it as unknown, with the bounds on the best and "
         "worst equilibria and on PoA and PoS that it proved: formulations/welfare_bounds.md). *tree weight w* is the share of "
         "the support search's tree it closed before the limit, each subtree weighted by 2^-depth (formulations/search.md, "

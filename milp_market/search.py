@@ -12,7 +12,9 @@ a compiled necessary screen first (Lemma 6), then the exact evaluator
 "No equilibrium" from a complete search is a proof by exhaustion, like enumeration's.
 
 The social optimum is a separate branch and bound over supports for the max-coverage welfare
-(Lemma 5).
+(Lemma 5). A search that has found no equilibrium after half a second also asks best-response
+dynamics for one (witness.py, "Existence witnesses"): what they reach is re-checked exactly and
+listed at once, and a complete search must have found it itself.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numpy as np
 
 from . import game
 from .instance import Instance
+from .witness import WITNESS_AFTER, WITNESS_SECONDS, check_witnesses, find_witnesses
 
 #: How many excluded models the entry bound (Lemma 2b) looks at per node: the ones with the
 #: largest payoff against the included models. Any subset gives a valid bound. Measured on
@@ -111,6 +114,10 @@ class SearchResult:
     #: "Progress: the tree weight"): 1.0 when ``complete``; how far a stopped search got; None
     #: when not measured (the logit search)
     tree_weight: float | None = None
+    #: equilibria that best-response dynamics reached and the exact evaluator confirmed, found
+    #: while the search had none yet (search.md, "Existence witnesses"); a complete search lists
+    #: each of them among ``equilibria`` (checked)
+    witnesses: tuple[tuple[int, ...], ...] = ()
 
 
 class SupportSearch:
@@ -153,6 +160,7 @@ class SupportSearch:
         social_optimum: bool = True,
         progress: Callable[[int, float], None] | None = None,
         threads: int | None = None,
+        witnesses: bool = True,
     ) -> SearchResult:
         """All pure equilibria (and the social optimum), or what was found before a limit.
 
@@ -163,6 +171,10 @@ class SupportSearch:
         tree is shared among workers by handing over subtrees (search.md, "Parallel search"):
         the same tree, the same nodes and the same answer, in less wall time. ``progress`` is
         called after each slice with the nodes visited and the tree weight closed so far.
+        With ``witnesses``, a search that has found no equilibrium after ``WITNESS_AFTER``
+        seconds runs best-response dynamics once (`witness.find_witnesses`, at most
+        ``WITNESS_SECONDS``); what they reach and the exact evaluator confirms is listed at once,
+        and a complete search must have found it too (search.md, "Existence witnesses").
         """
         t0 = time.perf_counter()
         deadline = None if time_limit is None else t0 + time_limit
@@ -177,6 +189,9 @@ class SupportSearch:
             # Lemma 5(d): the social optimum first, within a share of the limit
             so_first = max_coverage(self.inst, SOCIAL_FIRST_SHARE * time_limit)
         pool = _Pool(deadline, max_equilibria, progress)
+        if witnesses:
+            pool.witness_at = t0 + WITNESS_AFTER
+            pool.witness_search = lambda until: find_witnesses(self.inst, tol=self.epsilon, until=until)
         main = _Worker(self, pool)
         main.start(None)
         # Small trees finish within the first slices: no thread is started for them.
@@ -201,6 +216,9 @@ class SupportSearch:
         if pool.queue:
             pool.complete = False  # stopped with subtrees never explored
         eqs, totals, complete = pool.eqs, pool.totals, pool.complete
+        if complete:
+            # two methods: every witness must be among the equilibria the tree found itself
+            check_witnesses(pool.witnesses, pool.tree_found)
         first = None if pool.first_eq is None else pool.first_eq - t0
         so, so_w, so_complete, so_bound = None, math.nan, False, math.inf
         if so_first is not None and so_first[2]:
@@ -233,6 +251,7 @@ class SupportSearch:
             # a complete tree is closed by definition; a stopped one reports what it closed (the
             # float sum of dyadic weights can sit a rounding above 1 only when nearly done)
             tree_weight=1.0 if complete else min(pool.weight, 1.0),
+            witnesses=pool.witnesses,
         )
 
 
@@ -279,6 +298,43 @@ class _Pool:
         self.complete = True
         self.stop = False
         self.error: BaseException | None = None
+        # existence witnesses (search.md, "Existence witnesses"): when to look for them (None:
+        # not, or already done), how, what they found, and what the tree itself found (each
+        # count vector once; a witness is listed once, when first found)
+        self.witness_at: float | None = None
+        self.witness_search: Callable[[float | None], tuple] | None = None
+        self.witnesses: tuple[tuple[int, ...], ...] = ()
+        self.tree_found: set[tuple[int, ...]] = set()
+        self.listed: set[tuple[int, ...]] = set()
+
+    def add(self, found) -> None:
+        """List equilibria not listed yet (caller holds the lock)."""
+        new = [c for c in found if c not in self.listed]
+        self.listed.update(new)
+        self.eqs.extend(new)
+        if new and self.first_eq is None:
+            self.first_eq = time.perf_counter()
+        if self.max_equilibria is not None and len(self.eqs) >= self.max_equilibria:
+            # every worker stops at its next slice and is incomplete unless its subtree was done
+            # by then; subtrees left in the queue make the run incomplete (run)
+            self.stop = True
+
+    def look_for_witnesses(self) -> None:
+        """Run the witness search once, if the tree has found no equilibrium yet; a worker calls
+        it between slices (the other workers' compiled slices go on meanwhile)."""
+        with self.cond:
+            if self.witness_at is None or time.perf_counter() < self.witness_at:
+                return
+            self.witness_at = None
+            if self.eqs or self.stop:
+                return
+        until = time.perf_counter() + WITNESS_SECONDS
+        if self.deadline is not None:
+            until = min(until, self.deadline)
+        found = self.witness_search(until)
+        with self.cond:
+            self.witnesses = found
+            self.add(found)
 
     def finish(self, worker: _Worker) -> None:
         if worker.incomplete:
@@ -456,16 +512,11 @@ class _Worker:
                 for key, v in zip(("nodes", "pruned", "supports", "profiles"), (nodes, pruned, supports, screened)):
                     pool.totals[key] += int(v)
                 pool.weight += float(self.closed[0] - closed0)
-                pool.eqs.extend(found)
-                if found and pool.first_eq is None:
-                    pool.first_eq = time.perf_counter()
+                pool.tree_found.update(found)
+                pool.add(found)
                 if unchecked or (deadline is not None and time.perf_counter() > deadline and not finished):
                     pool.stop = True
                     self.incomplete = True
-                if pool.max_equilibria is not None and len(pool.eqs) >= pool.max_equilibria:
-                    # every worker stops at its next slice and is incomplete unless its subtree
-                    # was done by then; subtrees left in the queue make the run incomplete (run)
-                    pool.stop = True
                 if pool.stop:
                     self.incomplete = self.incomplete or not finished
                     return True
@@ -473,6 +524,8 @@ class _Worker:
                     pool.progress(pool.totals["nodes"], pool.weight)
             if finished:
                 return True
+            if pool.witness_at is not None:
+                pool.look_for_witnesses()
             if until is not None and time.perf_counter() > until:
                 return False
             if pool.hungry():

@@ -1,0 +1,104 @@
+"""Existence witnesses for the support search: pure equilibria found by best-response dynamics
+and re-checked by the exact evaluator (formulations/search.md, "Existence witnesses").
+
+Best-response dynamics proves nothing about absence, but a run that converges ends in a profile
+where no platform gains more than ``EQ_TOL`` by moving: a pure equilibrium, which
+:func:`game.is_equilibrium` re-checks before it is used. On tie-heavy games the exhaustive search
+can take minutes to reach its first equilibrium while dynamics converge in milliseconds
+(ties (100,200,10): no equilibrium in 60 s of search; 6-16 of 16 starts converge in 0.06-0.12 s),
+so the search runs a few starts once it has worked ``WITNESS_AFTER`` seconds without finding one
+(`search.SupportSearch.run`). A witness proves existence and gives the welfare-best and -worst
+equilibria an incumbent; the search's own proof (and "no equilibrium") is unchanged, and a
+complete search must list every witness (`check_witnesses`): two independent methods.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from . import game
+from .certify import VerificationError
+from .dynamics import best_response_dynamics
+from .instance import Instance
+
+#: The search starts looking for witnesses once it has run this long without an equilibrium;
+#: searches that end sooner never pay for them.
+WITNESS_AFTER = 0.5
+
+#: At most this many runs of the dynamics: the greedy max-coverage support first, then random
+#: starts (seeds 0, 1, ...).
+WITNESS_STARTS = 16
+
+#: Each run stops after this many rounds of revisions (each platform revises once per round).
+#: Measured on ties, specialist and uniform at (50,100,8) and (100,200,10), 16 starts each: every
+#: run that converged within 30 rounds had converged within 10.
+WITNESS_ROUNDS = 10
+
+#: The witness phase stops starting runs after this many seconds (and at the search's deadline).
+WITNESS_SECONDS = 0.25
+
+
+def _greedy_start(inst: Instance) -> list[int]:
+    """One platform on each model of the greedy max-coverage support, the rest on its first."""
+    from .search import _greedy_support
+
+    # the welfare weights of Lemma 5, as `search.max_coverage` uses them
+    U = _greedy_support(inst.masses[None, :] * inst.scores, np.arange(inst.n_models), inst.platforms)
+    return (U + [U[0]] * inst.platforms)[: inst.platforms]
+
+
+def find_witnesses(
+    inst: Instance, tol: float = game.EQ_TOL, until: float | None = None, starts: int = WITNESS_STARTS
+) -> tuple[tuple[int, ...], ...]:
+    """Pure equilibria (count vectors) reached by best-response dynamics from ``starts`` starts,
+    each re-checked by :func:`game.is_equilibrium` with ``tol``; distinct, in the order found.
+
+    No run starts after ``until`` (a ``time.perf_counter()`` value). An empty answer says
+    nothing: dynamics may cycle in games that have equilibria.
+
+    Examples
+    --------
+    >>> from milp_market.instance import make_instance
+    >>> inst = make_instance([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], 2)
+    >>> find_witnesses(inst)
+    ((1, 1),)
+    """
+    if inst.choice != "hardmax":
+        raise ValueError("witnesses are looked for under hardmax choice")
+    N = inst.platforms
+    found: list[tuple[int, ...]] = []
+    for s in range(starts):
+        if until is not None and time.perf_counter() > until:
+            break
+        run = best_response_dynamics(inst, start=_greedy_start(inst) if s == 0 else None, seed=s, max_steps=WITNESS_ROUNDS * N)
+        if run.status.value != "converged":
+            continue
+        counts = tuple(int(x) for x in np.bincount(run.final, minlength=inst.n_models))
+        # the exact re-check decides, as for every equilibrium the search prints
+        if counts not in found and game.is_equilibrium(inst, counts, tol=tol):
+            found.append(counts)
+    return tuple(found)
+
+
+def check_witnesses(witnesses, listed) -> None:
+    """Raise :class:`VerificationError` unless a complete search ``listed`` every witness.
+
+    Every witness passed the exact evaluator, and a complete search lists every equilibrium; a
+    witness it missed means the search (or its screen) is wrong, so no answer is given.
+
+    Examples
+    --------
+    >>> check_witnesses({(1, 1)}, {(1, 1), (2, 0)})
+    >>> check_witnesses({(1, 1)}, set())
+    Traceback (most recent call last):
+    ...
+    milp_market.certify.VerificationError: the complete support search missed 1 equilibrium that best-response dynamics reached and the exact evaluator confirmed: (1, 1)
+    """
+    missed = sorted(set(witnesses) - set(listed))
+    if missed:
+        raise VerificationError(
+            f"the complete support search missed {len(missed)} equilibri{'um' if len(missed) == 1 else 'a'} that best-response "
+            f"dynamics reached and the exact evaluator confirmed: {', '.join(str(m) for m in missed[:3])}"
+        )
