@@ -110,9 +110,9 @@ class Row:
     #: with search status unknown: the support search's tree weight closed at the limit (search.md,
     #: "Progress: the tree weight"), None otherwise (and under logit, which does not measure it)
     search_tree_weight: float | None = None
-    #: with search status unknown: how many of its equilibria best-response dynamics reached
-    #: first (search.md, "Existence witnesses"), None otherwise
-    search_witnesses: int | None = None
+    #: with search status unknown: what found its first equilibrium, "tree" or "dynamics" (an
+    #: existence witness, search.md), None otherwise
+    search_first_by: str | None = None
 
 
 Size = tuple[int, int, int]  # (M models, K user types, N platforms)
@@ -322,7 +322,7 @@ def bench_instance(inst, label, seed, enum_cap, milp_limit, search_limit, confir
         agree_enum, agree_milp, auto_method, auto_s, gambit_s, gambit_agree,
         search.stats.get("first_equilibrium_seconds") if search and search.status is Status.UNKNOWN else None,
         search.stats.get("tree_weight") if search and search.status is Status.UNKNOWN else None,
-        search.stats.get("witnesses", 0) if search and search.status is Status.UNKNOWN else None,
+        search.stats.get("first_equilibrium_by") if search and search.status is Status.UNKNOWN else None,
     )
 
 
@@ -333,7 +333,7 @@ def _status_text(r) -> str:
         return r.search_status
     notes = [] if r.search_tree_weight is None else [f"tree weight {r.search_tree_weight:.3g}"]
     if r.search_first_eq_s is not None:
-        notes.append(f"an equilibrium at {_fmt_s(r.search_first_eq_s)} s" + (", from best-response dynamics" if r.search_witnesses else ""))
+        notes.append(f"an equilibrium at {_fmt_s(r.search_first_eq_s)} s" + (", from best-response dynamics" if r.search_first_by == "dynamics" else ""))
     return f"unknown ({'; '.join(notes)})" if notes else "unknown"
 
 

@@ -466,8 +466,11 @@ def solve_search(inst: Instance, time_limit: float | None = None, log=None, prog
         # how far the support search got: 1 when complete (search.md, "Progress: the tree weight")
         stats["tree_weight"] = res.tree_weight
     if res.witnesses:
-        # equilibria best-response dynamics reached first (search.md, "Existence witnesses")
+        # equilibria listed from best-response dynamics before the tree found them (search.md,
+        # "Existence witnesses")
         stats["witnesses"] = len(res.witnesses)
+    if res.first_equilibrium_by is not None:
+        stats["first_equilibrium_by"] = res.first_equilibrium_by
     if res.first_equilibrium_seconds is not None:
         # when existence was proven (useful when the search then stops at a limit)
         stats["first_equilibrium_seconds"] = round(res.first_equilibrium_seconds, 4)

@@ -114,10 +114,13 @@ class SearchResult:
     #: "Progress: the tree weight"): 1.0 when ``complete``; how far a stopped search got; None
     #: when not measured (the logit search)
     tree_weight: float | None = None
-    #: equilibria that best-response dynamics reached and the exact evaluator confirmed, found
-    #: while the search had none yet (search.md, "Existence witnesses"); a complete search lists
-    #: each of them among ``equilibria`` (checked)
+    #: the equilibria that best-response dynamics reached, the exact evaluator confirmed and the
+    #: search listed before its tree found them (search.md, "Existence witnesses"); a complete
+    #: search's tree found every one of them too (checked)
     witnesses: tuple[tuple[int, ...], ...] = ()
+    #: what found the first equilibrium: "tree" (the support search), "dynamics" (a witness), or
+    #: None when there is none
+    first_equilibrium_by: str | None = None
 
 
 class SupportSearch:
@@ -190,8 +193,11 @@ class SupportSearch:
             so_first = max_coverage(self.inst, SOCIAL_FIRST_SHARE * time_limit)
         pool = _Pool(deadline, max_equilibria, progress)
         if witnesses:
-            pool.witness_at = t0 + WITNESS_AFTER
-            pool.witness_search = lambda until: find_witnesses(self.inst, tol=self.epsilon, until=until)
+            # counted from the tree's start (after the social optimum's share of a limit)
+            pool.witness_at = time.perf_counter() + WITNESS_AFTER
+            pool.witness_search = lambda until, stop, on_found: find_witnesses(
+                self.inst, tol=self.epsilon, until=until, stop=stop, on_found=on_found
+            )
         main = _Worker(self, pool)
         main.start(None)
         # Small trees finish within the first slices: no thread is started for them.
@@ -218,7 +224,7 @@ class SupportSearch:
         eqs, totals, complete = pool.eqs, pool.totals, pool.complete
         if complete:
             # two methods: every witness must be among the equilibria the tree found itself
-            check_witnesses(pool.witnesses, pool.tree_found)
+            check_witnesses(pool.reached, pool.tree_found)
         first = None if pool.first_eq is None else pool.first_eq - t0
         so, so_w, so_complete, so_bound = None, math.nan, False, math.inf
         if so_first is not None and so_first[2]:
@@ -252,6 +258,7 @@ class SupportSearch:
             # float sum of dyadic weights can sit a rounding above 1 only when nearly done)
             tree_weight=1.0 if complete else min(pool.weight, 1.0),
             witnesses=pool.witnesses,
+            first_equilibrium_by=pool.first_by,
         )
 
 
@@ -281,7 +288,10 @@ def default_threads() -> int:
 class _Pool:
     """What the workers of one search share (search.md, "Parallel search"): the queue of
     subtrees not yet started (each held by a paused `_Worker`), the equilibria found, the counters
-    and the stop flag. Every field is read and written under ``cond``'s lock."""
+    and the stop flag. Every field is read and written under ``cond``'s lock, except ``deadline``
+    and ``witness_search`` (set before any thread starts) and two reads that are only hints
+    re-checked under the lock or harmless when stale: ``witness_at`` before
+    `look_for_witnesses`, and ``stop`` by the running dynamics."""
 
     def __init__(self, deadline, max_equilibria, progress):
         self.deadline = deadline
@@ -299,29 +309,37 @@ class _Pool:
         self.stop = False
         self.error: BaseException | None = None
         # existence witnesses (search.md, "Existence witnesses"): when to look for them (None:
-        # not, or already done), how, what they found, and what the tree itself found (each
-        # count vector once; a witness is listed once, when first found)
+        # not, or already done) and how; every witness the dynamics reached (for the final
+        # check), those listed from them (before the tree found them), what the tree found
+        # itself, everything listed, and which method listed the first equilibrium
         self.witness_at: float | None = None
-        self.witness_search: Callable[[float | None], tuple] | None = None
+        self.witness_search: Callable | None = None
+        self.reached: list[tuple[int, ...]] = []
         self.witnesses: tuple[tuple[int, ...], ...] = ()
         self.tree_found: set[tuple[int, ...]] = set()
         self.listed: set[tuple[int, ...]] = set()
+        self.first_by: str | None = None
 
-    def add(self, found) -> None:
-        """List equilibria not listed yet (caller holds the lock)."""
+    def add(self, found, by: str) -> list[tuple[int, ...]]:
+        """List the equilibria of ``found`` not listed yet, found ``by`` "tree" or "dynamics";
+        return them (caller holds the lock)."""
         new = [c for c in found if c not in self.listed]
         self.listed.update(new)
         self.eqs.extend(new)
         if new and self.first_eq is None:
             self.first_eq = time.perf_counter()
+            self.first_by = by
         if self.max_equilibria is not None and len(self.eqs) >= self.max_equilibria:
             # every worker stops at its next slice and is incomplete unless its subtree was done
             # by then; subtrees left in the queue make the run incomplete (run)
             self.stop = True
+        return new
 
     def look_for_witnesses(self) -> None:
         """Run the witness search once, if the tree has found no equilibrium yet; a worker calls
-        it between slices (the other workers' compiled slices go on meanwhile)."""
+        it between slices (the other workers' compiled slices go on meanwhile). Each witness is
+        listed as soon as it is confirmed; the dynamics stop at the deadline, after
+        ``WITNESS_SECONDS``, or when the pool stops (e.g. ``max_equilibria`` reached)."""
         with self.cond:
             if self.witness_at is None or time.perf_counter() < self.witness_at:
                 return
@@ -331,10 +349,13 @@ class _Pool:
         until = time.perf_counter() + WITNESS_SECONDS
         if self.deadline is not None:
             until = min(until, self.deadline)
-        found = self.witness_search(until)
-        with self.cond:
-            self.witnesses = found
-            self.add(found)
+
+        def on_found(counts):
+            with self.cond:
+                self.reached.append(counts)
+                self.witnesses += tuple(self.add([counts], "dynamics"))
+
+        self.witness_search(until, lambda: self.stop, on_found)
 
     def finish(self, worker: _Worker) -> None:
         if worker.incomplete:
@@ -513,7 +534,7 @@ class _Worker:
                     pool.totals[key] += int(v)
                 pool.weight += float(self.closed[0] - closed0)
                 pool.tree_found.update(found)
-                pool.add(found)
+                pool.add(found, "tree")
                 if unchecked or (deadline is not None and time.perf_counter() > deadline and not finished):
                     pool.stop = True
                     self.incomplete = True
@@ -524,8 +545,6 @@ class _Worker:
                     pool.progress(pool.totals["nodes"], pool.weight)
             if finished:
                 return True
-            if pool.witness_at is not None:
-                pool.look_for_witnesses()
             if until is not None and time.perf_counter() > until:
                 return False
             if pool.hungry():
@@ -536,6 +555,16 @@ class _Worker:
                     with pool.cond:
                         pool.queue.append(helper)
                         pool.cond.notify()
+            if pool.witness_at is not None:
+                # existence witnesses, once (search.md); after them, the deadline and the stop
+                # flag (max_equilibria may have been reached) before another slice
+                pool.look_for_witnesses()
+                with pool.cond:
+                    if deadline is not None and time.perf_counter() > deadline:
+                        pool.stop = True
+                    if pool.stop:
+                        self.incomplete = True
+                        return True
 
 
 def support_search(inst: Instance, time_limit: float | None = None, max_equilibria: int | None = None, **kw) -> SearchResult:

@@ -15,12 +15,12 @@ complete search must list every witness (`check_witnesses`): two independent met
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import numpy as np
 
 from . import game
 from .certify import VerificationError
-from .dynamics import best_response_dynamics
 from .instance import Instance
 
 #: The search starts looking for witnesses once it has run this long without an equilibrium;
@@ -28,7 +28,7 @@ from .instance import Instance
 WITNESS_AFTER = 0.5
 
 #: At most this many runs of the dynamics: the greedy max-coverage support first, then random
-#: starts (seeds 0, 1, ...).
+#: starts (seeds 0, 1, ..., as `dynamics.best_response_dynamics` draws them).
 WITNESS_STARTS = 16
 
 #: Each run stops after this many rounds of revisions (each platform revises once per round).
@@ -36,7 +36,8 @@ WITNESS_STARTS = 16
 #: run that converged within 30 rounds had converged within 10.
 WITNESS_ROUNDS = 10
 
-#: The witness phase stops starting runs after this many seconds (and at the search's deadline).
+#: The witness phase stops after this many seconds (and at the search's deadline); runs look at the
+#: clock every 64 revisions.
 WITNESS_SECONDS = 0.25
 
 
@@ -49,14 +50,51 @@ def _greedy_start(inst: Instance) -> list[int]:
     return (U + [U[0]] * inst.platforms)[: inst.platforms]
 
 
+def _converge(inst: Instance, start, max_steps: int, until: float | None, stop) -> tuple[int, ...] | None:
+    """The revisions of `dynamics.best_response_dynamics` from ``start`` (platform i = 0, 1, ...
+    in turn moves to the lowest-index model within EQ_TOL of its best payoff, or stays when its
+    own is), without its history: the counts when N revisions in a row moved nobody, None after
+    ``max_steps`` revisions, at ``until`` or when ``stop()`` says so (both looked at every 64
+    revisions, so a run never holds the search past its clock)."""
+    N = inst.platforms
+    f = [int(x) for x in start]
+    counts = np.bincount(f, minlength=inst.n_models)
+    quiet = 0
+    for step in range(max_steps):
+        if step % 64 == 0 and ((until is not None and time.perf_counter() > until) or (stop is not None and stop())):
+            return None
+        i = step % N
+        counts[f[i]] -= 1  # the others
+        pay = game.payoffs_against(inst, counts)
+        best = pay.max()
+        if best - pay[f[i]] > game.EQ_TOL:
+            f[i] = int(np.flatnonzero(pay >= best - game.EQ_TOL)[0])
+            quiet = 0
+        else:
+            quiet += 1
+        counts[f[i]] += 1
+        if quiet >= N:
+            return tuple(int(x) for x in counts)
+    return None
+
+
 def find_witnesses(
-    inst: Instance, tol: float = game.EQ_TOL, until: float | None = None, starts: int = WITNESS_STARTS
+    inst: Instance,
+    tol: float = game.EQ_TOL,
+    until: float | None = None,
+    starts: int = WITNESS_STARTS,
+    stop: Callable[[], bool] | None = None,
+    on_found: Callable[[tuple[int, ...]], None] | None = None,
 ) -> tuple[tuple[int, ...], ...]:
     """Pure equilibria (count vectors) reached by best-response dynamics from ``starts`` starts,
     each re-checked by :func:`game.is_equilibrium` with ``tol``; distinct, in the order found.
 
-    No run starts after ``until`` (a ``time.perf_counter()`` value). An empty answer says
-    nothing: dynamics may cycle in games that have equilibria.
+    The starts: the greedy max-coverage support (one platform per model, the rest on its first),
+    then the random starts of `dynamics.best_response_dynamics` with seeds 0, 1, ...; each run
+    stops after ``WITNESS_ROUNDS`` rounds of N revisions. Nothing runs past ``until`` (a
+    ``time.perf_counter()`` value) or once ``stop()`` is true; ``on_found`` is called with each
+    witness as soon as it is confirmed. An empty answer says nothing: dynamics may cycle in games
+    that have equilibria.
 
     Examples
     --------
@@ -67,18 +105,19 @@ def find_witnesses(
     """
     if inst.choice != "hardmax":
         raise ValueError("witnesses are looked for under hardmax choice")
-    N = inst.platforms
+    M, N = inst.n_models, inst.platforms
     found: list[tuple[int, ...]] = []
     for s in range(starts):
-        if until is not None and time.perf_counter() > until:
-            break
-        run = best_response_dynamics(inst, start=_greedy_start(inst) if s == 0 else None, seed=s, max_steps=WITNESS_ROUNDS * N)
-        if run.status.value != "converged":
-            continue
-        counts = tuple(int(x) for x in np.bincount(run.final, minlength=inst.n_models))
+        # the random start is drawn as best_response_dynamics(inst, seed=s - 1) draws it
+        start = _greedy_start(inst) if s == 0 else np.random.default_rng(s - 1).integers(0, M, size=N)
+        counts = _converge(inst, start, WITNESS_ROUNDS * N, until, stop)
         # the exact re-check decides, as for every equilibrium the search prints
-        if counts not in found and game.is_equilibrium(inst, counts, tol=tol):
+        if counts is not None and counts not in found and game.is_equilibrium(inst, counts, tol=tol):
             found.append(counts)
+            if on_found is not None:
+                on_found(counts)
+        if (until is not None and time.perf_counter() > until) or (stop is not None and stop()):
+            break
     return tuple(found)
 
 

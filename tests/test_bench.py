@@ -159,10 +159,10 @@ def test_regret_agreement_catches_disjoint_ranges():
     assert agreement([("optimal", 0.1, 0.1), ("unknown", 0.0, 0.4)]) == "n/a"
 
 
-def _row(family, seed, status, seconds, first_eq=None, weight=None, witnesses=None):
+def _row(family, seed, status, seconds, first_eq=None, weight=None, first_by=None):
     return bench.Row(
         family, 50, 100, 8, seed, status, seconds, 10, "-", None, "-", None, "capped", 99.0, True,
-        "n/a", "-", "search", None, None, "", first_eq, weight, witnesses,
+        "n/a", "-", "search", None, None, "", first_eq, weight, first_by,
     )
 
 
@@ -193,6 +193,6 @@ def test_unknown_rows_say_how_much_of_the_tree_was_closed():
 
 
 def test_unknown_rows_say_when_best_response_dynamics_gave_the_equilibrium():
-    row = _row("ties", 0, "unknown", 60.1, first_eq=0.55, weight=0.5, witnesses=2)
+    row = _row("ties", 0, "unknown", 60.1, first_eq=0.55, weight=0.5, first_by="dynamics")
     assert bench._status_text(row) == "unknown (tree weight 0.5; an equilibrium at 0.55 s, from best-response dynamics)"
-    assert bench._status_text(_row("ties", 0, "unknown", 60.1, first_eq=3.4, witnesses=0)) == "unknown (an equilibrium at 3.4 s)"
+    assert bench._status_text(_row("ties", 0, "unknown", 60.1, first_eq=3.4, first_by="tree")) == "unknown (an equilibrium at 3.4 s)"
