@@ -5,7 +5,7 @@ Best-response dynamics proves nothing about absence, but a run that converges en
 where no platform gains more than ``EQ_TOL`` by moving: a pure equilibrium, which
 :func:`game.is_equilibrium` re-checks before it is used. On tie-heavy games the exhaustive search
 can take minutes to reach its first equilibrium while dynamics converge in milliseconds
-(ties (100,200,10): no equilibrium in 60 s of search; 6-16 of 16 starts converge in 0.06-0.12 s),
+(ties (100,200,10): no equilibrium in 60 s of search; 16 starts reach one or two in 0.05-0.12 s),
 so the search runs a few starts once it has worked ``WITNESS_AFTER`` seconds without finding one
 (`search.SupportSearch.run`). A witness proves existence and gives the welfare-best and -worst
 equilibria an incumbent; the search's own proof (and "no equilibrium") is unchanged, and a
