@@ -113,12 +113,30 @@ def _join_bound(d, i, r_to, inc_models, top, lev, w, order, N, slots, buf, den, 
     """Lemma 2d: the second largest, over included k, of sum_{t: k on top} w[k,t] / den[t]
     (den[t] = N without the tie refinement), bounded below over completions by subtracting
     the `slots` largest weights an added model r of order[i:r_to] can take from k by being
-    strictly above. A k whose sum is at most ``known`` (a lower bound on lambda already held)
-    cannot make the second largest exceed it: its losses are not computed (-inf instead), which
-    leaves max(known, result) unchanged."""
-    M, K = lev.shape
+    strictly above (`_join_values`). A k whose sum is at most ``known`` (a lower bound on lambda
+    already held) cannot make the second largest exceed it: its losses are not computed (-inf
+    instead), which leaves max(known, result) unchanged."""
+    jv = np.empty(d)
+    _join_values(d, i, r_to, inc_models, top, lev, w, order, slots, buf, den, known, jv)
     best1 = -np.inf
     best2 = -np.inf
+    for a in range(d):
+        v = jv[a]
+        if v > best1:
+            best2 = best1
+            best1 = v
+        elif v > best2:
+            best2 = v
+    return best2
+
+
+@njit(cache=True)
+def _join_values(d, i, r_to, inc_models, top, lev, w, order, slots, buf, den, known, out):
+    """Rule 16 in the tree: for each included k, out[a] = 2d's lower bound on what joining k pays
+    over every completion (sum_{t: k on top} w[k,t] / den[t], less the `slots` largest takes of
+    the undecided models order[i:r_to] that can go strictly above k); -inf, without computing
+    the takes, when even the sum is at most ``known`` (it cannot raise a floor above it)."""
+    K = lev.shape[1]
     for a in range(d):
         k = inc_models[a]
         B = 0.0
@@ -126,6 +144,7 @@ def _join_bound(d, i, r_to, inc_models, top, lev, w, order, N, slots, buf, den, 
             if lev[k, t] == top[t]:
                 B += w[k, t] / den[t]
         if B <= known:
+            out[a] = -np.inf
             continue
         if slots > 0 and B > 0.0:
             n = 0
@@ -138,13 +157,7 @@ def _join_bound(d, i, r_to, inc_models, top, lev, w, order, N, slots, buf, den, 
                 buf[n] = loss
                 n += 1
             B -= _top_sum(buf, n, slots)
-        v = B
-        if v > best1:
-            best2 = best1
-            best1 = v
-        elif v > best2:
-            best2 = v
-    return best2
+        out[a] = B
 
 
 @njit(cache=True)
@@ -362,7 +375,8 @@ def fails(d, i, included, top, maxw, inc_models, lev, w, order, N, eqtol, fp, nc
     `dfs_binary`) the bound and the dropped models pass to the subtree; 32 Lemma 2c on all
     of R; 64 compatibility filter of R; 128 staged evaluation (stop computing lambda_lb once
     it exceeds an upper bound); 256 tie shares of an excluded entrant bounded jointly (Rule 14);
-    512 (read by `dfs_binary`) cover branching (Rule 15)."""
+    512 (read by `dfs_binary`) cover branching (Rule 15); 1024 each included model's own floor
+    in Lemma 4's caps, also at nodes whose lambda_lb is below fp (Rule 16, `_room_fails`)."""
     M = order.shape[0]
     K = lev.shape[1]
     slots = N - d
@@ -417,6 +431,8 @@ def fails(d, i, included, top, maxw, inc_models, lev, w, order, N, eqtol, fp, nc
         if lam - eqtol <= fp:
             if (opts & 8) and excl_node and r_to == i:
                 return True, 0, lam_raw
+            if (opts & 1024) and d >= 2:
+                return _room_fails(d, i, r_to, inc_models, top, m_t, lev, w, order, N, slots, buf, den, lam - eqtol - fp, eqtol, fp, opts), r_to, lam_raw
             return False, r_to, lam_raw
         lam_eff = lam - eqtol - fp
         if lam > stop or not (opts & 2) or slots == 0:
@@ -461,23 +477,53 @@ def fails(d, i, included, top, maxw, inc_models, lev, w, order, N, eqtol, fp, nc
             gsum = c
     if N * lam_eff > v + gsum + fp:
         return True, 0, lam_raw
-    # ---- Lemma 4
+    # ---- Lemma 4 (with Rule 16: each included model's own floor, the best join of the others)
+    return _room_fails(d, i, r_to, inc_models, top, m_t, lev, w, order, N, slots, buf, den, lam_eff, eqtol, fp, opts), r_to, lam_raw
+
+
+@njit(cache=True)
+def _room_fails(d, i, r_to, inc_models, top, m_t, lev, w, order, N, slots, buf, den, lam_eff, eqtol, fp, opts):
+    """Lemma 4: True when some included model cannot hold one platform at its floor, or the caps
+    leave no room for N platforms. The floor is lam_eff, and with Rule 16 (opts & 1024) for each
+    included model also the best lower bound of 2d on joining another included model."""
+    jv = np.empty(d)
+    best1 = -np.inf
+    best2 = -np.inf
+    arg1 = -1
+    if (opts & 1024) and d >= 2:
+        _join_values(d, i, r_to, inc_models, top, lev, w, order, slots, buf, den, lam_eff + eqtol + fp, jv)
+        for a in range(d):
+            if jv[a] > best1:
+                best2 = best1
+                best1 = jv[a]
+                arg1 = a
+            elif jv[a] > best2:
+                best2 = jv[a]
     room = 0
     for a in range(d):
         j = inc_models[a]
-        cap = _cap(j, lev, w, top, m_t, lam_eff, N, False)
+        lam_a = lam_eff
+        other = (best2 if a == arg1 else best1) - eqtol - fp
+        if other > lam_a:
+            lam_a = other
+        if lam_a <= 0.0:
+            room += N  # what _cap returns: every utility is >= 0 >= lam_a
+            continue
+        cap = _cap(j, lev, w, top, m_t, lam_a, N, False)
         if cap < 1:
-            return True, 0, lam_raw
+            return True
         room += cap
     if room >= N:
-        return False, r_to, lam_raw
+        return False
+    if lam_eff <= 0.0:
+        return False  # every model of R could hold N platforms
     if slots > 0:
         n = 0
         for q in range(i, r_to):
             buf[n] = _cap(order[q], lev, w, top, m_t, lam_eff, N, True)
             n += 1
         room += int(_top_sum(buf, n, slots))
-    return room < N, r_to, lam_raw
+    return room < N
 
 
 @njit(cache=True)
@@ -542,10 +588,158 @@ def _cap(j, lev, w, top, m_t, lam_eff, N, joining):
     return n
 
 
+@njit(cache=True, inline="always")  # in the screen's inner loop, where a call made it 1.5x slower
+def _poorest(s, inc_models, tied, w, c):
+    """min over the members a of sum_{t: a on top} w[a,t] / c[t]: the smallest utility when c[t]
+    platforms share the top class of t (or an upper bound on it, when c[t] bounds them below)."""
+    K = tied.shape[1]
+    umin = np.inf
+    for a in range(s):
+        j = inc_models[a]
+        u = 0.0
+        for t in range(K):
+            if tied[a, t]:
+                u += w[j, t] / c[t]
+        if u < umin:
+            umin = u
+    return umin
+
+
+@njit(cache=True)
+def _count_bounds(s, inc_models, tied, w, N, lam, eqtol, fp, lo, hi):
+    """Rule 16 (search.md): tighten the count range [lo[a], hi[a]] of every member of the exact
+    support in place, to a fixed point; False when no count vector is left. Every step removes
+    only counts that no equilibrium can have:
+    - a member a keeps n_a only if UB_a(n_a) >= max(lam, max_{b != a} LB_b(hi_b) - EQ_TOL), where
+      UB_a(n) = sum_{t: a on top} w[a,t] / (n + the other top members' lo) bounds u_a from above and
+      LB_b(n) = sum_{t: b on top} w[b,t] / (min(n + the other top members' hi, N - the lo of the
+      members below t) + 1) bounds from below what a platform earns by joining b;
+    - a member b keeps n_b only if LB_b(n_b) <= min(Vtop / N, min_a UB_a(lo_a)) + EQ_TOL (lambda is
+      at least LB_b(n_b) - EQ_TOL: the poorest platform may join b, or is on b; and lambda is at
+      most every member's utility and the average Vtop / N);
+    - the counts sum to N."""
+    K = tied.shape[1]
+    vtop = 0.0
+    for t in range(K):
+        mx = 0.0
+        for a in range(s):
+            if tied[a, t] and w[inc_models[a], t] > mx:
+                mx = w[inc_models[a], t]
+        vtop += mx
+    ceil_v = vtop / N
+    tot_lo = np.zeros(K)
+    tot_hi = np.zeros(K)
+    out_lo = np.zeros(K)
+    lbhi = np.empty(s)
+    changed = True
+    while changed:
+        changed = False
+        sum_lo = 0
+        sum_hi = 0
+        for a in range(s):
+            sum_lo += lo[a]
+            sum_hi += hi[a]
+        if sum_lo > N or sum_hi < N:
+            return False
+        for a in range(s):
+            nh = N - (sum_lo - lo[a])
+            if nh < hi[a]:
+                sum_hi -= hi[a] - nh
+                hi[a] = nh
+                changed = True
+            nl = N - (sum_hi - hi[a])
+            if nl > lo[a]:
+                sum_lo += nl - lo[a]
+                lo[a] = nl
+                changed = True
+            if lo[a] > hi[a]:
+                return False
+        for t in range(K):
+            tot_lo[t] = 0.0
+            tot_hi[t] = 0.0
+            out_lo[t] = 0.0
+            for a in range(s):
+                if tied[a, t]:
+                    tot_lo[t] += lo[a]
+                    tot_hi[t] += hi[a]
+                else:
+                    out_lo[t] += lo[a]
+        # ceilings: what joining b pays at least, against what a can earn at most
+        best1 = -np.inf
+        best2 = -np.inf
+        arg1 = -1
+        for b in range(s):
+            j = inc_models[b]
+            v = 0.0
+            for t in range(K):
+                if tied[b, t]:
+                    c = tot_hi[t]
+                    if N - out_lo[t] < c:
+                        c = N - out_lo[t]
+                    v += w[j, t] / (c + 1.0)
+            lbhi[b] = v
+            if v > best1:
+                best2 = best1
+                best1 = v
+                arg1 = b
+            elif v > best2:
+                best2 = v
+        for a in range(s):
+            j = inc_models[a]
+            thr = (best2 if a == arg1 else best1) - eqtol
+            if lam > thr:
+                thr = lam
+            thr -= fp
+            if thr <= 0.0:
+                continue
+            while hi[a] >= lo[a]:
+                u = 0.0
+                for t in range(K):
+                    if tied[a, t]:
+                        u += w[j, t] / (hi[a] + tot_lo[t] - lo[a])
+                if u * (1.0 + 1e-9) >= thr:
+                    break
+                hi[a] -= 1
+                changed = True
+            if hi[a] < lo[a]:
+                return False
+            for t in range(K):
+                if tied[a, t]:
+                    tot_hi[t] = 0.0
+            for t in range(K):
+                if tied[a, t]:
+                    for b in range(s):
+                        if tied[b, t]:
+                            tot_hi[t] += hi[b]
+        # floors: lambda caps what joining b may pay
+        cap = _poorest(s, inc_models, tied, w, tot_lo)
+        if ceil_v < cap:
+            cap = ceil_v
+        cap = (cap + eqtol + fp) * (1.0 + 1e-9)
+        for b in range(s):
+            j = inc_models[b]
+            while lo[b] <= hi[b]:
+                v = 0.0
+                for t in range(K):
+                    if tied[b, t]:
+                        c = lo[b] + tot_hi[t] - hi[b]
+                        if N - out_lo[t] < c:
+                            c = N - out_lo[t]
+                        v += w[j, t] / (c + 1.0)
+                if v <= cap:
+                    break
+                lo[b] += 1
+                changed = True
+            if lo[b] > hi[b]:
+                return False
+    return True
+
+
 @njit(cache=True)
 def check_support(d, inc_models, top, lev, w, N, eqtol, fp, out, n_out, in_support, opts, lam_in, vec_budget):
     """Screen every count vector on exactly U = inc_models[:d] (search.md, Lemma 6): caps from
-    Lemma 4, then u_min >= max entry payoff - EQ_TOL. Survivors are written to out[n_out:].
+    Lemma 4, narrowed with opts & 1024 by Rule 16's per-member ranges (`_count_bounds`), then
+    u_min >= max entry payoff - EQ_TOL. Survivors are written to out[n_out:].
     Returns (new n_out, count vectors screened); n_out == -1 signals that out is full, -2 that
     ``vec_budget[0]`` (count vectors this slice may still screen) ran out."""
     M, K = lev.shape
@@ -600,6 +794,10 @@ def check_support(d, inc_models, top, lev, w, N, eqtol, fp, out, n_out, in_suppo
         total += c
     if total < N:
         return n_out, 0
+    lo = np.ones(s, dtype=np.int64)
+    if opts & 1024:
+        if not _count_bounds(s, inc_models, tied, w, N, lam, eqtol, fp, lo, caps):
+            return n_out, 0
     # Models outside U: an entrant that ties no top class earns a constant (its strict wins);
     # only the others depend on the counts.
     const_max = -np.inf
@@ -622,7 +820,7 @@ def check_support(d, inc_models, top, lev, w, N, eqtol, fp, out, n_out, in_suppo
             nout += 1
         elif st > const_max:
             const_max = st
-    cur = np.ones(s, dtype=np.int64)
+    cur = lo.copy()
     c_t = np.zeros(K)
     screened = 0
     while True:
@@ -630,7 +828,7 @@ def check_support(d, inc_models, top, lev, w, N, eqtol, fp, out, n_out, in_suppo
         for a in range(s - 1):
             free += cur[a]
         last = N - free
-        if 1 <= last <= caps[s - 1]:
+        if lo[s - 1] <= last <= caps[s - 1]:
             cur[s - 1] = last
             screened += 1
             # count vectors grow like N^(|U|-1): past the slice's budget, give up this support
@@ -644,15 +842,7 @@ def check_support(d, inc_models, top, lev, w, N, eqtol, fp, out, n_out, in_suppo
                 for t in range(K):
                     if tied[a, t]:
                         c_t[t] += cur[a]
-            umin = np.inf
-            for a in range(s):
-                j = inc_models[a]
-                u = 0.0
-                for t in range(K):
-                    if tied[a, t]:
-                        u += w[j, t] / c_t[t]
-                if u < umin:
-                    umin = u
+            umin = _poorest(s, inc_models, tied, w, c_t)
             emax = const_max
             for b in range(nout):
                 k = outm[b]
@@ -691,16 +881,16 @@ def check_support(d, inc_models, top, lev, w, N, eqtol, fp, out, n_out, in_suppo
                 for a in range(s):
                     out[n_out, inc_models[a]] = cur[a]
                 n_out += 1
-        # next vector of the first s - 1 entries (odometer), keeping their sum <= N - 1
+        # next vector of the first s - 1 entries (odometer), keeping their sum <= N - lo[s - 1]
         a = s - 2
         while a >= 0:
             cur[a] += 1
             free = 0
             for q in range(s - 1):
                 free += cur[q]
-            if cur[a] <= caps[a] and free <= N - 1:
+            if cur[a] <= caps[a] and free <= N - lo[s - 1]:
                 break
-            cur[a] = 1
+            cur[a] = lo[a]
             a -= 1
         if a < 0:
             return n_out, screened

@@ -62,7 +62,7 @@ SOCIAL_FIRST_SHARE = 0.1
 #: support that needs more is redone with twice the budget (Search order, search.md).
 VECTORS_PER_SLICE = 200_000
 
-#: Pruning rules beyond Lemmas 2-4, and the branching rule 15, as bits (search.md, "Rules 7-15";
+#: Pruning rules beyond Lemmas 2-4, and the branching rule 15, as bits (search.md, "Rules 7-16";
 #: `_search_kernels.fails` and `dfs_binary` read them). Each is valid alone; tests/test_search.py
 #: checks each alone against enumeration.
 RULE_TIE_SHARE = 1  #: Rule 7: a tie is shared only with the platforms not held below the top
@@ -75,10 +75,11 @@ RULE_COMPATIBLE = 64  #: Rule 12: r stays in R only if the included models survi
 RULE_STAGED = 128  #: Rule 13: stop bounding lambda once the node is pruned anyway
 RULE_TIE_JENSEN = 256  #: Rule 14: an entrant's tie shares bounded jointly (Cauchy-Schwarz)
 RULE_COVER_BRANCH = 512  #: Rule 15: branch on the model that covers the strongest excluded entrants
+RULE_MEMBER_COUNTS = 1024  #: Rule 16: per-member floors and ceilings on the counts at an exact support
 #: The rules the search runs with (0 = Lemmas 2-4 only, as in stop 9).
 RULES = (
     RULE_TIE_SHARE | RULE_FIXED_POINT | RULE_COVERAGE | RULE_EXCLUDE_ADDS | RULE_INHERIT
-    | RULE_COMPATIBLE | RULE_STAGED | RULE_TIE_JENSEN | RULE_COVER_BRANCH
+    | RULE_COMPATIBLE | RULE_STAGED | RULE_TIE_JENSEN | RULE_COVER_BRANCH | RULE_MEMBER_COUNTS
 )
 
 

@@ -72,7 +72,7 @@ def test_search_matches_enumeration_on_generated_instances(family, utility, shap
     _assert_search_matches_enumeration(inst, f"generate({family!r}, {M}, {K}, {N}, {seed}, utility={utility!r})")
 
 
-# Each pruning rule of search.md (Rules 7-14) and the branching rule (15) alone, the ones that need another with it, none and
+# Each pruning rule of search.md (Rules 7-14, 16) and the branching rule (15) alone, the ones that need another with it, none and
 # all: a rule that pruned an equilibrium would show up here even if the others masked it.
 RULE_SETS = {
     "none": 0,
@@ -88,6 +88,7 @@ RULE_SETS = {
     "tie_jensen": search.RULE_TIE_JENSEN,
     "tie_jensen+tie_share": search.RULE_TIE_JENSEN | search.RULE_TIE_SHARE,
     "cover_branch": search.RULE_COVER_BRANCH,
+    "member_counts": search.RULE_MEMBER_COUNTS,
     "default_without_cover_branch": search.RULES & ~search.RULE_COVER_BRANCH,
     "default": search.RULES,
     "default+all_undecided": search.RULES | search.RULE_ALL_UNDECIDED,
