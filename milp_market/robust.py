@@ -52,7 +52,6 @@ from __future__ import annotations
 import copy
 import itertools
 import math
-import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -1264,9 +1263,9 @@ def sample_outcomes(
     dask = scheduler is not None or (use_dask if use_dask is not None else samples >= DASK_MIN_SAMPLES)
     bar = None
     if progress:
-        from tqdm import tqdm
+        from .progress import progress_bar
 
-        bar = tqdm(total=samples, desc=f"robust {unc.nominal.name}", unit="draw", file=sys.stderr)
+        bar = progress_bar(samples, f"robust {unc.nominal.name}", "draw")
     try:
         if dask:
             rows, backend = _sample_dask(unc, samples, seed, distribution, time_limit, scheduler, workers, bar)

@@ -487,9 +487,9 @@ def run_sweep(spec_path, scheduler: str | None = None, workers: int = 2, progres
                 client = Client(cluster.address())
             futures = [client.submit(solve_point, spec, p, pure=False) for p in todo]
             if progress:
-                from tqdm import tqdm
+                from .progress import progress_bar
 
-                bar = tqdm(total=len(futures), desc=f"sweep {spec.get('name', out.name)}", unit="point")
+                bar = progress_bar(len(futures), f"sweep {spec.get('name', out.name)}", "point")
             for fut in as_completed(futures):
                 _append_line(csv, _row_line(fut.result()))
                 if bar:
