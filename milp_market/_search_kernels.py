@@ -630,7 +630,6 @@ def _count_bounds(s, inc_models, tied, w, N, lam, eqtol, fp, lo, hi):
     tot_lo = np.zeros(K)
     tot_hi = np.zeros(K)
     out_lo = np.zeros(K)
-    lbhi = np.empty(s)
     changed = True
     while changed:
         changed = False
@@ -677,7 +676,6 @@ def _count_bounds(s, inc_models, tied, w, N, lam, eqtol, fp, lo, hi):
                     if N - out_lo[t] < c:
                         c = N - out_lo[t]
                     v += w[j, t] / (c + 1.0)
-            lbhi[b] = v
             if v > best1:
                 best2 = best1
                 best1 = v
