@@ -486,11 +486,11 @@ def _room_fails(d, i, r_to, inc_models, top, m_t, lev, w, order, N, slots, buf, 
     """Lemma 4: True when some included model cannot hold one platform at its floor, or the caps
     leave no room for N platforms. The floor is lam_eff, and with Rule 16 (opts & 1024) for each
     included model also the best lower bound of 2d on joining another included model."""
-    jv = np.empty(d)
     best1 = -np.inf
     best2 = -np.inf
     arg1 = -1
     if (opts & 1024) and d >= 2:
+        jv = np.empty(d)
         _join_values(d, i, r_to, inc_models, top, lev, w, order, slots, buf, den, lam_eff + eqtol + fp, jv)
         for a in range(d):
             if jv[a] > best1:
