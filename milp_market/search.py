@@ -75,7 +75,7 @@ RULE_COMPATIBLE = 64  #: Rule 12: r stays in R only if the included models survi
 RULE_STAGED = 128  #: Rule 13: stop bounding lambda once the node is pruned anyway
 RULE_TIE_JENSEN = 256  #: Rule 14: an entrant's tie shares bounded jointly (Cauchy-Schwarz)
 RULE_COVER_BRANCH = 512  #: Rule 15: branch on the model that covers the strongest excluded entrants
-RULE_MEMBER_COUNTS = 1024  #: Rule 16: per-member floors and ceilings on the counts at an exact support
+RULE_MEMBER_COUNTS = 1024  #: Rule 16: per-member count ranges at an exact support, own floors in Lemma 4
 #: The rules the search runs with (0 = Lemmas 2-4 only, as in stop 9).
 RULES = (
     RULE_TIE_SHARE | RULE_FIXED_POINT | RULE_COVERAGE | RULE_EXCLUDE_ADDS | RULE_INHERIT
