@@ -24,3 +24,16 @@ def run_cli(argv):
         except SystemExit as exc:
             code = exc.code
     return code, out.getvalue(), err.getvalue()
+
+
+def draw_valid(rng, build):
+    """``build(rng)`` until it gives a valid instance (random draws may fail validation, e.g. a
+    chain of near-ties wider than the tie tolerance)."""
+    from milp_market import InstanceError
+
+    for _ in range(1000):
+        try:
+            return build(rng)
+        except InstanceError:
+            continue
+    raise AssertionError("no valid draw in 1000 tries")

@@ -18,6 +18,8 @@ from milp_market.enumeration import enumerate_profiles
 from milp_market.generators import FAMILIES, generate
 from milp_market.search import SupportSearch
 
+from .conftest import draw_valid
+
 ROOT = Path(__file__).resolve().parents[1]
 UTILITIES = ("score_share", "mass_share")
 WITHOUT = search.RULES & ~search.RULE_MEMBER_COUNTS
@@ -61,15 +63,7 @@ def _near_ties_many(rng):
 DRAWS = {"leader": _leader, "ties_many": _ties_many, "near_ties_many": _near_ties_many}
 
 
-def _draw(rng, build):
-    from milp_market import InstanceError
-
-    for _ in range(1000):
-        try:
-            return build(rng)
-        except InstanceError:
-            continue
-    raise AssertionError("no valid draw")
+_draw = draw_valid
 
 
 def _agree(inst, where):

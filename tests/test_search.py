@@ -9,11 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from milp_market import InstanceError, game, load_instance, make_instance, search
+from milp_market import game, load_instance, make_instance, search
 from milp_market.enumeration import enumerate_profiles
 from milp_market.generators import FAMILIES, generate
 from milp_market.instance import TIE_TOL
 from milp_market.search import SupportSearch, support_search
+
+from .conftest import draw_valid
 
 UTILITIES = ("score_share", "mass_share")
 
@@ -173,14 +175,7 @@ def test_the_rules_visit_fewer_nodes_than_lemmas_2_to_4_alone():
 # when instance validation rejects the draw.
 
 
-def _draw(rng, build):
-    for _ in range(1000):
-        try:
-            inst = build(rng)
-        except InstanceError:
-            continue
-        return inst
-    raise AssertionError("no valid draw in 1000 tries")
+_draw = draw_valid
 
 
 def _near_ties(rng):
