@@ -180,6 +180,15 @@ def _enumerate_regret(inst: Instance, max_seconds: float | None = None) -> tuple
 #: bound. The MILP's own tolerance is 2e-6 of its unit (formulations/min_regret.md).
 SEARCH_REL_TOL = 1e-9
 
+#: Probes of :func:`min_regret_search` (formulations/min_regret.md, "By search"): while the proven
+#: range [bound, regret] is wider than ``PROBE_GAP`` times the regret, a search in its middle gets
+#: at most ``PROBE_SECONDS`` and at most ``PROBE_SHARE`` of the time left; after
+#: ``PROBE_TIMEOUTS`` probes stopped by that budget, the descent is top-down only.
+PROBE_GAP = 0.1
+PROBE_SECONDS = 2.0
+PROBE_SHARE = 0.1
+PROBE_TIMEOUTS = 2
+
 
 def _search_tol(inst: Instance) -> float:
     """The precision of :func:`min_regret_search`: ``SEARCH_REL_TOL`` times the largest platform
@@ -192,12 +201,14 @@ def min_regret_search(inst: Instance, time_limit: float | None = None) -> MinReg
 
     Each step asks the support search (hardmax, formulations/search.md) or the count-vector
     search (logit, formulations/logit_search.md), with EQ_TOL read as epsilon, for one
-    epsilon-equilibrium with epsilon = the best regret found minus ``tol`` (``tol`` =
-    ``SEARCH_REL_TOL`` times the largest platform utility, at least EQ_TOL). A profile found
-    becomes the incumbent, with its exact ``game.max_regret``; a complete search that finds none
-    proves that every profile's regret exceeds epsilon: the incumbent is then ``OPTIMAL`` to
-    within ``tol``. At the limit: ``UNKNOWN`` with the incumbent and the bound proven so far.
-    The first incumbent is the greedy max-coverage support (search.md, Lemma 5(c)).
+    epsilon-equilibrium. A profile found becomes the incumbent, with its exact
+    ``game.max_regret``; a complete search that finds none proves that every profile's regret
+    exceeds epsilon, which becomes the bound. While the proven range is wide, *probes* with small
+    budgets try its middle (``PROBE_GAP``, ``PROBE_SECONDS``); then epsilon = the best regret found
+    minus ``tol`` (``tol`` = ``SEARCH_REL_TOL`` times the largest platform utility, at least
+    EQ_TOL), and when that search finds none the incumbent is ``OPTIMAL`` to within ``tol``. At the
+    limit: ``UNKNOWN`` with the incumbent and the bound proven so far. The first incumbent is the
+    greedy max-coverage support (search.md, Lemma 5(c)).
 
     Parameters
     ----------
@@ -229,6 +240,15 @@ def min_regret_search(inst: Instance, time_limit: float | None = None) -> MinReg
             return SupportSearch(inst, epsilon=eps).run(time_limit=left, max_equilibria=1, social_optimum=False, witnesses=False)
         return LogitSearch(inst, epsilon=eps).run(time_limit=left, max_equilibria=1)
 
+    def smallest_regret(found, best, best_r):
+        """Every profile a search returns passed game.is_equilibrium(tol=eps); its regret is
+        computed again here, exactly, and only a smaller one replaces the incumbent."""
+        for n in found:
+            r = game.max_regret(inst, n)
+            if r < best_r:
+                best, best_r = n, r
+        return best, best_r
+
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
     tol = _search_tol(inst)
@@ -238,24 +258,43 @@ def min_regret_search(inst: Instance, time_limit: float | None = None) -> MinReg
     best_r = game.max_regret(inst, best)
     lo = 0.0
     status = RegretStatus.OPTIMAL
+    timeouts = 0
+    hard = 0.0  # the largest epsilon whose probe stopped at its budget (undecided)
     while best_r - lo > tol:
         left = time_left(deadline)
         if left is not None and left <= 0:
             status = RegretStatus.UNKNOWN
             break
+        top_down = max(game.EQ_TOL, best_r - tol)
+        floor = max(lo, hard)
+        if timeouts < PROBE_TIMEOUTS and best_r - floor > PROBE_GAP * best_r:
+            # A probe in the middle of the range still open. A search stops at its first
+            # epsilon-equilibrium, whose regret is usually just below epsilon, so top-down steps
+            # alone can crawl (LiveBench at N = 20: 0.0373, 0.0356, 0.0340, 0.0338 in 58 s, with
+            # the minimum below 0.006); a probe that finds one halves the regret at once, and one
+            # that proves there is none raises the bound. Both are exact; only the budget is small,
+            # and a probe stopped by it (near the minimum, where proofs cost most) moves the next
+            # one up, towards profiles that are easier to find.
+            eps = max(game.EQ_TOL, best_r / 2 if floor <= 0 else (floor + best_r) / 2)
+            if eps < top_down:
+                budget = PROBE_SECONDS if left is None else min(PROBE_SECONDS, PROBE_SHARE * left)
+                res = search(eps, budget)
+                if res.equilibria:
+                    best, best_r = smallest_regret(res.equilibria, best, best_r)
+                elif res.complete:
+                    lo = eps  # proof by exhaustion: every profile's regret exceeds eps
+                else:
+                    timeouts += 1
+                    hard = max(hard, eps)
+                continue
         # Ask for a profile better than the incumbent by tol. Searches that find one stop at the
         # first and are cheap; a search that finds none is a complete proof, and those cost the
         # most just below the minimum. This order needs one such proof; bisection needed
         # log2(gap / tol) of them (uniform (50,100,8) seed 0: 190 s by bisection, 15 searches).
-        eps = max(game.EQ_TOL, best_r - tol)
+        eps = top_down
         res = search(eps, left)
         if res.equilibria:
-            # every profile the search returns passed game.is_equilibrium(tol=eps); its regret
-            # is computed again here, exactly, and only a smaller one replaces the incumbent
-            for n in res.equilibria:
-                r = game.max_regret(inst, n)
-                if r < best_r:
-                    best, best_r = n, r
+            best, best_r = smallest_regret(res.equilibria, best, best_r)
         elif res.complete:
             # proof by exhaustion: no profile has regret <= eps = best_r - tol (or EQ_TOL, above
             # it), so the incumbent is within tol of the minimum; stop here rather than compare

@@ -62,6 +62,13 @@ SOCIAL_FIRST_SHARE = 0.1
 #: support that needs more is redone with twice the budget (Search order, search.md).
 VECTORS_PER_SLICE = 200_000
 
+#: Survivors a slice still verifies once ``max_equilibria`` is reached (so that a small complete
+#: list cut by the cap still says how many there are); the rest are left unchecked, which makes
+#: the run incomplete. Without it, an epsilon-search on LiveBench at N = 30 verified 42,751
+#: survivors of one support for ``max_equilibria=1`` (min-regret's decision step: 39 s, past its
+#: limit).
+CAP_EXTRA = 256
+
 #: Pruning rules beyond Lemmas 2-4, and the branching rule 15, as bits (search.md, "Rules 7-16";
 #: `_search_kernels.fails` and `dfs_binary` read them). Each is valid alone; tests/test_search.py
 #: checks each alone against enumeration.
@@ -522,10 +529,20 @@ class _Worker:
                 self.budget = min(2 * self.budget, NODES_PER_SLICE)
             found = []
             unchecked = False
+            cap = pool.max_equilibria
+            if cap is not None:
+                with pool.cond:
+                    known = len(pool.eqs)  # others may add more meanwhile: the cap is a stop rule
+            past_cap = 0
             for i_row, row in enumerate(self.out[:n_out]):
                 if deadline is not None and i_row % 256 == 255 and time.perf_counter() > deadline:
                     unchecked = True  # survivors left unchecked: the search is incomplete
                     break
+                if cap is not None and known + len(found) >= cap:
+                    if past_cap >= CAP_EXTRA:
+                        unchecked = True  # the cap is reached; the rest are not verified
+                        break
+                    past_cap += 1
                 if game.is_equilibrium(s.inst, row, tol=s.epsilon):
                     found.append(tuple(int(x) for x in row))
             if full and n_out == 0:
