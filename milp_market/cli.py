@@ -133,7 +133,9 @@ def _cmd_solve(args) -> int:
     if args.confirm is not None and not args.confirm > 0:
         raise InstanceError("--confirm must be a positive number of seconds")
     log = (lambda msg: print(msg, file=sys.stderr)) if args.verbose else None
-    res = solve_market(inst, args.method, args.time_limit, log=log, progress=_progress_printer(args.verbose), confirm=args.confirm)
+    res = solve_market(
+        inst, args.method, args.time_limit, log=log, progress=_progress_printer(args.verbose), confirm=args.confirm, reference=args.confirm_reference
+    )
     out = res.to_dict(inst)
     if args.approximate:
         from .regret import min_regret
@@ -192,11 +194,13 @@ def _cmd_solve(args) -> int:
             f"({_num(mr['relative_epsilon'], 4)} of the mean platform utility{tag})"
         )
     st = out["stats"]
-    if "milp_confirmation" in st:
-        print(
-            f"certificates: {'count-vector' if inst.choice == 'softmax' else 'support'} search {st['search_seconds']:.3f} s; MILP confirmation: "
-            f"{st['milp_confirmation']} ({st['milp_confirmation_seconds']:.3f} s)"
-        )
+    seconds = [
+        f"{label}: {st[key]} ({st[key + '_seconds']:.3f} s)"
+        for key, label in (("milp_confirmation", "MILP confirmation"), ("reference_confirmation", "reference search"))
+        if key in st
+    ]
+    if seconds:
+        print(f"certificates: {'count-vector' if inst.choice == 'softmax' else 'support'} search {st['search_seconds']:.3f} s; " + "; ".join(seconds))
     if out["status"] == "unknown" and st.get("tree_weight") is not None:
         # how far the stopped support search got (formulations/search.md, "Progress")
         print(f"search stopped with tree weight {st['tree_weight']:.3g} closed ({st['search_nodes']:,} supports visited)")
@@ -706,6 +710,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="S",
         help="also confirm a search answer by the MILP, independently, within S seconds (a second certificate); with --approximate, also the minimum regret the search proved",
+    )
+    s.add_argument(
+        "--confirm-reference",
+        type=_seconds,
+        default=None,
+        metavar="S",
+        help="also list every equilibrium of a (hardmax) search answer again by the reference search, a plain second implementation of its lemmas (formulations/search.md), within S seconds, and compare the lists",
     )
     s.add_argument("--approximate", action="store_true", help="also compute the minimum-regret profile")
     s.add_argument("-v", "--verbose", action="store_true", help="progress on stderr")

@@ -402,7 +402,9 @@ def solve_enumerate(inst: Instance, time_limit: float | None = None, progress=No
     return _finish(inst, status, None, None, res.social_optimum, so_proven, "enumerate", t_start, stats, [])
 
 
-def solve_search(inst: Instance, time_limit: float | None = None, log=None, progress=None, confirm: float | None = None) -> MarketResult:
+def solve_search(
+    inst: Instance, time_limit: float | None = None, log=None, progress=None, confirm: float | None = None, reference: float | None = None
+) -> MarketResult:
     """The full answer by exhaustive search: the support search under hardmax choice
     (formulations/search.md), the count-vector search and its social-optimum branch and bound
     under logit choice (formulations/logit_search.md).
@@ -411,7 +413,9 @@ def solve_search(inst: Instance, time_limit: float | None = None, log=None, prog
     their own. With ``confirm`` (seconds), the MILP is then asked, independently, the questions
     whose answer the search claims to be "no" (a strictly better / worse equilibrium than the
     search's best / worst, or any equilibrium when the search found none), see
-    :func:`confirm_by_milp`; ``stats["milp_confirmation"]`` says how that went.
+    :func:`confirm_by_milp`; ``stats["milp_confirmation"]`` says how that went. With
+    ``reference`` (seconds, hardmax), the plain second implementation of the support search lists
+    every equilibrium again (:func:`confirm_by_reference`); ``stats["reference_confirmation"]``.
 
     Parameters
     ----------
@@ -423,6 +427,8 @@ def solve_search(inst: Instance, time_limit: float | None = None, log=None, prog
         A line logger; a callback receiving the number of supports visited.
     confirm : float, optional
         Seconds for the MILP confirmation; ``method`` becomes ``"search+milp"`` when it agrees.
+    reference : float, optional
+        Seconds for the reference search's confirmation (hardmax; `reference_search`).
 
     Returns
     -------
@@ -503,8 +509,44 @@ def solve_search(inst: Instance, time_limit: float | None = None, log=None, prog
         stats["milp_confirmation_seconds"] = round(time.perf_counter() - t0, 4)
         if verdict == "agrees":
             method = "search+milp"
+    if reference is not None and res.complete and inst.choice == "hardmax":
+        t0 = time.perf_counter()
+        stats["reference_confirmation"] = confirm_by_reference(inst, res, time_limit=reference)
+        stats["reference_confirmation_seconds"] = round(time.perf_counter() - t0, 4)
     so_bound = None if math.isinf(res.social_bound) else res.social_bound
     return _finish(inst, status, best, worst, so, so_proven, method, t_start, stats, [], so_bound=so_bound)
+
+
+def confirm_by_reference(inst: Instance, res, time_limit: float | None = None) -> str:
+    """The reference search (`reference_search`: the support search's lemmas written again,
+    plainly, in numpy) as a second certificate of a complete support search.
+
+    Returns ``"agrees"`` when it lists exactly the equilibria the search listed (all of them:
+    the two lists are compared, not only their extremes; none when the search found none), or
+    ``"time_limit"``. Two complete lists that differ raise VerificationError: one of the two
+    implementations is wrong (every profile in either list passed `game.is_equilibrium`).
+
+    Examples
+    --------
+    >>> from milp_market import load_instance
+    >>> from milp_market.search import support_search
+    >>> inst = load_instance("instances/ties.json")
+    >>> confirm_by_reference(inst, support_search(inst))
+    'agrees'
+    """
+    from .reference_search import reference_search
+
+    ref = reference_search(inst, time_limit=time_limit)
+    if not ref.complete:
+        return "time_limit"
+    if set(ref.equilibria) != set(res.equilibria):
+        only_ref = sorted(set(ref.equilibria) - set(res.equilibria))
+        only_search = sorted(set(res.equilibria) - set(ref.equilibria))
+        raise VerificationError(
+            f"the reference search and the support search disagree: only the reference lists {only_ref[:3]}, "
+            f"only the search lists {only_search[:3]}"
+        )
+    return "agrees"
 
 
 def confirm_by_milp(inst: Instance, res, time_limit: float | None = None, log=None) -> str:
@@ -791,13 +833,20 @@ def check_seconds(value, name: str = "time_limit") -> None:
 
 
 def solve_market(
-    inst: Instance, method: str = "auto", time_limit: float | None = None, log=None, progress=None, confirm: float | None = None
+    inst: Instance,
+    method: str = "auto",
+    time_limit: float | None = None,
+    log=None,
+    progress=None,
+    confirm: float | None = None,
+    reference: float | None = None,
 ) -> MarketResult:
     """The full answer: existence, best and worst equilibrium, social optimum, PoA and PoS.
 
     ``method``: ``search`` (hardmax; formulations/search.md), ``milp``, ``enumerate``, or
     ``auto`` (:func:`choose_method`). ``confirm`` (seconds) adds the MILP as a second
-    certificate of a search answer (:func:`confirm_by_milp`).
+    certificate of a search answer (:func:`confirm_by_milp`), ``reference`` (seconds) the
+    reference search (:func:`confirm_by_reference`).
 
     Parameters
     ----------
@@ -813,6 +862,8 @@ def solve_market(
         Progress callback of the enumeration (``progress(checked, total)``).
     confirm : float, optional
         Seconds for the MILP confirmation of a search answer.
+    reference : float, optional
+        Seconds for the reference search's confirmation of a hardmax search answer.
 
     Returns
     -------
@@ -846,10 +897,11 @@ def solve_market(
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
     check_seconds(time_limit)
     check_seconds(confirm, "confirm")
+    check_seconds(reference, "reference")
     t_start = time.perf_counter()
     chosen = choose_method(inst) if method == "auto" else method
     if chosen == "search":
-        res = solve_search(inst, time_limit, log, progress=None, confirm=confirm)
+        res = solve_search(inst, time_limit, log, progress=None, confirm=confirm, reference=reference)
     elif chosen == "milp":
         res = solve_milp(inst, time_limit, log)
     else:
