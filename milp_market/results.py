@@ -393,6 +393,9 @@ class MarketResult:
             "exhaustive count-vector search with proven pruning bounds (formulations/logit_search.md)"
             if logit else "exhaustive support search with proven pruning bounds (formulations/search.md)"
         )
+        if self.stats.get("reference_confirmation") == "agrees":
+            # formulations/search.md, "Reference search": the whole list, found again
+            search += "; every equilibrium (or none) listed again by the reference search, a second implementation"
         if self.method.endswith("search+milp"):
             return search + "; existence, best and worst welfare and the social optimum confirmed independently by the MILP"
         if self.method.endswith("search"):
