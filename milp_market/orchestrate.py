@@ -524,7 +524,8 @@ def confirm_by_reference(inst: Instance, res, time_limit: float | None = None) -
     Returns ``"agrees"`` when it lists exactly the equilibria the search listed (all of them:
     the two lists are compared, not only their extremes; none when the search found none), or
     ``"time_limit"``. Two complete lists that differ raise VerificationError: one of the two
-    implementations is wrong (every profile in either list passed `game.is_equilibrium`).
+    implementations is wrong (every profile in either list passed `game.is_equilibrium`); so does
+    an equilibrium the stopped reference search found and the search did not list.
 
     Examples
     --------
@@ -538,6 +539,11 @@ def confirm_by_reference(inst: Instance, res, time_limit: float | None = None) -
 
     ref = reference_search(inst, time_limit=time_limit)
     if not ref.complete:
+        if set(ref.equilibria) - set(res.equilibria):
+            # a verified equilibrium the complete search did not list: no need to finish
+            raise VerificationError(
+                f"the reference search found {sorted(set(ref.equilibria) - set(res.equilibria))[:3]}, which the complete support search did not list"
+            )
         return "time_limit"
     if set(ref.equilibria) != set(res.equilibria):
         only_ref = sorted(set(ref.equilibria) - set(res.equilibria))

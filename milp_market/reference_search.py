@@ -25,6 +25,9 @@ import numpy as np
 from . import game
 from .instance import Instance
 
+#: Entries of the largest temporary array of Lemma 2b (entrants x undecided x types): 16 MB.
+CHUNK = 2_000_000
+
 
 @dataclass(frozen=True)
 class ReferenceResult:
@@ -86,9 +89,14 @@ class _Reference:
             bound = gx.sum(axis=1)
             if und and slots > 0:
                 newtop = np.maximum(top[None, :], lev[und])  # (|R|, K): the top with r added
-                after = _entry(lev[exc][:, None, :], w[exc][:, None, :], newtop[None, :, :], N)
-                loss = gx.sum(axis=1)[:, None] - after.sum(axis=2)  # (|X|, |R|)
-                bound = bound - _largest_sum(loss, slots)
+                # entrants in chunks of at most CHUNK / (|R| K) (memory); each loss is a sum of
+                # per-type drops >= 0, as in the proof
+                step = max(1, CHUNK // (len(und) * self.K))
+                for a in range(0, len(exc), step):
+                    xs = exc[a : a + step]
+                    after = _entry(lev[xs][:, None, :], w[xs][:, None, :], newtop[None, :, :], N)
+                    loss = (gx[a : a + step, None, :] - after).sum(axis=2)  # (chunk, |R|)
+                    bound[a : a + step] -= _largest_sum(loss, slots)
             lam = max(lam, float(bound.max()))
         if len(inc) >= 2:
             ontop = lev[inc] == top  # (|I|, K)
@@ -161,8 +169,11 @@ class _Reference:
             if cap == 0:
                 return
             caps.append(cap)
-        # every composition of N into s positive parts within the caps
-        for cuts in itertools.combinations(range(1, N), s - 1):
+        # every composition of N into s positive parts within the caps (there can be many: the
+        # clock is read every 256 of them)
+        for i, cuts in enumerate(itertools.combinations(range(1, N), s - 1)):
+            if i % 256 == 255 and self.late():
+                return
             parts = np.diff((0, *cuts, N))
             if np.any(parts > caps):
                 continue
@@ -173,17 +184,23 @@ class _Reference:
 
     # -- the tree (Lemma 1) --------------------------------------------------------------------
 
+    def late(self) -> bool:
+        """Past the deadline: the run stops, incomplete."""
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            self.stopped = True
+        return self.stopped
+
     def run(self):
-        # iterative depth-first search; a frame is (included, excluded, undecided)
-        stack = [([], [], list(range(self.M)))]
+        # iterative depth-first search; a frame is (included, excluded, undecided, bounded
+        # already: an include child is bounded before its support is decided)
+        stack = [([], [], list(range(self.M)), True)]
         while stack:
-            if self.deadline is not None and time.perf_counter() > self.deadline:
-                self.stopped = True
+            if self.late():
                 return
-            inc, exc, und = stack.pop()
+            inc, exc, und, bounded = stack.pop()
             self.nodes += 1
             top = self.lev[inc].max(axis=0) if inc else np.full(self.K, -1, dtype=np.int64)
-            if inc and self.fails(inc, exc, und, top):
+            if inc and not bounded and self.fails(inc, exc, und, top):
                 continue
             if len(inc) >= self.N or not und:
                 continue
@@ -192,13 +209,13 @@ class _Reference:
             pay = _entry(self.lev[und], self.w[und], top, self.N).sum(axis=1)
             k = und[int(np.argmax(pay))]
             rest = [r for r in und if r != k]
-            stack.append((inc, exc + [k], rest))  # explored second
+            stack.append((inc, exc + [k], rest, False))  # explored second
             new = inc + [k]
             newtop = np.maximum(top, self.lev[k])
             # the support I + k is decided here, once (Lemma 1: its include node is unique)
             if not self.fails(new, exc, rest, newtop):
                 self.check_support(new, newtop)
-                stack.append((new, exc, rest))
+                stack.append((new, exc, rest, True))
 
 
 def reference_search(inst: Instance, time_limit: float | None = None) -> ReferenceResult:

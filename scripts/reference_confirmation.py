@@ -58,7 +58,7 @@ def main() -> int:
         "For each real table (instances/, built from ../shared/data) and number of platforms: the support search "
         "(formulations/search.md, complete, no limit) lists every pure equilibrium; the reference search "
         '(search.md, "Reference search": the same lemmas written again in plain numpy, no Rules 7-16, sharing no '
-        f"code with the support search but the exact evaluator) lists them again within {LIMIT:.0f} s, and the two "
+        f"code with the support search beyond the exact evaluator, the utility weights, the rounding margin and the tie classes) lists them again within {LIMIT:.0f} s, and the two "
         "lists are compared as sets. *agrees*: the same equilibria (none, when both found none: two independent "
         "proofs by exhaustion that no pure equilibrium exists); *time_limit*: the reference search did not finish, "
         "and the support search's proof stands alone. A disagreement would have stopped this script "

@@ -113,3 +113,15 @@ def test_cli_prints_the_reference_certificate():
     assert "reference search: agrees" in out
     code, out, err = run_cli(["solve", str(INSTANCES / "lmarena_categories.json"), "--confirm-reference", "0"])
     assert code == 2 and "--confirm-reference" in err and out == ""
+
+
+def test_a_stopped_reference_run_that_found_an_unlisted_equilibrium_is_an_error(monkeypatch):
+    import milp_market.reference_search as rs
+
+    inst = load_instance(INSTANCES / "ties.json")
+    true = support_search(inst).equilibria
+    stopped = rs.ReferenceResult(equilibria=(true[0],), complete=False, nodes=1, seconds=0.0)
+    monkeypatch.setattr(rs, "reference_search", lambda inst, time_limit=None: stopped)
+    assert confirm_by_reference(inst, _Claim(true)) == "time_limit"  # nothing against the list
+    with pytest.raises(VerificationError, match="did not list"):
+        confirm_by_reference(inst, _Claim(true[1:]))
