@@ -201,6 +201,16 @@ def _cmd_solve(args) -> int:
     ]
     if seconds:
         print(f"certificates: {'count-vector' if inst.choice == 'softmax' else 'support'} search {st['search_seconds']:.3f} s; " + "; ".join(seconds))
+    # a second certificate asked for but not run: say why rather than print nothing (found by review)
+    for asked, key, label in ((args.confirm, "milp_confirmation", "--confirm"), (args.confirm_reference, "reference_confirmation", "--confirm-reference")):
+        if asked is not None and key not in st:
+            if not res.method.split(":")[-1].startswith("search"):
+                why = f"the answer came from {res.method.split(':')[-1]}, not the search"
+            elif key == "reference_confirmation" and inst.choice == "softmax":
+                why = "the reference search is for hardmax choice"
+            else:
+                why = "the search did not finish"
+            print(f"{label} not run: {why}")
     if out["status"] == "unknown" and st.get("tree_weight") is not None:
         # how far the stopped support search got (formulations/search.md, "Progress")
         print(f"search stopped with tree weight {st['tree_weight']:.3g} closed ({st['search_nodes']:,} supports visited)")

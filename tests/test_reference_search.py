@@ -125,3 +125,18 @@ def test_a_stopped_reference_run_that_found_an_unlisted_equilibrium_is_an_error(
     assert confirm_by_reference(inst, _Claim(true)) == "time_limit"  # nothing against the list
     with pytest.raises(VerificationError, match="did not list"):
         confirm_by_reference(inst, _Claim(true[1:]))
+
+
+def test_cli_says_why_a_requested_confirmation_did_not_run(tmp_path):
+    from milp_market.instance import save_instance
+
+    code, out, _ = run_cli(["solve", str(INSTANCES / "ties.json"), "--method", "enumerate", "--confirm-reference", "10", "--confirm", "10"])
+    assert code == 0
+    assert "--confirm-reference not run: the answer came from enumerate, not the search" in out
+    assert "--confirm not run: the answer came from enumerate, not the search" in out
+    path = tmp_path / "logit.json"
+    save_instance(generate("uniform", 3, 2, 2, 0, choice="softmax", beta=5.0), path)
+    code, out, _ = run_cli(["solve", str(path), "--method", "search", "--confirm-reference", "10"])
+    assert code == 0 and "--confirm-reference not run: the reference search is for hardmax choice" in out
+    code, out, _ = run_cli(["solve", str(INSTANCES / "livebench_tasks.json"), "--method", "search", "--time-limit", "0.001", "--confirm-reference", "10"])
+    assert code == 0 and "--confirm-reference not run: the search did not finish" in out
