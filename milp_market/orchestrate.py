@@ -538,16 +538,14 @@ def confirm_by_reference(inst: Instance, res, time_limit: float | None = None) -
     from .reference_search import reference_search
 
     ref = reference_search(inst, time_limit=time_limit)
+    only_ref = sorted(set(ref.equilibria) - set(res.equilibria))
     if not ref.complete:
-        if set(ref.equilibria) - set(res.equilibria):
+        if only_ref:
             # a verified equilibrium the complete search did not list: no need to finish
-            raise VerificationError(
-                f"the reference search found {sorted(set(ref.equilibria) - set(res.equilibria))[:3]}, which the complete support search did not list"
-            )
+            raise VerificationError(f"the reference search found {only_ref[:3]}, which the complete support search did not list")
         return "time_limit"
-    if set(ref.equilibria) != set(res.equilibria):
-        only_ref = sorted(set(ref.equilibria) - set(res.equilibria))
-        only_search = sorted(set(res.equilibria) - set(ref.equilibria))
+    only_search = sorted(set(res.equilibria) - set(ref.equilibria))
+    if only_ref or only_search:
         raise VerificationError(
             f"the reference search and the support search disagree: only the reference lists {only_ref[:3]}, "
             f"only the search lists {only_search[:3]}"

@@ -63,6 +63,16 @@ def _entry(levk: np.ndarray, wk: np.ndarray, top: np.ndarray, N: int) -> np.ndar
     return np.where(levk > top, wk, np.where(levk == top, wk / N, 0.0))
 
 
+def _member_cap(on: np.ndarray, wj: np.ndarray, m: np.ndarray, n_max: int, floor: float) -> int:
+    """Lemma 4 for a model j in use: with n platforms on j, a type where j is in the top class
+    (``on``) is shared by at least n + m_t - 1 platforms (the other m_t - 1 top members hold one
+    each), so j's utility is at most sum_on w / (n + m_t - 1); the most platforms (at most
+    ``n_max``) for which that bound reaches ``floor`` (it decreases in n)."""
+    n = np.arange(1, n_max + 1, dtype=float)[:, None]
+    u = (np.where(on, wj, 0.0)[None, :] / (n + np.maximum(m, 1.0)[None, :] - 1.0)).sum(axis=1)
+    return int(np.count_nonzero(u * (1.0 + 1e-9) >= floor))
+
+
 class _Reference:
     def __init__(self, inst: Instance, deadline: float | None):
         self.inst = inst
@@ -127,9 +137,7 @@ class _Reference:
         n = np.arange(1, N + 1, dtype=float)[:, None]  # candidate counts
         room = 0
         for j in inc:
-            on = lev[j] == top
-            u = (np.where(on, w[j], 0.0)[None, :] / (n + m[None, :] - 1.0 + (~on)[None, :])).sum(axis=1)
-            cap = int(np.count_nonzero(u * (1.0 + 1e-9) >= floor))  # u decreases in n
+            cap = _member_cap(lev[j] == top, w[j], m, N, floor)
             if cap == 0:
                 return True
             room += cap
@@ -163,9 +171,7 @@ class _Reference:
         m = on.sum(axis=0).astype(float)
         caps = []
         for a, j in enumerate(inc):
-            n = np.arange(1, N - s + 2, dtype=float)[:, None]
-            u = (np.where(on[a], w[j], 0.0)[None, :] / (n + np.maximum(m, 1.0)[None, :] - 1.0)).sum(axis=1)
-            cap = int(np.count_nonzero(u * (1.0 + 1e-9) >= lam - fp)) if lam > fp else N - s + 1
+            cap = _member_cap(on[a], w[j], m, N - s + 1, lam - fp) if lam > fp else N - s + 1
             if cap == 0:
                 return
             caps.append(cap)
