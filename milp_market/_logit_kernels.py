@@ -397,7 +397,7 @@ def search(state, pl_i, pl_c, placed, n, Dst, Rst, Vm, capm, ci, cc, S, w, G, be
 
 # ----------------------------------------------------------------------------- social optimum
 #
-# formulations/logit_search.md, "Social optimum": a depth-first branch and bound over count
+# formulations/logit_search.md, Lemma 7: a depth-first branch and bound over count
 # vectors (models in ``order``, counts from the largest down), welfare kept per type as a weighted
 # sum num/den with weights X[j,t] = exp(beta (S[j,t] - max_i S[i,t])) <= 1. A node's bound: each
 # type's welfare is a weighted average of the scores of the models in use, so adding platforms of

@@ -939,7 +939,7 @@ def _push_fixed(f, lam_c, r_to, inherit, perm, status, fx, fxbeg, nfx, lamf):
 
 @njit(cache=True)
 def _cover_branch(status, lev, w, top, N, ncand):
-    """Rule 15 (search.md, "cover branching"): the undecided model that takes the most from the
+    """Rule 15 (search.md, "Rules 7-16": cover branching): the undecided model that takes the most from the
     strongest excluded entrants. The ``ncand`` excluded models with the largest payoff e_k
     against the included models (``top``) are the threats; an undecided r scores
     sum_k e_k^2 * drop(k, r), drop(k, r) = what r, added, takes from e_k. Returns -1 when no

@@ -530,7 +530,7 @@ def render(rows, config: BenchConfig, peak_mib, wall) -> str:
         "worst equilibria and on PoA and PoS that it proved: formulations/welfare_bounds.md). *tree weight w* is the share of "
         "the support search's tree it closed before the limit, each subtree weighted by 2^-depth (formulations/search.md, "
         "\"Progress: the tree weight\"): it runs ahead of the time (on six complete runs measured there, a weight of 0.55-0.75 "
-        "was reached after a quarter of the run and 0.87-0.97 after half), so 1 - w, not w, says how far a row is.",
+        "was reached after a quarter of the run and 0.87-0.97 after half, 0.48 on the shortest), so 1 - w, not w, says how far a row is.",
         "",
         "## Targets of issue #10",
         "",

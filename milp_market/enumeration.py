@@ -1,4 +1,4 @@
-"""Enumeration baseline: every count vector, every unilateral deviation.
+"""Enumeration baseline: every count vector, every unilateral deviation (formulations/enumeration.md).
 
 Platforms are identical, so a profile is a multiset: C(M+N-1, N) count vectors, not M^N
 assignments. Profiles are processed in vectorized batches. Each batch is first screened with a

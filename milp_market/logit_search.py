@@ -253,7 +253,7 @@ SOCIAL_SLICE = 200_000
 
 def logit_social_optimum(inst: Instance, time_limit: float | None = None, deadline: float | None = None):
     """The social optimum under logit choice by branch and bound over count vectors
-    (formulations/logit_search.md, "Social optimum").
+    (formulations/logit_search.md, Lemma 7).
 
     Each type's welfare is the average of the used models' scores weighted by n_j exp(beta S_jt),
     so platforms of models not yet placed can raise it to at most the best score among them; a

@@ -1,4 +1,7 @@
-"""Solve orchestration: the full answer for one instance, by MILP or by enumeration, verified.
+"""Solve orchestration: the full answer for one instance, verified, by one of three methods: the
+exact searches (formulations/search.md under hardmax, formulations/logit_search.md under logit;
+the default beyond small games), the MILP (formulations/equilibrium.md, logit.md, certified by
+certify.py) or enumeration (formulations/enumeration.md); ``choose_method`` picks for ``auto``.
 
 The MILP path runs the row-generation loop of formulations/equilibrium.md: solve the relaxation,
 verify its optimum with the exact evaluator, add the rows of every profitable deviation found (or a
@@ -95,7 +98,8 @@ def social_optimum_milp(inst: Instance):
 
 def welfare_tolerance(inst: Instance) -> float:
     """How far a certified welfare optimum may be from the true optimum: CUTOFF_DELTA in W's
-    unit (equilibrium.welfare_unit), twice for the solver's own tolerance, and the game's 1e-9.
+    unit (equilibrium.welfare_unit), twice for the solver's own tolerance, and the game's 1e-9
+    (formulations/welfare_bounds.md, "Objects": tol).
 
     Examples
     --------
@@ -519,7 +523,8 @@ def solve_search(
 
 def confirm_by_reference(inst: Instance, res, time_limit: float | None = None) -> str:
     """The reference search (`reference_search`: the support search's lemmas written again,
-    plainly, in numpy) as a second certificate of a complete support search.
+    plainly, in numpy) as a second certificate of a complete support search (formulations/search.md,
+    "Reference search").
 
     Returns ``"agrees"`` when it lists exactly the equilibria the search listed (all of them:
     the two lists are compared, not only their extremes; none when the search found none), or
@@ -554,7 +559,8 @@ def confirm_by_reference(inst: Instance, res, time_limit: float | None = None) -
 
 
 def confirm_by_milp(inst: Instance, res, time_limit: float | None = None, log=None) -> str:
-    """The MILP as a second, independent certificate of a complete support search.
+    """The MILP as a second, independent certificate of a complete support search
+    (formulations/search.md, "Independent confirmation by the MILP").
 
     Returns ``"agrees"`` when the MILP proves, within ``time_limit``, the search's extreme
     claims: no equilibrium with welfare above the search's best by CUTOFF_DELTA in W's unit (an
@@ -1065,7 +1071,8 @@ def enumerate_equilibria(
 
 
 def all_equilibria_milp(inst: Instance, cap: int | None = None, time_limit: float | None = None, log=None) -> AllEquilibria:
-    """Every pure equilibrium, by repeated certified best-equilibrium solves with no-good cuts.
+    """Every pure equilibrium, by repeated certified best-equilibrium solves with no-good cuts
+    (formulations/equilibrium.md, "Row generation and certification").
 
     Each round finds the welfare-best equilibrium not yet listed (certified as in
     certify.certified_search) and cuts it off; an infeasible round proves the list complete.

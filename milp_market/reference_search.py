@@ -1,6 +1,6 @@
 """A second, plain implementation of the support search, to confirm its answers independently.
 
-formulations/search.md, "Reference search (a second implementation)". The support search
+formulations/search.md, "Reference search". The support search
 (`search.py`, `_search_kernels.py`) is 2,000 lines of compiled code with sixteen rules, tuned for
 speed; a bug in it could turn into a wrong "no equilibrium". The MILP confirms its answers where
 HiGHS can, but not on the task-level leaderboards (LiveBench, N = 4..10: the MILP stops at its

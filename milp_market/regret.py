@@ -113,7 +113,8 @@ def _mean_utility(inst, counts):
 
 
 def min_regret_enumerate(inst: Instance, max_seconds: float | None = None) -> MinRegretResult:
-    """The minimum-regret profile by enumerating every count vector.
+    """The minimum-regret profile by enumerating every count vector (formulations/min_regret.md,
+    "By search": its enumeration baseline).
 
     Each batch of count vectors is screened first (:func:`enumeration.batch_screen`): the largest
     entry payoff minus the smallest utility in use is a lower bound on a profile's max regret, so

@@ -568,7 +568,8 @@ def _scan(inst: Instance, lo, hi, counts, first=None, stop=True) -> _Deviation |
 
 
 def is_robust(unc: UncertainInstance, counts, fraction: float = 1.0) -> bool:
-    """True when ``counts`` is an equilibrium for every score matrix of the box shrunk to ``fraction``.
+    """True when ``counts`` is an equilibrium for every score matrix of the box shrunk to ``fraction``
+    (formulations/robust.md, Lemmas 1-3).
 
     Examples
     --------
@@ -826,7 +827,8 @@ class RobustResult:
 
 
 def robust_fraction(unc: UncertainInstance, counts, precision: float = FRACTION_PRECISION) -> tuple[float | None, tuple[float, float] | None]:
-    """The largest shrink factor f in [0, 1] for which ``counts`` stays robust, by bisection.
+    """The largest shrink factor f in [0, 1] for which ``counts`` stays robust, by bisection
+    (formulations/robust.md, "The robust fraction").
 
     Robustness is monotone in f (a smaller box is a subset), so bisection is exact up to the
     bracket width ``precision``. Returns (f, (f, f_not_robust)); (1.0, (1.0, 1.0)) when robust at
@@ -881,7 +883,8 @@ def _bisect(unc: UncertainInstance, counts, precision):
 
 def certify(unc: UncertainInstance, counts, precision: float = FRACTION_PRECISION, label: str = "") -> RobustResult:
     """Decide exactly whether ``counts`` is an equilibrium for every score matrix of the box; a
-    witness when not; and the robust fraction (see :func:`robust_fraction`).
+    witness when not; and the robust fraction (see :func:`robust_fraction`). formulations/robust.md,
+    Lemmas 1-3 and "Witnesses".
 
     Examples
     --------
@@ -1238,7 +1241,8 @@ def sample_outcomes(
     progress: bool = False,
     use_dask: bool | None = None,
 ) -> SampleReport:
-    """Draw ``samples`` score matrices inside the box and solve each exactly (hardmax).
+    """Draw ``samples`` score matrices inside the box and solve each exactly (hardmax;
+    formulations/robust.md, "Outcome distribution").
 
     Runs on Dask when ``scheduler`` is given, or on an embedded local cluster of ``workers``
     processes (``sweep.py``'s, Ctrl-C safe) when ``samples >= DASK_MIN_SAMPLES`` or ``use_dask``;
@@ -1762,7 +1766,8 @@ def possible_market_equilibrium(
 ) -> MarketPossibleResult:
     """Does some matrix of the box (shrunk to ``fraction``) admit a pure equilibrium? Asks
     :func:`possible_equilibrium` of every count vector (C(M+N-1, N) of them), the profiles with the
-    smallest nominal regret first, and stops at the first witness.
+    smallest nominal regret first, and stops at the first witness (formulations/robust.md,
+    "Possible equilibria").
 
     Examples
     --------

@@ -87,7 +87,8 @@ def find_witnesses(
     on_found: Callable[[tuple[int, ...]], None] | None = None,
 ) -> tuple[tuple[int, ...], ...]:
     """Pure equilibria (count vectors) reached by best-response dynamics from ``starts`` starts,
-    each re-checked by :func:`game.is_equilibrium` with ``tol``; distinct, in the order found.
+    each re-checked by :func:`game.is_equilibrium` with ``tol``; distinct, in the order found
+    (formulations/search.md, "Existence witnesses").
 
     The starts: the greedy max-coverage support (one platform per model, the rest on its first),
     then the random starts of `dynamics.best_response_dynamics` with seeds 0, 1, ...; each run
@@ -122,7 +123,8 @@ def find_witnesses(
 
 
 def check_witnesses(witnesses, listed) -> None:
-    """Raise :class:`VerificationError` unless a complete search ``listed`` every witness.
+    """Raise :class:`VerificationError` unless a complete search ``listed`` every witness
+    (formulations/search.md, "Existence witnesses").
 
     Every witness passed the exact evaluator, and a complete search lists every equilibrium; a
     witness it missed means the search (or its screen) is wrong, so no answer is given.

@@ -1,4 +1,4 @@
-"""Rule 16 (formulations/search.md, "per-member bounds on the counts"): the support search with and
+"""Rule 16 (formulations/search.md, "Rules 7-16": per-member bounds on the counts): the support search with and
 without it, one thread, 60 s limit, on the real tables at several numbers of platforms and on a few
 generated instances. Prints the rows of the page's table.
 

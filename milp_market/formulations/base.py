@@ -40,7 +40,9 @@ class Formulation(Protocol):
 
     Examples
     --------
-    Every MILP of formulations/ satisfies the protocol (checked structurally):
+    Every count-vector MILP of formulations/ satisfies the protocol (checked structurally;
+    ``entry.EntryMILP``, driven by ``entry.EntryProblem``, shares only ``page``, ``model``,
+    ``decode``, ``set_cutoff`` and ``objective_unit``):
 
     >>> import numpy as np
     >>> from milp_market import make_instance

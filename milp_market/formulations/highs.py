@@ -3,6 +3,8 @@
 HiGHS facts this module handles: its default relative MIP gap is 1e-4, so certified best and worst
 answers set it to 0; Pyomo raises on an infeasible model unless told not to; HiGHS has no lazy
 callbacks, so row generation (equilibrium.py) re-solves the same persistent model after adding rows.
+The two configurations that must agree (PRIMARY, CONFIRM) are formulations/README.md, "Solver
+safeguards".
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ CERTIFY_OPTIONS = {
 #: safeguards"). No exact check can catch a wrong "infeasible", so every claim that ends a
 #: row-generation loop must be reproduced by a second configuration (certify.certified_search).
 #: PRIMARY is the fast one (presolve without the probing rule that 1.16 gets wrong); CONFIRM runs
-#: without presolve.
+#: presolve without the aggregator, parallel-rows, probing and enumeration rules (bits 12, 13, 15,
+#: 16), with another random seed.
 PRIMARY = {"presolve_rule_off": 1 << 15}
 CONFIRM = {"presolve_rule_off": (1 << 12) | (1 << 13) | (1 << 15) | (1 << 16), "random_seed": 1}
 
