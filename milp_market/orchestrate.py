@@ -260,7 +260,7 @@ def _solve_milp(inst, deadline, log, t_start, known, threads=None) -> MarketResu
     if best.status is SolveStatus.INFEASIBLE:
         return _finish(inst, Status.NO_EQUILIBRIUM, None, None, so_counts, so_proven, "milp", t_start, stats, [best])
     if best.status is not SolveStatus.OPTIMAL:
-        ext = Extreme(_summaries(inst, best.counts), best.bound, False)
+        ext = Extreme(_summaries(inst, best.counts), _known_bound(best.bound, "best"), False)
         stats["unknown_reason"] = _unknown_reason("the best equilibrium", best.status)
         return _finish(inst, Status.UNKNOWN, ext, None, so_counts, so_proven, "milp", t_start, stats, [best])
     known["best"] = Extreme(_summaries(inst, best.counts), best.bound, True)
@@ -272,7 +272,7 @@ def _solve_milp(inst, deadline, log, t_start, known, threads=None) -> MarketResu
     if worst.status is SolveStatus.INFEASIBLE:
         raise VerificationError("worst-equilibrium MILP infeasible after the best one found an equilibrium")
     if worst.status is not SolveStatus.OPTIMAL:
-        worst_ext = Extreme(_summaries(inst, worst.counts or best.counts), worst.bound, False)
+        worst_ext = Extreme(_summaries(inst, worst.counts or best.counts), _known_bound(worst.bound, "worst"), False)
         stats["unknown_reason"] = _unknown_reason("the worst equilibrium", worst.status)
         return _finish(inst, Status.UNKNOWN, best_ext, worst_ext, so_counts, so_proven, "milp", t_start, stats, [best, worst])
     worst_ext = Extreme(_summaries(inst, worst.counts), worst.bound, True)
@@ -286,6 +286,16 @@ def _unknown_reason(what: str, status: SolveStatus) -> str:
     if status is SolveStatus.TIME_LIMIT:
         return f"{what} was not proven before the limit"
     return f"the solver failed ({status.value}) on {what}"
+
+
+def _known_bound(bound, key: str) -> float:
+    """A proven bound on the ``key`` ("best" or "worst") equilibrium's welfare, or the trivial one
+    when there is none (None or NaN: a MILP stopped before HiGHS had a dual bound): no upper bound on
+    the best, 0 under the worst (scores and masses are non-negative). NaN must not reach max / min,
+    which would keep it and drop every valid bound beside it."""
+    if bound is None or math.isnan(bound):
+        return math.inf if key == "best" else 0.0
+    return bound
 
 
 def _bound_extremes(inst, best: Extreme, worst: Extreme | None, so, so_proven: bool, so_bound) -> tuple[Extreme, Extreme | None]:
@@ -302,13 +312,13 @@ def _bound_extremes(inst, best: Extreme, worst: Extreme | None, so, so_proven: b
         if so_proven and best.profile.welfare >= so.welfare - tol:
             best = Extreme(best.profile, best.profile.welfare, True)
         else:
-            best = Extreme(best.profile, min(best.bound, hi), False)
+            best = Extreme(best.profile, min(_known_bound(best.bound, "best"), hi), False)
     floor = game.anarchy_floor(inst, max(so.welfare, best.profile.welfare))
     if worst is not None and not worst.proven and floor is not None:
         if worst.profile.welfare <= floor + tol:
             worst = Extreme(worst.profile, worst.profile.welfare, True)
         else:
-            worst = Extreme(worst.profile, max(worst.bound, floor), False)
+            worst = Extreme(worst.profile, max(_known_bound(worst.bound, "worst"), floor), False)
     return best, worst
 
 
@@ -763,7 +773,7 @@ def _merge_unknown(inst: Instance, partial: dict) -> MarketResult:
         prof = better(exts, key=lambda e: e.profile.welfare).profile
         # only the MILP's bound is a proof (its relaxation); the enumeration's is its incumbent
         m = getattr(a, key)
-        bound = m.bound if m is not None and not math.isnan(m.bound) else (math.inf if key == "best" else 0.0)
+        bound = _known_bound(None if m is None else m.bound, key)
         bound = max(bound, prof.welfare) if key == "best" else min(bound, prof.welfare)
         return Extreme(prof, bound, False)
 

@@ -359,12 +359,14 @@ class MarketResult:
         opt_hi = opt_lo if self.social_optimum_proven else (
             math.inf if self.social_optimum_bound is None else max(opt_lo, self.social_optimum_bound)
         )
+        # a missing bound (NaN) proves nothing: 0 under the worst, no limit over the best
+        bound = ext.bound if not math.isnan(ext.bound) else (0.0 if key == "worst" else math.inf)
         if key == "worst":
             # W(worst) lies in [worst's lower bound, worst found]
-            w_lo, w_hi = (ext.profile.welfare, ext.profile.welfare) if ext.proven else (ext.bound, ext.profile.welfare)
+            w_lo, w_hi = (ext.profile.welfare, ext.profile.welfare) if ext.proven else (bound, ext.profile.welfare)
         else:
             # W(best) lies in [best found, best's upper bound]
-            w_lo, w_hi = (ext.profile.welfare, ext.profile.welfare) if ext.proven else (ext.profile.welfare, ext.bound)
+            w_lo, w_hi = (ext.profile.welfare, ext.profile.welfare) if ext.proven else (ext.profile.welfare, bound)
         # no equilibrium beats the optimum: a ratio is at least 1
         return (max(1.0, _ratio(opt_lo, w_hi)), max(1.0, _ratio(opt_hi, w_lo)))
 

@@ -193,3 +193,47 @@ def test_the_cli_prints_the_intervals(monkeypatch, capsys, tmp_path):
     assert main(["solve", str(path), "--method", "search", "--time-limit", "5", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["status"] == "unknown" and d["price_of_stability_bounds"] == [pytest.approx(1.0)] * 2
+
+
+def test_a_milp_stopped_without_a_dual_bound_keeps_the_floor(monkeypatch):
+    # A worst-equilibrium MILP stopped before HiGHS had a dual bound reports NaN; max(NaN, floor)
+    # kept the NaN and the PoA interval became [1.0014, 1.0] on lmarena_full at a 2 s limit (audit).
+    import math
+
+    from milp_market import orchestrate
+    from milp_market.certify import Certified
+    from milp_market.formulations.highs import SolveStatus
+
+    inst = generate("ties", 6, 5, 3, 12)  # equilibria of welfare 0.96, 0.84, 0.8; optimum 0.96
+    done = solve_search(inst)
+    real = orchestrate.certified_search
+    calls = []
+
+    def stop_the_worst(problem, solvers=None, deadline=None, log=None, label=""):
+        calls.append(label)
+        if label == "worst":
+            return Certified(SolveStatus.TIME_LIMIT, None, math.nan, math.nan, (), 0)
+        return real(problem, solvers, deadline, log, label)
+
+    monkeypatch.setattr(orchestrate, "certified_search", stop_the_worst)
+    res = orchestrate.solve_milp(inst, time_limit=60)
+    assert "worst" in calls and res.status is Status.UNKNOWN
+    floor = game.anarchy_floor(inst, res.social_optimum.welfare)
+    assert res.worst.bound == floor and not math.isnan(res.worst.bound)
+    lo, hi = res.price_of_anarchy_bounds
+    assert lo <= done.price_of_anarchy * (1 + 1e-9) and done.price_of_anarchy <= hi * (1 + 1e-9) and lo <= hi
+    json.dumps(res.to_dict(), allow_nan=False)
+    # and the interval itself never trusts a NaN bound, whoever built the result
+    nan_worst = dataclasses.replace(res, worst=Extreme(res.worst.profile, math.nan, False))
+    assert nan_worst.price_of_anarchy_bounds[1] == math.inf
+
+
+def test_nan_bounds_are_no_bounds():
+    import math
+
+    inst = make_instance(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0.5, 0.5]), 2)
+    s = game.summarize
+    b, w = _bound_extremes(inst, Extreme(s(inst, (1, 1)), math.nan, False), Extreme(s(inst, (1, 1)), math.nan, False), s(inst, (1, 1)), True, None)
+    assert b.proven and w.bound == game.anarchy_floor(inst, 1.0) == pytest.approx(0.5)  # the floor, not NaN
+    b, w = _bound_extremes(inst, Extreme(s(inst, (2, 0)), math.nan, False), None, s(inst, (1, 1)), False, 1.0)
+    assert b.bound == pytest.approx(1.0 + welfare_tolerance(inst))
