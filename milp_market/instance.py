@@ -330,6 +330,8 @@ def make_instance(
         raise InstanceError(f"{where}: user_types: every mass must be a positive finite number")
     if (why := platforms_error(platforms)) is not None:
         raise InstanceError(f"{where}: {why}")
+    if (why := score_scale_error(S, int(platforms))) is not None:
+        raise InstanceError(f"{where}: {why}")
     model_names = tuple(model_names) if model_names is not None else tuple(f"m{j}" for j in range(M))
     type_names = tuple(type_names) if type_names is not None else tuple(f"t{t}" for t in range(K))
     _check_names(model_names, M, "models", where)
@@ -357,6 +359,34 @@ def make_instance(
         beta=float(beta),
         description=description,
         extra=dict(extra or {}),
+    )
+
+
+def score_scale_error(S: np.ndarray, platforms: int) -> str | None:
+    """Why scores this large cannot be solved exactly, or None.
+
+    The game's tolerances are absolute: a move must gain more than 1e-9 (``game.EQ_TOL``, in units
+    of score x mass, masses summing to 1) and scores closer than ``TIE_TOL`` = 1e-9 tie. The exact
+    evaluator adds up at most K + N + 3 such terms, each rounded by up to 2^-53 of the largest
+    score; once that reaches 1e-9, a profitable move can vanish in the rounding (scores of 1e308
+    made a 0.25 gain disappear). Dividing every score by one constant changes no answer beyond
+    those tolerances.
+
+    Examples
+    --------
+    >>> score_scale_error(np.array([[1500.0, 1300.0]]), 10) is None  # Elo-like ratings are fine
+    True
+    >>> print(score_scale_error(np.array([[1e308, 0.0]]), 2))
+    scores up to 1e+308 are too large for the absolute tolerance of 1e-9 (rounding in sums of 7 terms would reach it); divide every score by a constant, e.g. by 1e+308
+    """
+    K = S.shape[1]
+    top = float(S.max()) if S.size else 0.0
+    terms = K + platforms + 3
+    if top * terms * 2.0**-53 < TIE_TOL:
+        return None
+    return (
+        f"scores up to {top:.3g} are too large for the absolute tolerance of 1e-9 (rounding in sums of {terms} "
+        f"terms would reach it); divide every score by a constant, e.g. by {top:.3g}"
     )
 
 

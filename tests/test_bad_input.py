@@ -32,6 +32,9 @@ CASES = {
     ),
     "nan_score": (_with(models=[{"name": "A", "scores": [float("nan"), 0]}, {"name": "B", "scores": [0, 1]}]), "finite"),
     "inf_score": (_with(models=[{"name": "A", "scores": [1e400, 0]}, {"name": "B", "scores": [0, 1]}]), "finite"),
+    # tolerances are absolute: at 1e308 a 0.25 gain vanished in rounding and a non-equilibrium was
+    # printed as the unique one (audit)
+    "huge_score": (_with(models=[{"name": "A", "scores": [1e308, 0]}, {"name": "B", "scores": [1e308, 1]}]), "too large for the absolute tolerance"),
     "negative_score": (_with(models=[{"name": "A", "scores": [-1, 0]}, {"name": "B", "scores": [0, 1]}]), "negative"),
     "zero_mass": (_with(user_types=[{"name": "a", "mass": 0}, {"name": "b", "mass": 0.5}]), "positive"),
     "negative_mass": (_with(user_types=[{"name": "a", "mass": -1}, {"name": "b", "mass": 0.5}]), "positive"),
