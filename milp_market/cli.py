@@ -90,6 +90,11 @@ def _print_json(out: dict) -> None:
     print(json.dumps(_strict(out), allow_nan=False))
 
 
+def _n(count: int, one: str, many: str) -> str:
+    """'1 switch', '3 switches'."""
+    return f"{count} {one if count == 1 else many}"
+
+
 def _fmt_counts(counts: dict) -> str:
     return ", ".join(f"{k} x{v}" for k, v in counts.items())
 
@@ -233,9 +238,9 @@ def _cmd_enumerate(args) -> int:
     where = f"; {extra['profiles_checked']:,} of {extra['profiles_total']:,} profiles checked" if "profiles_checked" in extra else ""
     if "equilibria_total" in extra:
         # complete before the cap was checked: the count is known, only the list is cut
-        print(f"{extra['equilibria_total']} pure equilibria (complete{where}); the best {len(eqs)} by welfare listed (--max)")
+        print(f"{_n(extra['equilibria_total'], 'pure equilibrium', 'pure equilibria')} (complete{where}); the best {len(eqs)} by welfare listed (--max)")
     else:
-        print(f"{len(eqs)} pure equilibria ({status}{where})")
+        print(f"{_n(len(eqs), 'pure equilibrium', 'pure equilibria')} ({status}{where})")
     if status is ListStatus.CAP_REACHED and "equilibria_total" not in extra:
         print(f"stopped at the cap of {args.max} equilibria: there may be more")
     elif status is ListStatus.TIME_LIMIT:
@@ -280,21 +285,26 @@ def _cmd_dynamics(args) -> int:
     print(_header(inst))
     print(f"start: {', '.join(out['start'])}")
     if res.status is DynamicsStatus.CONVERGED:
-        print(f"converged after {res.steps} switches to {_fmt_counts(out['equilibrium']['counts'])}")
+        print(f"converged after {_n(res.steps, 'switch', 'switches')} to {_fmt_counts(out['equilibrium']['counts'])}")
     elif res.status is DynamicsStatus.CYCLE:
         # a revision in which the platform stays leaves the market as it was: list the states the
         # market passes through, once each time it enters them (--json keeps every revision)
         states = [c for i, c in enumerate(res.cycle) if i == 0 or c != res.cycle[i - 1]]
         if len(states) > 1 and states[-1] == states[0]:
             states.pop()
+        # the platforms may come back to the same count vectors on other models before their own
+        # revisions repeat: list the count vectors' own period once (no_equilibrium.json: 6
+        # revisions go twice around 3 count vectors)
+        period = next(p for p in range(1, len(states) + 1) if len(states) % p == 0 and all(s == states[i % p] for i, s in enumerate(states)))
+        laps = "" if period == len(states) else f", {len(states) // period} times around {_n(period, 'count vector', 'count vectors')}"
         print(
-            f"cycle of {len(res.cycle)} revisions ({len(states)} market states) found after {res.steps} switches "
-            "in all; the market passes through:"
+            f"cycle of {_n(len(res.cycle), 'revision', 'revisions')} ({_n(len(states), 'market state', 'market states')}{laps}) "
+            f"found after {_n(res.steps, 'switch', 'switches')} in all; the market passes through:"
         )
-        for c in states:
+        for c in states[:period]:
             print(f"  {_fmt_counts(inst.counts_dict(c))}")
     else:
-        print(f"no convergence within {args.max_steps} revisions")
+        print(f"no convergence within {_n(args.max_steps, 'revision', 'revisions')}")
     if "history" in out:
         print(f"history: {out['history']['revisions']} revisions written to {args.history}")
     return 0
@@ -489,7 +499,7 @@ def _cmd_entry(args) -> int:
     print(f"status: {out['status']}  ({out['reason']})")
     if out["profile"] is not None:
         print("profile      " + ", ".join(f"{t} {x:.6f}" for t, x in zip(inst.type_names, out["profile"])))
-        print(f"equilibrium  {_fmt_counts(out['equilibrium']['counts'])}  ({out['post_entry_equilibria']} post-entry equilibria)")
+        print(f"equilibrium  {_fmt_counts(out['equilibrium']['counts'])}  ({_n(out['post_entry_equilibria'], 'post-entry equilibrium', 'post-entry equilibria')})")
         print(f"objective {_num(out['objective'])}   adopters {out['adopters']}   bound {_num(out['bound'])}")
     print(f"{out['seconds']:.3f} s")
     if rows is not None:
@@ -846,7 +856,7 @@ def build_parser() -> argparse.ArgumentParser:
     w = sub.add_parser("sweep", help="solve a grid of instances on Dask; tidy CSV and plots")
     w.add_argument("spec", help="TOML or JSON sweep spec (see milp_market/sweep.py)")
     w.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
-    w.add_argument("--workers", type=int, default=2, help="local cluster processes (one solver thread each)")
+    w.add_argument("--workers", type=_positive_int, default=2, help="local cluster processes (one solver thread each)")
     w.add_argument("--no-progress", action="store_true")
     w.set_defaults(func=_cmd_sweep)
 

@@ -378,10 +378,14 @@ def solve_entry(inst: Instance, entrant: Entrant, time_limit: float | None = Non
                       f"{ef.DELTA:g} position margin) the market has no pure equilibrium")
     elif status is EntryStatus.OPTIMAL:
         reason = f"certified optimal ({entrant.selection} selection), two solver configurations agree"
-    elif out is None or out.status is SolveStatus.TIME_LIMIT:
-        reason = "time limit reached: incumbent and bound"
     else:
-        reason = f"the solver failed ({out.status.value}): incumbent and bound, nothing proven"
+        # say what there is: a stopped run may not have an incumbent, or a bound, yet (audit)
+        has = [what for what, x in (("incumbent", inc), ("bound", bound)) if x is not None and not (isinstance(x, float) and math.isnan(x))]
+        found = " and ".join(has) if has else "no incumbent or bound yet"
+        if out is None or out.status is SolveStatus.TIME_LIMIT:
+            reason = f"time limit reached: {found}"
+        else:
+            reason = f"the solver failed ({out.status.value}): {found}, nothing proven"
     if inc is not None:
         _verify(inst, entrant, inc)
     return EntryResult(status, inc, bound, reason, time.perf_counter() - t_start, stats)

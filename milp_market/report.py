@@ -339,7 +339,9 @@ def write_reports(paths, out_dir, time_limit=None, command=None) -> list[Path]:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InstanceError(f"--out {out_dir}: cannot create the folder ({exc.strerror or exc})") from None
-    command = command or "milp-market report " + " ".join(str(p) for p in paths) + f" --out {out_dir}"
+    # the limit is part of the answer (a stopped run says unknown): the command keeps it
+    limit = "" if time_limit is None else f" --time-limit {time_limit:g}"
+    command = command or "milp-market report " + " ".join(str(p) for p in paths) + f" --out {out_dir}" + limit
     # Sources relative to the folder, so that a committed folder is regenerated in any checkout.
     sources = [os.path.relpath(Path(p).resolve(), out_dir.resolve()) for p in paths]
     entries = _assign_stems(instances, sources, manifest, out_dir)

@@ -5,6 +5,7 @@ the exact evaluator revision by revision, recording does not change the run, and
 import csv
 import itertools
 import json
+import re
 
 import numpy as np
 import pytest
@@ -168,5 +169,20 @@ def test_cycle_text_lists_each_market_state_once_per_visit(instances_dir, capsys
     lines = capsys.readouterr().out.splitlines()
     head = next(i for i, x in enumerate(lines) if x.startswith("cycle of"))
     states = [x for x in lines[head + 1 :] if x.startswith("  ")]
-    assert f"({len(states)} market states)" in lines[head]
-    assert all(a != b for a, b in zip(states, states[1:])) and states[0] != states[-1]
+    m = re.search(r"\((\d+) market states(?:, (\d+) times around (\d+) count vectors)?\)", lines[head])
+    total, period = int(m[1]), int(m[3] or m[1])
+    assert len(states) == period and total % period == 0  # one round listed, the laps counted
+    assert all(a != b for a, b in zip(states, states[1:])) and (period == 1 or states[0] != states[-1])
+
+
+def test_cycle_text_lists_a_repeated_round_of_count_vectors_once(instances_dir, capsys):
+    """Two platforms that swap models go twice around the same count vectors in one cycle of their
+    revisions: the text says so and lists the round once (audit: three lines printed twice)."""
+    from milp_market.cli import main
+
+    assert main(["dynamics", str(instances_dir / "no_equilibrium.json")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = next(x for x in lines if x.startswith("cycle of"))
+    states = [x for x in lines if x.startswith("  ")]
+    assert "(6 market states, 2 times around 3 count vectors)" in head and "6 switches" in head
+    assert len(states) == 3 == len(set(states))

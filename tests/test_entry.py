@@ -329,6 +329,7 @@ def test_time_limit_gives_unknown_not_a_claim(capsys):
     inst, ent = load_entry_instance(INSTANCES / "entry_two_types.json")
     res = solve_entry(inst, ent, time_limit=1e-9)  # expires before the first solve
     assert res.status is EntryStatus.UNKNOWN and res.evaluation is None
+    assert res.reason == "time limit reached: no incumbent or bound yet"  # not "incumbent and bound" (audit)
     assert main(["entry", str(INSTANCES / "entry_two_types.json"), "--json", "--time-limit", "1e-9"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["status"] == "unknown" and out["profile"] is None and out["verified"] is False

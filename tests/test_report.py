@@ -193,3 +193,11 @@ def test_sample_report_bad_input_is_one_line_exit_2_and_writes_nothing(argv, nee
     assert needle in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "rep").exists()
     assert [p.name for p in foreign.iterdir()] == ["mine.txt"]
+
+
+def test_a_limited_report_names_its_limit(tmp_path, capsys):
+    # the "Regenerate with" line dropped --time-limit, and the command then gave another answer (audit)
+    out = tmp_path / "rep"
+    assert main(["report", str(INSTANCES / "ties.json"), "--out", str(out), "--time-limit", "30"]) == 0
+    md = (out / "ties.md").read_text()
+    assert re.search(r"Regenerate with: `milp-market report \S*ties.json --out \S*rep --time-limit 30`", md), md

@@ -41,3 +41,15 @@ def test_sweep_spec_errors_are_bad_input(tmp_path, capsys):
         err = capsys.readouterr().err
         assert "time_limit must be None or a positive, finite number of seconds" in err and len(err.strip().splitlines()) == 1
         assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("workers", ["0", "-2"])
+def test_sweep_refuses_workers_below_one(workers, tmp_path, capsys):
+    # --workers 0 started no worker and waited forever (audit): one line, exit 2, nothing written
+    spec = tmp_path / "spec.toml"
+    out = tmp_path / "out"
+    spec.write_text(f'name = "t"\nbase = "{INSTANCES / "ties.json"}"\nout = "{out}"\n[axes]\nplatforms = [2]\n')
+    assert main(["sweep", str(spec), "--workers", workers, "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--workers" in err[0]
+    assert not out.exists()
