@@ -437,6 +437,21 @@ def load_instance(path) -> Instance:
     return instance_from_dict(read_json(path), source=str(path))
 
 
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs):
+    """json's object hook: a key given twice is an error (json keeps the last one silently, which
+    would leave, e.g., a first "platforms" unused without a word)."""
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(f"the key {_show(key)} is given twice in one object; keep one")
+        seen[key] = value
+    return seen
+
+
 def read_json(path, expected: str = "an instance needs only a few levels") -> Any:
     """A JSON file's data, with one-line errors (unreadable, not UTF-8, malformed, nested too
     deeply; ``expected`` completes the last message). The one reader of every JSON input.
@@ -465,7 +480,9 @@ def read_json(path, expected: str = "an instance needs only a few levels") -> An
     ('homogenized', 3, ['A', 'B'])
     """
     try:
-        return json.loads(_read_text(path))
+        return json.loads(_read_text(path), object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        raise InstanceError(f"{path}: {exc}") from None
     except json.JSONDecodeError as exc:
         raise InstanceError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except RecursionError:
@@ -570,6 +587,9 @@ def instance_from_dict(data: Any, source: str = "<dict>") -> Instance:
     if choice["rule"] == "softmax" and "beta" not in choice:
         raise InstanceError(f"{where}: choice.beta is required for the softmax rule")
     beta = _number(choice.get("beta", 1.0), f"{where}: choice.beta")
+    if choice["rule"] != "softmax" and "beta" in choice:
+        # as a misspelled key would, a beta under hardmax choice would be silently ignored
+        raise InstanceError(f"{where}: choice.beta is only for the softmax rule (hardmax choice has no beta)")
     platforms = data["platforms"]
     name = data.get("name", Path(source).stem)
     if not isinstance(name, str) or not name:
@@ -821,6 +841,9 @@ def _csv_masses(path, type_names) -> list[float]:
         if r[0] in lookup:
             raise InstanceError(f"{path} line {line}: user type {r[0]!r} appears twice; give one mass per user type")
         lookup[r[0]] = _cell(r[1], f"{path} line {line}, mass of user type {r[0]!r}")
+        if not (math.isfinite(lookup[r[0]]) and lookup[r[0]] > 0):
+            # said here, against this file: make_instance would name the score table (audit)
+            raise InstanceError(f"{path} line {line}: the mass of user type {r[0]!r} must be a positive finite number")
     missing = [t for t in type_names if t not in lookup]
     if missing:
         raise InstanceError(f"{path}: no mass for user type {missing[0]!r}")

@@ -56,6 +56,8 @@ def _write(tmp_path, content, name="bad.json"):
 
 JSON_CASES = {
     "beta_not_a_number_softmax": (_with(choice={"rule": "softmax", "beta": "x"}), "choice.beta must be a number (got 'x')"),
+    "duplicate_key": (json.dumps(GOOD)[:-1] + ', "platforms": 3}', "the key 'platforms' is given twice"),
+    "beta_under_hardmax": (_with(choice={"rule": "hardmax", "beta": 3}), "choice.beta is only for the softmax rule"),
     "beta_not_a_number_hardmax": (_with(choice={"rule": "hardmax", "beta": "x"}), "choice.beta must be a number (got 'x')"),
     "beta_negative": (_with(choice={"rule": "softmax", "beta": -1}), "choice.beta must be a finite number >= 0"),
     "invalid_utf8": (b'{"name": "\xff\xfe", "platforms": 2}', "not UTF-8 text (byte 0xff at offset 10)"),
@@ -140,6 +142,7 @@ def csvs(tmp_path):
 CSV_CASES = {
     # name: (files to write, extra arguments, needle)
     "masses_csv_non_numeric": ({"m.csv": "user_type,mass\na,x\nb,1\n"}, ["--masses", "m.csv"], "m.csv line 2, mass of user type 'a': 'x' is not a number"),
+    "masses_csv_negative": ({"m.csv": "user_type,mass\na,-1\nb,1\n"}, ["--masses", "m.csv"], "m.csv line 2: the mass of user type 'a' must be a positive"),
     "masses_csv_duplicate_type": ({"m.csv": "user_type,mass\na,1\na,2\nb,1\n"}, ["--masses", "m.csv"], "user type 'a' appears twice"),
     "masses_csv_wrong_header": ({"m.csv": "type,weight\na,1\nb,1\n"}, ["--masses", "m.csv"], "expected columns user_type,mass"),
     "masses_csv_missing_type": ({"m.csv": "user_type,mass\na,1\n"}, ["--masses", "m.csv"], "no mass for user type 'b'"),
