@@ -55,3 +55,7 @@ def __getattr__(name):  # PEP 562: import the heavy modules (Pyomo, numba) only 
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():  # tab completion and dir() list the lazy exports too (PEP 562)
+    return sorted(set(globals()) | set(__all__))

@@ -159,6 +159,19 @@ def _cmd_solve(args) -> int:
             # the second certificate (formulations/min_regret.md, "By search"): the MILP asked
             # for a profile of smaller regret; where it cannot finish, the search's proof stands
             out["min_regret"]["milp_confirmation"] = confirm_min_regret_by_milp(inst, mr, time_limit=args.confirm, log=log)
+    # a second certificate asked for but not run: say why rather than print nothing (found by
+    # review), in the text and in --json (audit)
+    not_run = {}
+    for asked, key, label in ((args.confirm, "milp_confirmation", "--confirm"), (args.confirm_reference, "reference_confirmation", "--confirm-reference")):
+        if asked is not None and key not in out["stats"]:
+            if not res.method.split(":")[-1].startswith("search"):
+                not_run[label] = f"the answer came from {res.method.split(':')[-1]}, not the search"
+            elif key == "reference_confirmation" and inst.choice == "softmax":
+                not_run[label] = "the reference search is for hardmax choice"
+            else:
+                not_run[label] = "the search did not finish"
+    if not_run:
+        out["confirmations_not_run"] = not_run
     if args.json:
         _print_json(out)
         return 0
@@ -206,16 +219,8 @@ def _cmd_solve(args) -> int:
     ]
     if seconds:
         print(f"certificates: {'count-vector' if inst.choice == 'softmax' else 'support'} search {st['search_seconds']:.3f} s; " + "; ".join(seconds))
-    # a second certificate asked for but not run: say why rather than print nothing (found by review)
-    for asked, key, label in ((args.confirm, "milp_confirmation", "--confirm"), (args.confirm_reference, "reference_confirmation", "--confirm-reference")):
-        if asked is not None and key not in st:
-            if not res.method.split(":")[-1].startswith("search"):
-                why = f"the answer came from {res.method.split(':')[-1]}, not the search"
-            elif key == "reference_confirmation" and inst.choice == "softmax":
-                why = "the reference search is for hardmax choice"
-            else:
-                why = "the search did not finish"
-            print(f"{label} not run: {why}")
+    for label, why in not_run.items():
+        print(f"{label} not run: {why}")
     if out["status"] == "unknown" and st.get("tree_weight") is not None:
         # how far the stopped support search got (formulations/search.md, "Progress")
         print(f"search stopped with tree weight {st['tree_weight']:.3g} closed ({st['search_nodes']:,} supports visited)")

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from enum import Enum
 
-from .game import ProfileSummary
+from .game import ProfileSummary, anarchy_floor
 from .instance import Instance
 
 
@@ -368,7 +368,14 @@ class MarketResult:
             # W(best) lies in [best found, best's upper bound]
             w_lo, w_hi = (ext.profile.welfare, ext.profile.welfare) if ext.proven else (ext.profile.welfare, bound)
         # no equilibrium beats the optimum: a ratio is at least 1
-        return (max(1.0, _ratio(opt_lo, w_hi)), max(1.0, _ratio(opt_hi, w_lo)))
+        lo, hi = max(1.0, _ratio(opt_lo, w_hi)), max(1.0, _ratio(opt_hi, w_lo))
+        if key == "worst" and self.instance is not None:
+            # Lemma W1 with o = an optimal profile: W(worst) >= (OPT - c) / 2, so PoA <=
+            # 2 OPT / (OPT - c), which decreases in OPT >= opt_lo (formulations/welfare_bounds.md, W3)
+            floor = anarchy_floor(self.instance, opt_lo)
+            if floor is not None and floor > 0:
+                hi = max(lo, min(hi, opt_lo / floor))
+        return lo, hi
 
     @property
     def proof(self) -> str:

@@ -85,6 +85,7 @@ def test_top_level_exports_resolve():
         assert getattr(mm, name) is not None
     with pytest.raises(AttributeError):
         mm.no_such_thing  # noqa: B018
+    assert set(mm.__all__) <= set(dir(mm))  # the lazy ones too, for tab completion (audit)
 
 
 @pytest.mark.parametrize("method", ["auto", "search", "enumerate", "milp"])

@@ -6,6 +6,7 @@ N = 1, N large against M), agree with the support search on the real tables, and
 confirmation must catch a wrong list."""
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -134,6 +135,8 @@ def test_cli_says_why_a_requested_confirmation_did_not_run(tmp_path):
     assert code == 0
     assert "--confirm-reference not run: the answer came from enumerate, not the search" in out
     assert "--confirm not run: the answer came from enumerate, not the search" in out
+    code, out, _ = run_cli(["solve", str(INSTANCES / "ties.json"), "--method", "enumerate", "--confirm", "10", "--json"])
+    assert json.loads(out)["confirmations_not_run"] == {"--confirm": "the answer came from enumerate, not the search"}
     path = tmp_path / "logit.json"
     save_instance(generate("uniform", 3, 2, 2, 0, choice="softmax", beta=5.0), path)
     code, out, _ = run_cli(["solve", str(path), "--method", "search", "--confirm-reference", "10"])

@@ -225,7 +225,8 @@ def test_a_milp_stopped_without_a_dual_bound_keeps_the_floor(monkeypatch):
     json.dumps(res.to_dict(), allow_nan=False)
     # and the interval itself never trusts a NaN bound, whoever built the result
     nan_worst = dataclasses.replace(res, worst=Extreme(res.worst.profile, math.nan, False))
-    assert nan_worst.price_of_anarchy_bounds[1] == math.inf
+    hi2 = nan_worst.price_of_anarchy_bounds[1]
+    assert hi2 >= done.price_of_anarchy and hi2 == pytest.approx(2.0, rel=1e-6)  # W1's cap, not the NaN
 
 
 def test_nan_bounds_are_no_bounds():
@@ -237,3 +238,24 @@ def test_nan_bounds_are_no_bounds():
     assert b.proven and w.bound == game.anarchy_floor(inst, 1.0) == pytest.approx(0.5)  # the floor, not NaN
     b, w = _bound_extremes(inst, Extreme(s(inst, (2, 0)), math.nan, False), None, s(inst, (1, 1)), False, 1.0)
     assert b.bound == pytest.approx(1.0 + welfare_tolerance(inst))
+
+
+def test_the_poa_upper_end_is_capped_by_lemma_w1(monkeypatch):
+    # A loose bound on the optimum gave upper ends above 2 (audit: [1.0631, 2.0615]); W1 with an
+    # optimal profile caps the PoA at 2 OPT / (OPT - c) <= W(o) / floor(W(o)).
+    inst = generate("ties", 6, 5, 3, 12)
+    done = solve_search(inst)
+    true, res = _stopped(monkeypatch, inst, social_complete=False, social_bound=1.5)
+    lo, hi = res.price_of_anarchy_bounds
+    cap = res.social_optimum.welfare / game.anarchy_floor(inst, res.social_optimum.welfare)
+    assert hi == pytest.approx(cap) and cap < 2.0 + 1e-6 and lo <= done.price_of_anarchy <= hi
+
+
+def test_a_stopped_search_whose_bound_meets_its_optimum_proves_it(monkeypatch):
+    # "not proven; bound 0.7631" beside welfare 0.7631 (audit): a proven upper bound that meets the
+    # profile found proves it optimal within the welfare tolerance
+    inst = generate("ties", 6, 5, 3, 12)
+    true, res = _stopped(monkeypatch, inst, social_complete=False, social_bound=0.96)
+    assert res.social_optimum_proven and res.social_optimum.welfare == pytest.approx(0.96)
+    true, res = _stopped(monkeypatch, inst, social_complete=False, social_bound=0.97)
+    assert not res.social_optimum_proven
