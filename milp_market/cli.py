@@ -747,7 +747,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-v", "--verbose", action="store_true", help="progress on stderr")
     s.set_defaults(func=_cmd_solve)
 
-    e = sub.add_parser("enumerate", help="all pure equilibria by enumeration")
+    e = sub.add_parser("enumerate", help="every pure equilibrium (by enumeration, or --method search | milp)")
     e.add_argument("instance")
     e.add_argument("--json", action="store_true")
     e.add_argument("--time-limit", type=_seconds, default=None, metavar="S")
