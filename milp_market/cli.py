@@ -761,7 +761,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--json", action="store_true")
     d.add_argument("--start", help="comma-separated model names, one per platform (default: random)")
     d.add_argument("--seed", type=_nonnegative_int, default=0)
-    d.add_argument("--max-steps", type=_positive_int, default=100_000)
+    d.add_argument("--max-steps", type=_positive_int, default=100_000, help="the most revisions (a platform's turn, whether it switches or stays); the JSON's steps counts switches")
     d.add_argument(
         "--history",
         type=_out_file,
