@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .instance import Instance, InstanceError, _number, _score_row, load_instance
+from .instance import Instance, InstanceError, _number, _score_row, load_instance, score_scale_error
 
 OBJECTIVES = ("adoption", "mass", "score_share")
 SELECTIONS = ("optimistic", "pessimistic")
@@ -146,6 +146,8 @@ def parse_entrant(inst: Instance, where: str | None = None) -> Entrant:
         upper = _vector(feas["upper"], tn, f"{where}: entrant.feasible.upper")
     if np.any(lower < 0):
         raise InstanceError(f"{where}: entrant.feasible.lower must be >= 0 (scores are non-negative)")
+    if (why := score_scale_error(np.vstack([inst.scores, upper[None, :]]), inst.platforms)) is not None:
+        raise InstanceError(f"{where}: entrant.feasible.upper: {why}")
     bad = np.flatnonzero(lower > upper)
     if bad.size:
         t = int(bad[0])

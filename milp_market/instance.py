@@ -368,7 +368,7 @@ def score_scale_error(S: np.ndarray, platforms: int) -> str | None:
     The game's tolerances are absolute: a move must gain more than 1e-9 (``game.EQ_TOL``, in units
     of score x mass, masses summing to 1) and scores closer than ``TIE_TOL`` = 1e-9 tie. The exact
     evaluator adds up at most K + N + 3 such terms, each rounded by up to 2^-53 of the largest
-    score; once that reaches 1e-9, a profitable move can vanish in the rounding (scores of 1e308
+    score, and a gain is the difference of two such sums; once twice that reaches 1e-9, a profitable move can vanish in the rounding (scores of 1e308
     made a 0.25 gain disappear). Dividing every score by one constant changes no answer beyond
     those tolerances.
 
@@ -377,16 +377,18 @@ def score_scale_error(S: np.ndarray, platforms: int) -> str | None:
     >>> score_scale_error(np.array([[1500.0, 1300.0]]), 10) is None  # Elo-like ratings are fine
     True
     >>> print(score_scale_error(np.array([[1e308, 0.0]]), 2))
-    scores up to 1e+308 are too large for the absolute tolerance of 1e-9 (rounding in sums of 7 terms would reach it); divide every score by a constant, e.g. by 1e+308
+    scores up to 1e+308 are too large for the absolute tolerance of 1e-9 (rounding in sums of 7 terms would reach it); divide every score by a constant, e.g. by 1e+308 (under softmax choice, multiply beta by the same constant)
     """
     K = S.shape[1]
     top = float(S.max()) if S.size else 0.0
     terms = K + platforms + 3
-    if top * terms * 2.0**-53 < TIE_TOL:
+    # a gain is the difference of two such sums: twice the rounding of one
+    if 2.0 * top * terms * 2.0**-53 < TIE_TOL:
         return None
     return (
         f"scores up to {top:.3g} are too large for the absolute tolerance of 1e-9 (rounding in sums of {terms} "
-        f"terms would reach it); divide every score by a constant, e.g. by {top:.3g}"
+        f"terms would reach it); divide every score by a constant, e.g. by {top:.3g} (under softmax choice, "
+        f"multiply beta by the same constant)"
     )
 
 

@@ -498,12 +498,13 @@ def solve_search(
     name, visited = ("count-vector search", "nodes") if inst.choice == "softmax" else ("support search", "supports")
     if log:
         log(f"search: {res.nodes} {visited} visited, {res.pruned} subtrees pruned, {len(res.equilibria)} equilibria, {res.seconds:.3f}s")
-    so, so_proven = res.social_optimum, res.social_complete
-    if not so_proven and so is not None and res.social_bound <= res.social_welfare + welfare_tolerance(inst):
+    if not res.social_complete and res.social_optimum is not None and res.social_bound <= res.social_welfare + welfare_tolerance(inst):
         # a stopped branch and bound whose proven upper bound already meets the profile it found:
-        # that profile is optimal within tol, the same claim as a finished run's (audit: "not
-        # proven; bound 0.7631" beside welfare 0.7631)
-        so_proven = True
+        # that profile is optimal within tol, the claim of a certified MILP optimum (audit: "not
+        # proven; bound 0.7631" beside welfare 0.7631). Marked complete for everything below:
+        # confirm_by_milp then asks the MILP about it too (review).
+        res = dataclasses.replace(res, social_complete=True)
+    so, so_proven = res.social_optimum, res.social_complete
     if res.equilibria:
         # Bounds on the extreme equilibria's welfare: exact when complete; otherwise none here,
         # and _finish applies what is still proven (formulations/welfare_bounds.md: the social

@@ -340,7 +340,7 @@ def write_reports(paths, out_dir, time_limit=None, command=None) -> list[Path]:
     except OSError as exc:
         raise InstanceError(f"--out {out_dir}: cannot create the folder ({exc.strerror or exc})") from None
     # the limit is part of the answer (a stopped run says unknown): the command keeps it
-    limit = "" if time_limit is None else f" --time-limit {time_limit:g}"
+    limit = "" if time_limit is None else f" --time-limit {time_limit!r}"
     command = command or "milp-market report " + " ".join(str(p) for p in paths) + f" --out {out_dir}" + limit
     # Sources relative to the folder, so that a committed folder is regenerated in any checkout.
     sources = [os.path.relpath(Path(p).resolve(), out_dir.resolve()) for p in paths]

@@ -68,6 +68,7 @@ from .instance import (
     instance_from_dict,
     make_instance,
     read_json,
+    score_scale_error,
 )
 from .results import MarketPossibleStatus, NominalStatus, PossibleStatus, Status
 
@@ -204,6 +205,10 @@ def make_uncertain(nominal: Instance, lower=None, upper=None, source: str = "<ar
         for j, t in np.argwhere(~np.isfinite(B) | (B < 0)):
             what = _where(nominal, source, j, key, t)
             raise InstanceError(f"{what} = {_num(B[j, t])} must be a finite number >= 0")
+    if (why := score_scale_error(bounds["upper"], nominal.platforms)) is not None:
+        # every matrix of the box is solved by the same evaluator (review: a witness matrix near
+        # 1e300 was refused later, as an internal error)
+        raise InstanceError(f"{source}: upper bounds: {why}")
     for j, t in np.argwhere(bounds["lower"] > S):
         raise InstanceError(
             f"{_where(nominal, source, j, 'lower', t)} = {_num(bounds['lower'][j, t])} is above the nominal score "

@@ -460,6 +460,9 @@ def run_sweep(spec_path, scheduler: str | None = None, workers: int = 2, progres
     """
     import pandas as pd
 
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        # no worker would ever take a point: refuse rather than wait forever (audit)
+        raise InstanceError(f"workers must be an integer >= 1 (got {workers!r})")
     spec = load_spec(spec_path)
     out = Path(spec["out"])
     if out.exists() and not out.is_dir():

@@ -230,6 +230,7 @@ BAD = {
     "bad_selection": (_with_entrant(selection="average"), "entrant.selection must be one of"),
     "unknown_key": (_with_entrant(budget=3), "unknown key 'budget'"),
     "wrong_length": (_with_entrant(feasible={"lower": [0]}), "1 scores for 2 user types"),
+    "huge_upper": (_with_entrant(feasible={"upper": [1e300, 1]}), "entrant.feasible.upper: scores up to 1e+300 are too large"),
     "lower_above_upper": (_with_entrant(feasible={"lower": [0, 2]}), "lower 2.0 > upper 1.0"),
     "negative_lower": (_with_entrant(feasible={"lower": [-1, 0]}), "values must be >= 0"),
     "budget_shape": (_with_entrant(feasible={"budgets": [{"weights": [1, 1]}]}), 'exactly "weights" and "limit"'),

@@ -200,4 +200,4 @@ def test_a_limited_report_names_its_limit(tmp_path, capsys):
     out = tmp_path / "rep"
     assert main(["report", str(INSTANCES / "ties.json"), "--out", str(out), "--time-limit", "30"]) == 0
     md = (out / "ties.md").read_text()
-    assert re.search(r"Regenerate with: `milp-market report \S*ties.json --out \S*rep --time-limit 30`", md), md
+    assert re.search(r"Regenerate with: `milp-market report \S*ties.json --out \S*rep --time-limit 30(\.0)?`", md), md

@@ -497,6 +497,7 @@ BAD = {
     "upper_below_nominal": (_doc([{"name": "A", "scores": [1, 0], "upper": [0.9, 0]}, {"name": "B", "scores": [0, 1]}]), "is below the nominal score"),
     "negative_lower": (_doc([{"name": "A", "scores": [1, 0], "lower": [0.5, -0.1]}, {"name": "B", "scores": [0, 1]}]), ">= 0"),
     "nan_upper": ('{"user_types": [{"name": "a", "mass": 1}], "models": [{"name": "A", "scores": [1], "upper": [NaN]}], "platforms": 1}', "finite"),
+    "huge_upper": (_doc([{"name": "A", "scores": [1, 0], "upper": [1e300, 0]}, {"name": "B", "scores": [0, 1]}]), "upper bounds: scores up to 1e+300 are too large"),
     "infinite_upper": (_doc([{"name": "A", "scores": [1, 0], "upper": [1e400, 0]}, {"name": "B", "scores": [0, 1]}]), "finite"),
     "unknown_type": (_doc([{"name": "A", "scores": [1, 0], "upper": {"a": 1, "zz": 0}}, {"name": "B", "scores": [0, 1]}]), "unknown user type 'zz'"),
     "missing_type": (_doc([{"name": "A", "scores": [1, 0], "upper": {"a": 1}}, {"name": "B", "scores": [0, 1]}]), "no bound for user type 'b'"),

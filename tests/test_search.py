@@ -454,8 +454,10 @@ def test_enumeration_keeps_a_profile_whose_regret_is_eq_tol_to_the_last_bit():
 
 
 def test_social_optimum_exact_at_large_scores():
-    # Found by review: a pruning margin proportional to the scores cut the 5e-7 better support.
-    inst = make_instance([[1e6, 1e6], [1e6 + 5e-7, 0.0], [0.0, 1e6 + 5e-7]], [0.5, 0.5], 2)
+    # Found by review: a pruning margin proportional to the scores cut the 5e-7 better support at
+    # scores of 1e6 (now refused as too large for the 1e-9 tolerance: score_scale_error); the same
+    # margin, 1e-12 of the scale, against a 5e-8 gain at 1e5
+    inst = make_instance([[1e5, 1e5], [1e5 + 5e-8, 0.0], [0.0, 1e5 + 5e-8]], [0.5, 0.5], 2)
     res = support_search(inst)
     assert res.social_optimum == (0, 1, 1) and res.social_welfare == game.welfare(inst, (0, 1, 1))
 

@@ -259,3 +259,25 @@ def test_a_stopped_search_whose_bound_meets_its_optimum_proves_it(monkeypatch):
     assert res.social_optimum_proven and res.social_optimum.welfare == pytest.approx(0.96)
     true, res = _stopped(monkeypatch, inst, social_complete=False, social_bound=0.97)
     assert not res.social_optimum_proven
+
+
+def test_a_bound_proven_optimum_is_also_put_to_the_milp(monkeypatch):
+    # review: the optimum proven by a stopped branch and bound's bound was skipped by
+    # confirm_by_milp (it read social_complete) while the proof said the MILP confirmed it
+    from milp_market import orchestrate, search
+
+    inst = generate("ties", 6, 5, 3, 12)
+    true = support_search(inst)
+    forged = dataclasses.replace(true, social_complete=False, social_bound=true.social_welfare)
+    monkeypatch.setattr(search, "support_search", lambda *a, **k: forged)
+    asked = []
+    real = orchestrate.confirm_by_milp
+
+    def spy(inst_, res, time_limit=None, log=None):
+        asked.append(res.social_complete)
+        return real(inst_, res, time_limit=time_limit, log=log)
+
+    monkeypatch.setattr(orchestrate, "confirm_by_milp", spy)
+    res = solve_search(inst, confirm=60)
+    assert asked == [True] and res.status is Status.EQUILIBRIUM and res.social_optimum_proven
+    assert res.stats["milp_confirmation"] == "agrees" and "social optimum confirmed independently" in res.proof
