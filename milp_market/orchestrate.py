@@ -168,16 +168,17 @@ def _resolve_social_optimum(inst, out, deadline, log):
     """Settle a hardmax social optimum the two HiGHS configurations did not certify, by an
     independent exact method: the max-coverage branch and bound of search.md (Lemma 5), optimal
     to within TIE_TOL <= welfare_tolerance. The MILP's verified incumbent (if any) is kept when
-    it is at least as good. Proven only when the search completes within the deadline."""
+    it is at least as good. Proven when the search completes within the deadline, or when its
+    proven upper bound already meets the better profile within ``welfare_tolerance`` (as in
+    :func:`solve_search`)."""
     from .search import max_coverage
 
-    mc_counts, mc_w, complete, _ = max_coverage(inst, time_limit=time_left(deadline))
+    mc_counts, mc_w, complete, mc_bound = max_coverage(inst, time_limit=time_left(deadline))
     if log:
         claim = "none" if out.candidate is None else repr(out.value)
         log(f"social optimum: max-coverage {'proves' if complete else 'stopped at the limit with'} {mc_w!r} (MILP incumbent: {claim})")
-    if out.candidate is not None and out.value >= mc_w:
-        return out.candidate, complete
-    return mc_counts, complete
+    counts, w = (out.candidate, out.value) if out.candidate is not None and out.value >= mc_w else (mc_counts, mc_w)
+    return counts, complete or mc_bound <= w + welfare_tolerance(inst)
 
 
 def _summaries(inst, counts):

@@ -281,3 +281,20 @@ def test_a_bound_proven_optimum_is_also_put_to_the_milp(monkeypatch):
     res = solve_search(inst, confirm=60)
     assert asked == [True] and res.status is Status.EQUILIBRIUM and res.social_optimum_proven
     assert res.stats["milp_confirmation"] == "agrees" and "social optimum confirmed independently" in res.proof
+
+
+def test_the_milp_path_settles_the_optimum_by_the_same_rule(monkeypatch):
+    # review: a stopped max-coverage search whose bound meets its profile proved the optimum under
+    # --method search but not under --method milp
+    import math
+    from types import SimpleNamespace
+
+    from milp_market import orchestrate, search
+
+    inst = generate("ties", 6, 5, 3, 12)
+    counts, w, _, _ = search.max_coverage(inst)
+    none = SimpleNamespace(candidate=None, value=math.nan)
+    monkeypatch.setattr(search, "max_coverage", lambda *a, **k: (counts, w, False, w))
+    assert orchestrate._resolve_social_optimum(inst, none, None, None) == (counts, True)
+    monkeypatch.setattr(search, "max_coverage", lambda *a, **k: (counts, w, False, w + 0.01))
+    assert orchestrate._resolve_social_optimum(inst, none, None, None) == (counts, False)
