@@ -36,7 +36,8 @@ POLISH_OPTIONS = {"mip_feasibility_tolerance": 1e-9, "primal_feasibility_toleran
 class EntryStatus(str, Enum):
     """The outcome of :func:`solve_entry`; compare by identity.
 
-    ``OPTIMAL``: the provider's optimum, certified by two solver configurations; ``INFEASIBLE``:
+    ``OPTIMAL``: the provider's optimum, certified by two solver configurations (under pessimistic
+    selection up to the margin of formulations/entry.md, "Margin", which ``reason`` states); ``INFEASIBLE``:
     no allowed profile leaves an eligible post-entry market (or the feasible set is empty);
     ``UNKNOWN``: a time limit or a solver failure (an incumbent and a bound at most).
 
@@ -378,6 +379,14 @@ def solve_entry(inst: Instance, entrant: Entrant, time_limit: float | None = Non
                       f"{ef.DELTA:g} position margin) the market has no pure equilibrium")
     elif status is EntryStatus.OPTIMAL:
         reason = f"certified optimal ({entrant.selection} selection), two solver configurations agree"
+        if entrant.selection == "pessimistic":
+            # formulations/entry.md, "Margin": the blocks break an equilibrium only by a deviation
+            # gaining at least GAMMA x scale, so a profile whose worse equilibria are broken only by
+            # smaller gains (above 1e-9) can do better; an audit built one (1 adopter against 0)
+            reason += (
+                f"; up to the margin: a profile that breaks a worse post-entry equilibrium only by a deviation gaining "
+                f"less than {ef.GAMMA:g} x the utility scale may do better (formulations/entry.md, \"Margin\")"
+            )
     else:
         # say what there is: a stopped run may not have an incumbent, or a bound, yet (audit)
         has = [what for what, x in (("incumbent", inc), ("bound", bound)) if x is not None and not (isinstance(x, float) and math.isnan(x))]
