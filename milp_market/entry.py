@@ -76,8 +76,10 @@ class EntryResult:
     >>> from milp_market import load_instance
     >>> inst = load_instance("instances/entry_two_types.json")
     >>> res = solve_entry(inst, inst.entrant)
-    >>> res.status is EntryStatus.OPTIMAL, res.bound, res.reason
+    >>> res.status is EntryStatus.OPTIMAL, res.bound, res.reason.split(";")[0]
     (True, 2.0, 'certified optimal (pessimistic selection), two solver configurations agree')
+    >>> res.reason.split(";")[1]  # pessimistic selection: what the certificate leaves out
+    ' up to the margin: a profile that breaks a worse post-entry equilibrium only by a deviation gaining less than 1e-06 x the utility scale may do better (formulations/entry.md, "Margin")'
     >>> d = res.to_dict(inst, inst.entrant)
     >>> d["status"], d["objective"], d["adopters"], d["equilibrium"], d["verified"]
     ('optimal', 2.0, 2, {'counts': {'New': 2}}, True)
