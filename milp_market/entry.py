@@ -377,8 +377,10 @@ def solve_entry(inst: Instance, entrant: Entrant, time_limit: float | None = Non
         if _feasible_set_empty(inst, entrant):
             reason = "the feasible set is empty"
         else:
-            reason = ("no feasible profile is eligible: after every entry allowed by the feasible set (and the "
-                      f"{ef.DELTA:g} position margin) the market has no pure equilibrium")
+            # both causes stay possible here (a mixture or budget can confine every profile to the
+            # margin, which the bound-only check above does not see): name both (audit)
+            reason = ("no feasible profile is eligible: every profile the feasible set allows either lies within "
+                      f"the {ef.DELTA:g} position margin of an incumbent's score or leaves a market with no pure equilibrium")
     elif status is EntryStatus.OPTIMAL:
         reason = f"certified optimal ({entrant.selection} selection), two solver configurations agree"
         if entrant.selection == "pessimistic":

@@ -375,3 +375,17 @@ def test_pessimistic_optimum_states_its_margin():
     assert evaluate(inst, inst.entrant, [0.6, 0.4000005]).objective == 1 > res.evaluation.objective
     optimistic = instance_from_dict({**doc, "entrant": {"name": "New", "feasible": {"upper": [0.6, 0.4000005]}}})
     assert "margin" not in solve_entry(optimistic, optimistic.entrant).reason
+
+
+def test_a_mixture_confined_to_the_margin_names_the_margin():
+    # audit: the one allowed profile (0.5000005, 0.95) lies inside the position margin of A's 0.5;
+    # its market has an equilibrium, yet the reason said only "the market has no pure equilibrium"
+    inst = instance_from_dict({
+        "name": "margin_mixture", "platforms": 2,
+        "user_types": [{"name": "a", "mass": 0.5}, {"name": "b", "mass": 0.5}],
+        "models": [{"name": "A", "scores": [0.5, 0.5]}, {"name": "B", "scores": [0.2, 0.9]}],
+        "entrant": {"name": "New", "feasible": {"mixture": [[0.5000005, 0.95]]}},
+    })
+    res = solve_entry(inst, inst.entrant)
+    assert res.status is EntryStatus.INFEASIBLE and "position margin" in res.reason
+    assert evaluate(inst, inst.entrant, [0.5000005, 0.95], lam=[1.0]).equilibria  # not "no equilibrium"
