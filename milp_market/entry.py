@@ -37,7 +37,7 @@ class EntryStatus(str, Enum):
     """The outcome of :func:`solve_entry`; compare by identity.
 
     ``OPTIMAL``: the provider's optimum, certified by two solver configurations (under pessimistic
-    selection up to the margin of formulations/entry.md, "Margin", which ``reason`` states); ``INFEASIBLE``:
+    selection up to the margin of formulations/entry.md, "Constraints": item 7, Margin, which ``reason`` states); ``INFEASIBLE``:
     no allowed profile leaves an eligible post-entry market (or the feasible set is empty);
     ``UNKNOWN``: a time limit or a solver failure (an incumbent and a bound at most).
 
@@ -79,7 +79,7 @@ class EntryResult:
     >>> res.status is EntryStatus.OPTIMAL, res.bound, res.reason.split(";")[0]
     (True, 2.0, 'certified optimal (pessimistic selection), two solver configurations agree')
     >>> res.reason.split(";")[1]  # pessimistic selection: what the certificate leaves out
-    ' up to the margin: a profile that breaks a worse post-entry equilibrium only by a deviation gaining less than 1e-06 x the utility scale may do better (formulations/entry.md, "Margin")'
+    ' up to the margin: a profile that breaks a worse post-entry equilibrium only by a deviation gaining less than 1e-06 x the utility scale may do better (formulations/entry.md, "Constraints": item 7, Margin)'
     >>> d = res.to_dict(inst, inst.entrant)
     >>> d["status"], d["objective"], d["adopters"], d["equilibrium"], d["verified"]
     ('optimal', 2.0, 2, {'counts': {'New': 2}}, True)
@@ -384,12 +384,12 @@ def solve_entry(inst: Instance, entrant: Entrant, time_limit: float | None = Non
     elif status is EntryStatus.OPTIMAL:
         reason = f"certified optimal ({entrant.selection} selection), two solver configurations agree"
         if entrant.selection == "pessimistic":
-            # formulations/entry.md, "Margin": the blocks break an equilibrium only by a deviation
+            # formulations/entry.md, "Constraints": item 7, Margin: the blocks break an equilibrium only by a deviation
             # gaining at least GAMMA x scale, so a profile whose worse equilibria are broken only by
             # smaller gains (above 1e-9) can do better; an audit built one (1 adopter against 0)
             reason += (
                 f"; up to the margin: a profile that breaks a worse post-entry equilibrium only by a deviation gaining "
-                f"less than {ef.GAMMA:g} x the utility scale may do better (formulations/entry.md, \"Margin\")"
+                f"less than {ef.GAMMA:g} x the utility scale may do better (formulations/entry.md, \"Constraints\": item 7, Margin)"
             )
     else:
         # say what there is: a stopped run may not have an incumbent, or a bound, yet (audit)

@@ -362,7 +362,7 @@ def test_a_scaled_budget_row_gives_the_same_answer(scale, tmp_path):
 def test_pessimistic_optimum_states_its_margin():
     # Found by an audit: the bad equilibrium (A x1) is broken at s = (0.6, 0.4000005) only by a
     # move gaining 2.5e-7, below the blocks' GAMMA; the MILP keeps it and answers 0 although 1 is
-    # attainable. Until the blocks are exact there, the answer says so (formulations/entry.md, "Margin").
+    # attainable. Until the blocks are exact there, the answer says so (formulations/entry.md, "Constraints": item 7, Margin).
     doc = {
         "name": "gamma", "platforms": 1, "utility": "score_share",
         "user_types": [{"name": "a", "mass": 0.5}, {"name": "b", "mass": 0.5}],
