@@ -229,6 +229,23 @@ def make_uncertain(nominal: Instance, lower=None, upper=None, source: str = "<ar
                 f"closer than {_D} but not equal; ties are exact under uncertainty (formulations/robust.md): make them "
                 f"equal or round them"
             )
+    for t in range(S.shape[1]):
+        # The sweep decides "more than 1e-9 apart" as hi - 1e-9 > v (and lo + 1e-9 < b - 1e-9 between
+        # two breakpoints), the evaluator as hi - v > 1e-9; rounded, the two can differ when two
+        # values of a type are 1e-9 or 2e-9 apart to within rounding. An audit built a false
+        # "robust" and a false "impossible" that way (an upper bound 0.250000001 beside a score of
+        # 0.25). Such values are refused; any other spacing, 0.5e-9 included, is decided exactly.
+        vals = np.unique(np.concatenate([bounds["lower"][:, t], S[:, t], bounds["upper"][:, t]]))
+        gaps = np.diff(vals)
+        fuzz = 8 * np.spacing(np.maximum(1.0, np.abs(vals[1:])))
+        bad = np.flatnonzero((np.abs(gaps - _D) <= fuzz) | (np.abs(gaps - 2 * _D) <= fuzz))
+        if bad.size:
+            a, b = vals[bad[0]], vals[bad[0] + 1]
+            raise InstanceError(
+                f"{source}: user type {nominal.type_names[t]!r}: the bounds and scores {_num(a)} and {_num(b)} are "
+                f"{_D:g} or {2 * _D:g} apart to within rounding, where the tie rule's float comparisons can disagree "
+                f"(formulations/robust.md, \"Ties\"): make them equal or move one by 1e-10 or more"
+            )
     return UncertainInstance(nominal=nominal, lower=bounds["lower"], upper=bounds["upper"], source=source)
 
 

@@ -504,6 +504,8 @@ BAD = {
     "wrong_length": (_doc([{"name": "A", "scores": [1, 0], "lower": [1]}, {"name": "B", "scores": [0, 1]}]), "1 bounds for 2 user types"),
     "string_bound": (_doc([{"name": "A", "scores": [1, 0], "lower": ["x", 0]}, {"name": "B", "scores": [0, 1]}]), "must be a number"),
     "bad_form": (_doc([{"name": "A", "scores": [1, 0], "lower": 0.5}, {"name": "B", "scores": [0, 1]}]), "must be a list"),
+    # audit: an upper bound 1e-9 (to an ulp) above another score gave a false "robust"
+    "bound_at_the_tie_boundary": (_doc([{"name": "A", "scores": [0.25, 0]}, {"name": "B", "scores": [0, 1], "upper": [0.250000001, 1]}]), "apart to within rounding"),
     "near_tie": (_doc([{"name": "A", "scores": [0.5, 0]}, {"name": "B", "scores": [0.5 + 5e-10, 1]}]), "closer than 1e-09 but not equal"),
     "logit": (_doc([{"name": "A", "scores": [1, 0]}, {"name": "B", "scores": [0, 1]}], choice={"rule": "softmax", "beta": 5}), "hardmax choice only"),
     "bad_nominal": (_doc([{"name": "A", "scores": [1, -1]}, {"name": "B", "scores": [0, 1]}]), "negative"),

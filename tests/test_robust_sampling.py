@@ -70,9 +70,10 @@ def test_normal_draws_concentrate_around_the_nominal_scores():
 
 
 def test_near_ties_are_redrawn_not_passed_to_validation(monkeypatch):
-    # a pinned score at 0.5 and a box [0.5 - 2e-9, 0.5 + 2e-9]: most draws land within 1e-9 of 0.5
+    # a pinned score at 0.5 and a box [0.5 - 3e-9, 0.5 + 3e-9]: a third of the draws land within
+    # 1e-9 of 0.5 (bounds exactly 1e-9 or 2e-9 from a score are refused: make_uncertain)
     nominal = make_instance([[0.5], [0.5]], [1], 2)
-    unc = make_uncertain(nominal, [[0.5], [0.5 - 2e-9]], [[0.5], [0.5 + 2e-9]])
+    unc = make_uncertain(nominal, [[0.5], [0.5 - 3e-9]], [[0.5], [0.5 + 3e-9]])
     total = 0
     for i in range(50):
         S, redraws = draw_scores(unc, 0, i)
