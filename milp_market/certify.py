@@ -133,7 +133,7 @@ class Certified:
     """What a certified search proved. ``status`` OPTIMAL: ``candidate`` is certified optimal;
     INFEASIBLE: proven that there is none; otherwise the run outcome that stopped the search,
     with the best verified ``candidate`` (or None) and a valid ``bound`` (NaN when the solver had
-    none yet: callers read it through ``orchestrate._known_bound``).
+    none yet: callers read it through ``results._known_bound``).
 
     Examples
     --------

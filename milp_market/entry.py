@@ -401,8 +401,8 @@ def solve_entry(inst: Instance, entrant: Entrant, time_limit: float | None = Non
             )
     else:
         # say what there is: a stopped run may not have an incumbent, or a bound, yet (audit)
-        has = [what for what, x in (("incumbent", inc), ("bound", bound)) if x is not None and not (isinstance(x, float) and math.isnan(x))]
-        found = " and ".join(has) if has else "no incumbent or bound yet"
+        has = ["incumbent"] * (inc is not None) + ["bound"] * (not math.isnan(bound))
+        found = " and ".join(has) or "no incumbent or bound yet"
         if out is None or out.status is SolveStatus.TIME_LIMIT:
             reason = f"time limit reached: {found}"
         else:

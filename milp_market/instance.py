@@ -368,8 +368,8 @@ def score_scale_error(S: np.ndarray, platforms: int) -> str | None:
     The game's tolerances are absolute: a move must gain more than 1e-9 (``game.EQ_TOL``, in units
     of score x mass, masses summing to 1) and scores closer than ``TIE_TOL`` = 1e-9 tie. The exact
     evaluator adds up at most K + N + 3 such terms, each rounded by up to 2^-53 of the largest
-    score, and a gain is the difference of two such sums; once twice that reaches 1e-9, a profitable move can vanish in the rounding (scores of 1e308
-    made a 0.25 gain disappear). Dividing every score by one constant changes no answer beyond
+    score, and a gain is the difference of two such sums; once twice that reaches 1e-9, a
+    profitable move can vanish in the rounding (scores of 1e308 made a 0.25 gain disappear). Dividing every score by one constant changes no answer beyond
     those tolerances.
 
     Examples

@@ -36,7 +36,7 @@ from .formulations.equilibrium import HardmaxEquilibriumMILP
 from .formulations.logit import LogitEquilibriumMILP, LogitSocialOptimumMILP
 from .formulations.social_optimum import SocialOptimumMILP
 from .instance import Instance
-from .results import Extreme, ListStatus, MarketResult, SolveStatus, Status
+from .results import Extreme, ListStatus, MarketResult, SolveStatus, Status, _known_bound
 
 METHODS = ("search", "milp", "enumerate", "auto")
 
@@ -287,16 +287,6 @@ def _unknown_reason(what: str, status: SolveStatus) -> str:
     if status is SolveStatus.TIME_LIMIT:
         return f"{what} was not proven before the limit"
     return f"the solver failed ({status.value}) on {what}"
-
-
-def _known_bound(bound, key: str) -> float:
-    """A proven bound on the ``key`` ("best" or "worst") equilibrium's welfare, or the trivial one
-    when there is none (None or NaN: a MILP stopped before HiGHS had a dual bound): no upper bound on
-    the best, 0 under the worst (scores and masses are non-negative). NaN must not reach max / min,
-    which would keep it and drop every valid bound beside it."""
-    if bound is None or math.isnan(bound):
-        return math.inf if key == "best" else 0.0
-    return bound
 
 
 def _bound_extremes(inst, best: Extreme, worst: Extreme | None, so, so_proven: bool, so_bound) -> tuple[Extreme, Extreme | None]:

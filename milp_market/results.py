@@ -359,8 +359,7 @@ class MarketResult:
         opt_hi = opt_lo if self.social_optimum_proven else (
             math.inf if self.social_optimum_bound is None else max(opt_lo, self.social_optimum_bound)
         )
-        # a missing bound (NaN) proves nothing: 0 under the worst, no limit over the best
-        bound = ext.bound if not math.isnan(ext.bound) else (0.0 if key == "worst" else math.inf)
+        bound = _known_bound(ext.bound, key)
         if key == "worst":
             # W(worst) lies in [worst's lower bound, worst found]
             w_lo, w_hi = (ext.profile.welfare, ext.profile.welfare) if ext.proven else (bound, ext.profile.welfare)
@@ -459,6 +458,16 @@ class MarketResult:
         out["seconds"] = round(self.seconds, 4)
         out["stats"] = self.stats
         return out
+
+
+def _known_bound(bound, key: str) -> float:
+    """A proven bound on the ``key`` ("best" or "worst") equilibrium's welfare, or the trivial one
+    when there is none (None or NaN: a MILP stopped before HiGHS had a dual bound): no upper bound on
+    the best, 0 under the worst (scores and masses are non-negative). NaN must not reach max / min,
+    which would keep it and drop every valid bound beside it."""
+    if bound is None or math.isnan(bound):
+        return math.inf if key == "best" else 0.0
+    return bound
 
 
 def _ratio(a: float, b: float) -> float:
