@@ -606,6 +606,22 @@ def test_possible_equilibria_agree_with_dense_grid_sampling(seed):
     assert answers["unknown"] <= 0.02 * sum(answers.values())
 
 
+def test_possible_open_end_just_above_tie():
+    """Found by audit (stop 21): equilibria exist only within about 4e-9 of an open end (model C
+    just above 1 on type 1; a deviation gains 0.25 * the distance), which the decoder's steps of
+    1e-7 and more overshot, so the answer was "unknown" (formulations/robust.md, "Possible equilibria")."""
+    nominal = make_instance([[1, 1], [0.25, 1], [0.5, 1], [0.25, 0.75]], [1, 1], 2, model_names=list("ABCD"))
+    lo = [[0.75, 1], [0.25, 0.75], [0.5, 1], [0.25, 0.5]]
+    hi = [[1.5, 1], [0.5, 1.25], [0.5, 1.5], [0.75, 1]]
+    unc = make_uncertain(nominal, lo, hi)
+    r = possible_equilibrium(unc, (0, 0, 1, 1))
+    assert r.status == "possible"
+    W = r.witness
+    assert np.all(unc.lower <= W) and np.all(W <= unc.upper)
+    assert game.is_equilibrium(unc.with_scores(W), (0, 0, 1, 1))
+    assert 1.0 < W[2, 1] < 1.0 + 4e-9  # strictly above the tie, inside EQ_TOL's reach
+
+
 @pytest.mark.parametrize("family", ["uniform", "specialist", "ties", "dominant"])
 def test_zero_width_possible_equilibrium_is_the_nominal_check(family):
     inst = generate(family, 4, 3, 3, 5)
