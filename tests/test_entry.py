@@ -404,3 +404,40 @@ def test_an_optimal_bound_covers_the_certification_tolerance(objective):
     assert res.bound > res.evaluation.objective and res.bound - res.evaluation.objective <= 1e-6 * 2 + 1e-12
     adoption = solve_entry(*load_entry_instance(INSTANCES / "entry_two_types.json"))
     assert adoption.bound == adoption.evaluation.objective  # an integer objective
+
+
+def _tie_class_market(case):
+    """Audit cases (stop 21): the entrant can reach mass 1.0 only by tying model m0 on type t1,
+    where m0 is not its tie class's largest score (m2 at 0.6000000004), or where the upper bound
+    0.6 lies a rounding below m0's stored 0.6000000000000001."""
+    if case == "lower_member":
+        models = [("m0", [0.6, 0.6, 0.6]), ("m1", [0.4, 0.2, 1.0]), ("m2", [0.0, 0.6000000004, 0.0])]
+    else:
+        models = [("m0", [0.6000000000000001, 0.6000000000000001, 0.6000000008]), ("m1", [0.4, 0.2000000004, 1.0000000004])]
+    return {
+        "name": f"tie_class_{case}",
+        "user_types": [{"name": f"t{t}", "mass": m} for t, m in enumerate([0.3689265279074253, 0.6264667595270349, 0.004606712565539776])],
+        "models": [{"name": n, "scores": s} for n, s in models],
+        "platforms": 3,
+        "utility": "score_share",
+        "entrant": {
+            "name": "New",
+            "feasible": {"upper": [0.9, 0.6, 0.5], "budgets": [{"weights": [1, 1, 1], "limit": 1.21}]},
+            "objective": "mass",
+            "selection": "optimistic",
+        },
+    }
+
+
+@pytest.mark.parametrize("case", ["lower_member", "float_noise"])
+def test_entry_ties_a_lower_member_of_a_tie_class(case, tmp_path):
+    path = tmp_path / "market.json"
+    path.write_text(json.dumps(_tie_class_market(case)))
+    inst, ent = load_entry_instance(path)
+    probe = evaluate(inst, ent, np.array([0.61, 0.6, 0.0]))  # ties m0 on t1: everyone adopts
+    assert check_feasible(ent, probe.profile) and probe.objective == pytest.approx(1.0)
+    res = solve_entry(inst, ent)
+    assert res.status is EntryStatus.OPTIMAL
+    assert res.evaluation.objective == pytest.approx(1.0)  # was 0.369 when only m0's class maximum counted
+    assert check_feasible(ent, res.evaluation.profile)
+    assert np.all(res.evaluation.profile <= ent.feasible.upper)

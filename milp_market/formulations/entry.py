@@ -30,7 +30,8 @@ from ..instance import Instance
 from .base import CUTOFF_DELTA
 
 #: Position margin (score units): a new score "strictly between" two incumbent levels, or below or
-#: above all of them, keeps at least this distance from every level; "equal" means equal exactly.
+#: above all of them, keeps at least this distance from every level; "equal" means inside the tie
+#: class's range (:func:`equal_ranges`).
 DELTA = 1e-6
 #: Slack (scaled units) of the witness rows during the search; the polish step sets it to 0.
 SLACK = 1e-6
@@ -95,17 +96,51 @@ def position_meaning(p: int) -> tuple[str, int]:
     return ("equal", (p - 1) // 2) if p % 2 else ("gap", p // 2)
 
 
-def _interval(levels_t, p, lo_b, hi_b):
+def equal_ranges(inst: Instance) -> tuple[np.ndarray, ...]:
+    """Per user type, an (L, 2) array: the scores an entrant may take to tie each incumbent class
+    (formulations/entry.md, "Positions: what binaries decide").
+
+    Class l spans [vmin, vmax] (at most TIE_TOL wide); the range adds up to TIE_TOL / 2 on each
+    side, so every member stays within TIE_TOL of the entrant's score and the class stays at most
+    TIE_TOL wide, but keeps 2 TIE_TOL from the neighbouring classes, so nothing else ties. Any
+    score in it is tied with class l and only with it, so it compares exactly like the class's
+    largest score (the position's representative). The widening admits a score equal to any member
+    (not only the largest), and one a rounding away from it (an upper bound of 0.6 beside a stored
+    0.6000000000000001); found by audit.
+
+    Examples
+    --------
+    >>> from milp_market import make_instance
+    >>> inst = make_instance([[0.6, 0.5], [0.6000000004, 0.9]], [0.5, 0.5], 2)
+    >>> [[[round(float(x), 12) for x in row] for row in r] for r in equal_ranges(inst)]
+    [[[0.5999999999, 0.6000000005]], [[0.4999999995, 0.5000000005], [0.8999999995, 0.9000000005]]]
+    """
+    lv = game.tie_levels(inst)
+    half = game.TIE_TOL / 2
+    out = []
+    for t in range(inst.n_types):
+        vmin = np.array([inst.scores[list(mem), t].min() for mem in lv.members[t]])
+        vmax = np.asarray(lv.value[t], dtype=float)
+        lo = vmax - half
+        hi = vmin + half
+        lo[1:] = np.maximum(lo[1:], vmax[:-1] + 2 * game.TIE_TOL)
+        hi[:-1] = np.minimum(hi[:-1], vmin[1:] - 2 * game.TIE_TOL)
+        out.append(np.stack([np.minimum(lo, vmin), np.maximum(hi, vmax)], axis=1))
+    return tuple(out)
+
+
+def _interval(levels_t, p, lo_b, hi_b, ranges_t=None):
     kind, l = position_meaning(p)
     if kind == "equal":
         v = levels_t[l]
-        return (v, v) if lo_b <= v <= hi_b else (v, v - 1.0)  # outside the bounds: empty
+        lo, hi = (v, v) if ranges_t is None else (float(ranges_t[l, 0]), float(ranges_t[l, 1]))
+        return max(lo, lo_b), min(hi, hi_b)  # outside the bounds: empty
     lo = lo_b if l == 0 else max(lo_b, levels_t[l - 1] + DELTA)
     hi = hi_b if l == len(levels_t) else min(hi_b, levels_t[l] - DELTA)
     return lo, hi
 
 
-def position_intervals(levels, fs: FeasibleSet) -> dict:
+def position_intervals(levels, fs: FeasibleSet, ranges=None) -> dict:
     """(t, p) -> (lo, hi) for every position whose interval meets the bounds.
 
     Parameters
@@ -114,11 +149,13 @@ def position_intervals(levels, fs: FeasibleSet) -> dict:
         ``levels[t]``: the sorted incumbent score levels of user type t.
     fs : FeasibleSet
         Its ``lower`` / ``upper`` bounds clip the intervals.
+    ranges : sequence of (L, 2) arrays, optional
+        :func:`equal_ranges`: the scores that tie each class (default: the level alone).
 
     Returns
     -------
     dict
-        An "equal" position is the level itself; a gap keeps ``DELTA`` from the levels beside it.
+        An "equal" position is the class's range; a gap keeps ``DELTA`` from the levels beside it.
 
     Examples
     --------
@@ -132,7 +169,7 @@ def position_intervals(levels, fs: FeasibleSet) -> dict:
     out = {}
     for t, lv in enumerate(levels):
         for p in range(2 * len(lv) + 1):
-            lo, hi = _interval(lv, p, float(fs.lower[t]), float(fs.upper[t]))
+            lo, hi = _interval(lv, p, float(fs.lower[t]), float(fs.upper[t]), None if ranges is None else ranges[t])
             if lo <= hi:
                 out[t, p] = (lo, hi)
     return out
@@ -156,7 +193,7 @@ def types_without_position(inst: Instance, fs: FeasibleSet) -> list[int]:
     [0]
     """
     lv = game.tie_levels(inst)
-    iv = position_intervals([np.asarray(v, dtype=float) for v in lv.value], fs)
+    iv = position_intervals([np.asarray(v, dtype=float) for v in lv.value], fs, equal_ranges(inst))
     return [t for t in range(inst.n_types) if not any((t, p) in iv for p in range(2 * lv.count(t) + 1))]
 
 
@@ -202,7 +239,7 @@ def prepare(inst: Instance, fs: FeasibleSet, objective: str) -> EntryData:
     R = max(n_pos)
     avail = np.zeros((K, R), dtype=bool)
     rep = np.zeros((R, K))
-    interval = position_intervals(levels, fs)
+    interval = position_intervals(levels, fs, equal_ranges(inst))
     for t in range(K):
         for p in range(R):
             rep[p, t] = _representative(levels[t], min(p, n_pos[t] - 1))
@@ -631,8 +668,9 @@ class EntryMILP:
 
 
     def decode(self) -> Decoded:
-        """Positions, witness, scores (snapped: an 'equal' position gives the level exactly), mixture
-        weights and the claimed objective."""
+        """Positions, witness, scores (an 'equal' position gives the class's largest score when it
+        lies in the position's interval and within 1e-9 of the solved score, else the solved score
+        clipped into the interval), mixture weights and the claimed objective."""
         m, d = self.model, self.data
         positions = []
         s = np.zeros(d.K)
@@ -641,6 +679,9 @@ class EntryMILP:
             positions.append(p)
             lo, hi = d.interval[t, p]
             s[t] = lo if lo == hi else min(hi, max(lo, pyo.value(m.s[t])))
+            kind, l = position_meaning(p)
+            if kind == "equal" and lo <= d.levels[t][l] <= hi and abs(s[t] - d.levels[t][l]) <= 1e-9:
+                s[t] = d.levels[t][l]  # the incumbent's score itself, as printed, where allowed
         q = max(m.Q, key=lambda q: pyo.value(m.a[q]))
         return Decoded(tuple(positions), int(q), s, self.mixture_weights(), float(pyo.value(m.Phi)) * d.obj_scale)
 
