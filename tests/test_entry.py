@@ -441,3 +441,19 @@ def test_entry_ties_a_lower_member_of_a_tie_class(case, tmp_path):
     assert res.evaluation.objective == pytest.approx(1.0)  # was 0.369 when only m0's class maximum counted
     assert check_feasible(ent, res.evaluation.profile)
     assert np.all(res.evaluation.profile <= ent.feasible.upper)
+
+
+def test_entry_mixture_cloning_an_incumbent():
+    """A mixture whose vertex clones m0 ties m0 on both types and earns 0.262; a trial of
+    "equal" positions as 1e-9-wide ranges lost it (0 reported): the polish step, with no slack,
+    found the exact ties infeasible (formulations/entry.md, "Positions: what binaries decide")."""
+    from milp_market.instance import make_instance
+
+    inst = make_instance([[0.336, 0.323], [0.89, 0.081]], [0.18818120980180245, 0.8118187901981975], 4,
+                         model_names=["m0", "m1"])
+    ent = _entrant(2, upper=[1.0, 1.0], mixture=[[0.307, 0.318], [0.336, 0.323]], objective="score_share")
+    clone = evaluate(inst, ent, np.array([0.336, 0.323]), np.array([0.0, 1.0]))
+    assert clone.objective == pytest.approx(0.26221746923401784)
+    res = solve_entry(inst, ent)
+    assert res.status is EntryStatus.OPTIMAL
+    assert res.evaluation.objective == pytest.approx(clone.objective)

@@ -30,8 +30,8 @@ from ..instance import Instance
 from .base import CUTOFF_DELTA
 
 #: Position margin (score units): a new score "strictly between" two incumbent levels, or below or
-#: above all of them, keeps at least this distance from every level; "equal" means inside the tie
-#: class's range (:func:`equal_ranges`).
+#: above all of them, keeps at least this distance from every level; "equal" means one score that
+#: ties the class (:func:`equal_ranges`).
 DELTA = 1e-6
 #: Slack (scaled units) of the witness rows during the search; the polish step sets it to 0.
 SLACK = 1e-6
@@ -97,8 +97,9 @@ def position_meaning(p: int) -> tuple[str, int]:
 
 
 def equal_ranges(inst: Instance) -> tuple[np.ndarray, ...]:
-    """Per user type, an (L, 2) array: the scores an entrant may take to tie each incumbent class
-    (formulations/entry.md, "Positions: what binaries decide").
+    """Per user type, an (L, 2) array: the range of scores that tie each incumbent class exactly
+    (formulations/entry.md, "Positions: what binaries decide"); the "equal" position takes the
+    point of it nearest the class's largest score within the bounds.
 
     Class l spans [vmin, vmax] (at most TIE_TOL wide); the range adds up to TIE_TOL / 2 on each
     side, so every member stays within TIE_TOL of the entrant's score and the class stays at most
@@ -132,9 +133,16 @@ def equal_ranges(inst: Instance) -> tuple[np.ndarray, ...]:
 def _interval(levels_t, p, lo_b, hi_b, ranges_t=None):
     kind, l = position_meaning(p)
     if kind == "equal":
+        # one score: the class's largest, or where the bounds exclude it the nearest score that
+        # still ties the class (a point, as a range of width 1e-9 made HiGHS's polish step
+        # declare exact ties infeasible: formulations/entry.md, "Positions")
         v = levels_t[l]
         lo, hi = (v, v) if ranges_t is None else (float(ranges_t[l, 0]), float(ranges_t[l, 1]))
-        return max(lo, lo_b), min(hi, hi_b)  # outside the bounds: empty
+        lo, hi = max(lo, lo_b), min(hi, hi_b)
+        if lo > hi:
+            return v, v - 1.0  # empty
+        x = min(max(v, lo), hi)
+        return x, x
     lo = lo_b if l == 0 else max(lo_b, levels_t[l - 1] + DELTA)
     hi = hi_b if l == len(levels_t) else min(hi_b, levels_t[l] - DELTA)
     return lo, hi
@@ -155,7 +163,8 @@ def position_intervals(levels, fs: FeasibleSet, ranges=None) -> dict:
     Returns
     -------
     dict
-        An "equal" position is the class's range; a gap keeps ``DELTA`` from the levels beside it.
+        An "equal" position is one score that ties the class (its largest where the bounds allow);
+        a gap keeps ``DELTA`` from the levels beside it.
 
     Examples
     --------
@@ -668,9 +677,8 @@ class EntryMILP:
 
 
     def decode(self) -> Decoded:
-        """Positions, witness, scores (an 'equal' position gives the class's largest score when it
-        lies in the position's interval and within 1e-9 of the solved score, else the solved score
-        clipped into the interval), mixture weights and the claimed objective."""
+        """Positions, witness, scores (an 'equal' position gives its one score exactly), mixture
+        weights and the claimed objective."""
         m, d = self.model, self.data
         positions = []
         s = np.zeros(d.K)
@@ -679,9 +687,6 @@ class EntryMILP:
             positions.append(p)
             lo, hi = d.interval[t, p]
             s[t] = lo if lo == hi else min(hi, max(lo, pyo.value(m.s[t])))
-            kind, l = position_meaning(p)
-            if kind == "equal" and lo <= d.levels[t][l] <= hi and abs(s[t] - d.levels[t][l]) <= 1e-9:
-                s[t] = d.levels[t][l]  # the incumbent's score itself, as printed, where allowed
         q = max(m.Q, key=lambda q: pyo.value(m.a[q]))
         return Decoded(tuple(positions), int(q), s, self.mixture_weights(), float(pyo.value(m.Phi)) * d.obj_scale)
 
