@@ -17,7 +17,9 @@ from milp_market.logit_search import (
     RULES,
     LogitSearch,
     logit_search,
+    logit_social_optimum,
 )
+from milp_market.orchestrate import solve
 
 BETAS = [0.1, 0.5, 1.0, 3.0, 10.0, 50.0, 200.0, 1e3]
 UTILITIES = ["score_share", "mass_share"]
@@ -240,3 +242,17 @@ def test_social_optimum_respects_its_time_limit_and_keeps_a_verified_incumbent()
     counts, w, complete = logit_social_optimum(inst, time_limit=0.5)
     assert time.perf_counter() - t0 < 30
     assert sum(counts) == 9 and w == pytest.approx(game.welfare(inst, counts), abs=0)
+
+
+def test_logit_social_optimum_subnormal_weights():
+    """Found by audit (stop 22): at beta 1000 the used models' weights relative to an unused
+    type-leader were subnormal (about 1e-310), num/den kept a few bits, and the social optimum's
+    welfare came out 0.683 against an exact 0.633 (a VerificationError from ``solve``;
+    formulations/logit_search.md, Lemma 7)."""
+    inst = make_instance(np.array([[0.262, 1.003], [1.004, 0.027]]), np.array([0.37, 0.37]), 1,
+                         utility="mass_share", choice="softmax", beta=1000.0)
+    counts, w, complete = logit_social_optimum(inst)
+    best = max(((1, 0), (0, 1)), key=lambda n: game.welfare(inst, n))
+    assert complete and counts == best and w == pytest.approx(game.welfare(inst, best), abs=1e-12)
+    res = solve(inst, method="search")
+    assert res.social_optimum.welfare == pytest.approx(game.welfare(inst, best), abs=1e-12)
