@@ -407,6 +407,18 @@ def solve_enumerate(inst: Instance, time_limit: float | None = None, progress=No
     return _finish(inst, status, None, None, res.social_optimum, so_proven, "enumerate", t_start, stats, [])
 
 
+def _note_cold_kernels(module: str, log) -> None:
+    """Say so (``-v``) when this process has not yet loaded the compiled loops of ``module``: the
+    first run after installing compiles them, about half a minute with no other progress line."""
+    if log is None:
+        return
+    import importlib
+
+    kernels = importlib.import_module(f".{module}", __package__)
+    if not any(getattr(f, "signatures", None) for f in vars(kernels).values() if hasattr(f, "py_func")):
+        log("search: loading the compiled loops (the first run after installing compiles them: about half a minute)")
+
+
 def solve_search(
     inst: Instance, time_limit: float | None = None, log=None, progress=None, confirm: float | None = None, reference: float | None = None
 ) -> MarketResult:
@@ -450,6 +462,7 @@ def solve_search(
     ('search+milp', 'agrees', 0.92, 0.64)
     """
     t_start = time.perf_counter()
+    _note_cold_kernels("_logit_kernels" if inst.choice == "softmax" else "_search_kernels", log)
     if inst.choice == "softmax":
         from .logit_search import logit_search, logit_social_optimum
 

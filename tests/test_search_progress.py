@@ -103,3 +103,21 @@ def test_cli_reports_the_weight(tmp_path, capsys):
     text = capsys.readouterr().out
     stopped = "status: unknown" in text
     assert ("search stopped with tree weight" in text) == stopped
+
+
+def test_verbose_says_when_the_compiled_loops_load():
+    """A new process has not loaded the compiled loops, and `-v` says so before the first
+    progress line (the first run after installing compiles them for about half a minute, with
+    nothing else on stderr meanwhile); once loaded, nothing is said."""
+    import subprocess
+    import sys
+
+    code = (
+        "from milp_market.orchestrate import solve_search; from milp_market.generators import generate; "
+        "solve_search(generate('uniform', 6, 4, 2, 0), log=print); print('SECOND'); "
+        "solve_search(generate('uniform', 6, 4, 2, 1), log=print)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True).stdout
+    first, second = out.split("SECOND")
+    assert first.startswith("search: loading the compiled loops")
+    assert "loading the compiled loops" not in second
