@@ -91,3 +91,13 @@ def test_price_of_anarchy_from_worst_equilibrium():
     if e.equilibria:
         assert r.price_of_anarchy == pytest.approx(e.social_welfare / min(e.welfare))
         assert r.price_of_stability == pytest.approx(e.social_welfare / max(e.welfare))
+
+
+@pytest.mark.parametrize("method", ["search", "enumerate", "milp"])
+def test_all_zero_scores_give_prices_of_one(method):
+    """Every profile has welfare 0 and is optimal: the prices of anarchy and stability are 1
+    (0 / 0 read as "no loss"; README, JSON output), by every method."""
+    inst = make_instance(np.zeros((2, 2)), np.array([0.5, 0.5]), 2)
+    res = solve_market(inst, method)
+    assert res.status.value == "equilibrium"
+    assert res.price_of_anarchy == 1.0 and res.price_of_stability == 1.0
