@@ -104,3 +104,26 @@ def test_the_deadline_never_interrupts_numbas_compiler():
     assert _unsafe(frame_in("C:\\py\\site-packages\\numba\\core\\compiler.py"))
     assert not _unsafe(frame_in("/x/site-packages/pyomo/core/base/block.py"))
     assert not _unsafe(frame_in("/x/milp_market/numbers.py"))
+
+
+def test_solve_approximate_leaves_the_min_regret_search_a_quarter(slow_logit, tmp_path, capsys, monkeypatch):
+    """The solve gets at most 3/4 of the limit, so a solve that runs to it still leaves the
+    minimum-regret search about a quarter (an audit saw 1e-6 s left, and a useless answer)."""
+    from milp_market import cli, orchestrate
+
+    given = []
+    real = orchestrate.solve_market
+
+    def recording(inst, method="auto", time_limit=None, **kw):
+        given.append(time_limit)
+        return real(inst, method, time_limit, **kw)
+
+    monkeypatch.setattr(orchestrate, "solve_market", recording)
+    path = tmp_path / "slow.json"
+    save_instance(slow_logit, path)
+    assert main(["solve", str(path), "--method", "enumerate", "--approximate", "--time-limit", "2", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert given == [cli.APPROXIMATE_SHARE * 2] and cli.APPROXIMATE_SHARE <= 0.75
+    assert "min_regret" in data
+    assert main(["solve", str(path), "--method", "enumerate", "--time-limit", "2", "--json"]) == 0
+    assert given[-1] == 2  # without --approximate the solve has the whole limit
