@@ -465,7 +465,10 @@ def _cmd_synthetic(args) -> int:
 def _cmd_sweep(args) -> int:
     from .sweep import run_sweep
 
-    table = run_sweep(args.spec, scheduler=args.scheduler, workers=args.workers, progress=not args.no_progress)
+    if args.scheduler and args.workers is not None:
+        raise InstanceError("--workers sets the size of the local cluster; with --scheduler the cluster's own workers run the points")
+    workers = 2 if args.workers is None else args.workers
+    table = run_sweep(args.spec, scheduler=args.scheduler, workers=workers, progress=not args.no_progress)
     counts = table["status"].value_counts().to_dict()
     print(f"{len(table)} points: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     return 0
@@ -871,7 +874,7 @@ def build_parser() -> argparse.ArgumentParser:
     w = sub.add_parser("sweep", help="solve a grid of instances on Dask; tidy CSV and plots")
     w.add_argument("spec", help="TOML or JSON sweep spec (see milp_market/sweep.py)")
     w.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
-    w.add_argument("--workers", type=_positive_int, default=2, help="local cluster processes (one solver thread each)")
+    w.add_argument("--workers", type=_positive_int, default=None, help="local cluster processes (one solver thread each; default 2)")
     w.add_argument("--no-progress", action="store_true")
     w.set_defaults(func=_cmd_sweep)
 

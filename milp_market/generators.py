@@ -29,6 +29,8 @@ def generate(
     >>> inst.name, inst.scores.shape, inst.platforms
     ('uniform-M5-K4-N3-s0', (5, 4), 3)
     """
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r}; choose from {', '.join(FAMILIES)}")
     rng = np.random.default_rng([FAMILIES.index(family), M, K, N, seed])
     if family == "uniform":
         S = rng.random((M, K))
@@ -50,8 +52,6 @@ def generate(
         S = rng.random((M, K))
         pi = rng.dirichlet(np.ones(K)) * 0.3
         pi[rng.integers(K)] += 0.7
-    else:
-        raise ValueError(f"unknown family {family!r}; choose from {', '.join(FAMILIES)}")
     return make_instance(
         np.round(S, 6) if family != "ties" else S,
         pi,

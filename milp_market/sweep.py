@@ -15,10 +15,18 @@ beta = [0.5, 5]                           # switches to softmax choice with this
 seed = [0, 1]                             # generator seeds (generator specs only)
 ```
 
-Points run on a local Dask cluster (processes, one solver thread each) unless ``--scheduler`` gives
-an existing one. Each finished point is appended to ``results.csv`` at once, so a re-run skips the
-points already there. A point that fails (bad input, solver error) or times out is recorded with
-its status and message and does not stop the sweep.
+Every key and axis value is checked, and every point's instance built, before anything is solved:
+a bad one is one line naming it. Points run on a local Dask cluster (processes, one solver thread
+each) unless ``--scheduler`` gives an existing one. Each finished point is appended to
+``results.csv`` at once, so a re-run skips the points already there, except failed ones (status
+``error``), which it solves again. ``sweep-spec.json`` in ``out`` records what the rows were solved
+from (base file and its SHA-256, or generator; method; time limit); a re-run whose spec differs in
+these is refused, so that one table never mixes two sweeps. The returned table (and the plots and
+the command's summary) holds the points of the current grid only, in grid order. A point that
+fails (a solver error) or times out is recorded with its status and message and does not stop the
+sweep. A stopped point records ``social_optimum_proven`` (false: ``social_welfare`` is the
+incumbent's) and, when it proved existence, ``equilibrium_found`` (a re-checked equilibrium, not
+claimed best or worst).
 
 Crash safety: each row is one physical line (newlines inside fields become spaces), appended by a
 single ``write()`` of the complete line and fsynced, so a crash loses at most the row being
@@ -49,8 +57,16 @@ AXES = ("pool", "platforms", "beta", "seed")
 COLUMNS = [
     "point", "pool", "platforms", "beta", "seed", "status", "welfare_best", "welfare_worst", "social_welfare",
     "price_of_anarchy", "price_of_stability", "hhi_best", "hhi_worst", "structure_best", "structure_worst",
-    "counts_best", "method", "seconds", "error",
+    "counts_best", "method", "seconds", "error", "social_optimum_proven", "equilibrium_found",
 ]
+#: The header of results tables written before ``social_optimum_proven`` and ``equilibrium_found``
+#: (stop 22); ``prepare_results`` upgrades such a table in place (the new fields empty: unknown).
+OLD_COLUMNS = COLUMNS[:-2]
+#: Top-level keys of a spec (anything else is a misspelling: one line, exit 2).
+SPEC_KEYS = ("name", "base", "generator", "out", "time_limit", "method", "axes")
+METHODS = ("auto", "search", "milp", "enumerate")
+#: The file in ``out`` that records what the rows of ``results.csv`` were solved from.
+FINGERPRINT = "sweep-spec.json"
 
 
 def load_spec(path) -> dict:
@@ -92,6 +108,11 @@ def load_spec(path) -> dict:
             spec = json.loads(text)
     except Exception as exc:  # tomllib and json raise different types
         raise InstanceError(f"{path}: malformed sweep spec ({exc})") from None
+    if not isinstance(spec, dict):
+        raise InstanceError(f"{path}: a sweep spec is an object of keys ({', '.join(SPEC_KEYS)})")
+    unknown_keys = [k for k in spec if k not in SPEC_KEYS]
+    if unknown_keys:
+        raise InstanceError(f"{path}: unknown key {unknown_keys[0]!r}; keys are {', '.join(SPEC_KEYS)}")
     if ("base" in spec) == ("generator" in spec):
         raise InstanceError(f"{path}: give exactly one of 'base' (an instance file) or 'generator'")
     axes = spec.get("axes", {})
@@ -101,8 +122,20 @@ def load_spec(path) -> dict:
     for a, values in axes.items():
         if not isinstance(values, list) or not values:
             raise InstanceError(f"{path}: axes.{a} must be a non-empty list")
+        for v in values:
+            integral = a != "beta"
+            ok = (isinstance(v, int) if integral else isinstance(v, (int, float))) and not isinstance(v, bool)
+            if not ok or (integral and v < (0 if a == "seed" else 1)) or (not integral and not (0 <= v < float("inf"))):
+                want = "a non-negative integer" if a == "seed" else "a positive integer" if integral else "a finite number >= 0"
+                raise InstanceError(f"{path}: axes.{a}: {v!r} is not {want}")
+        if len(set(values)) < len(values):
+            raise InstanceError(f"{path}: axes.{a} lists a value twice (each point is solved once)")
     if "out" not in spec:
         raise InstanceError(f"{path}: missing key 'out' (the output directory)")
+    if not isinstance(spec["out"], str) or not spec["out"]:
+        raise InstanceError(f"{path}: out must be a folder name (a string)")
+    if spec.get("method", "auto") not in METHODS:
+        raise InstanceError(f"{path}: method {spec['method']!r}; choose from {', '.join(METHODS)}")
     from .orchestrate import check_seconds  # lazy: the spec is read before any solver is needed
 
     try:
@@ -110,9 +143,48 @@ def load_spec(path) -> dict:
     except ValueError as exc:  # one line at load, not one failed row per point
         raise InstanceError(f"{path}: {exc}") from None
     if "base" in spec:
+        if not isinstance(spec["base"], str):
+            raise InstanceError(f"{path}: base must be an instance file name (a string)")
         base = Path(spec["base"])
         spec["base"] = str(base if base.is_absolute() else (Path.cwd() / base))
+    elif not isinstance(spec["generator"], dict):
+        raise InstanceError(f"{path}: generator must be a table of family, M, K, N (and seed)")
+    # every point's instance is built once here, so that a bad value (a pool larger than the
+    # base's, a generator without N, a bad family, too many platforms) is one line now rather
+    # than one error row per point (audit)
+    for p in points(spec):
+        try:
+            build_point_instance(spec, p)
+        except InstanceError as exc:
+            raise InstanceError(f"{path}: point {p['point']}: {exc}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            what = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise InstanceError(f"{path}: point {p['point']}: {what}") from None
     return spec
+
+
+def spec_fingerprint(spec: dict) -> dict:
+    """What the rows of a sweep depend on besides their point: the base file (path and SHA-256 of
+    its bytes) or the generator, the method and the time limit. Stored in ``out`` as
+    ``sweep-spec.json``; a re-run with another fingerprint is refused, as its rows would mix two
+    sweeps (an audit re-ran with another base into the same folder and got the old rows back).
+
+    Examples
+    --------
+    >>> spec_fingerprint({"generator": {"family": "ties", "M": 4, "K": 3, "N": 2}, "out": "x"})
+    {'generator': {'family': 'ties', 'M': 4, 'K': 3, 'N': 2}, 'method': 'auto', 'time_limit': None}
+    """
+    import hashlib
+
+    fp = {}
+    if "base" in spec:
+        fp["base"] = spec["base"]
+        fp["base_sha256"] = hashlib.sha256(Path(spec["base"]).read_bytes()).hexdigest()
+    else:
+        fp["generator"] = spec["generator"]
+    fp["method"] = spec.get("method", "auto")
+    fp["time_limit"] = spec.get("time_limit")
+    return fp
 
 
 def points(spec: dict) -> list[dict]:
@@ -215,7 +287,13 @@ def solve_point(spec: dict, p: dict) -> dict:
         row["status"] = res.status.value
         row["method"] = res.method
         if res.social_optimum is not None:
+            # an incumbent when not proven (its bound is not in the table): the column says which
             row["social_welfare"] = res.social_optimum.welfare
+            row["social_optimum_proven"] = bool(res.social_optimum_proven)
+        if res.best is not None and res.best.profile is not None and res.status is Status.UNKNOWN:
+            # existence proven (the profile passed game.is_equilibrium) but the run stopped: the
+            # equilibrium is recorded, not as the best one
+            row["equilibrium_found"] = json.dumps(inst.counts_dict(res.best.profile.counts))
         if res.best is not None and res.best.profile is not None and res.status is Status.EQUILIBRIUM:
             b, w = res.best.profile, res.worst.profile
             row.update(
@@ -296,8 +374,10 @@ def prepare_results(path: Path) -> None:
 
     A missing or empty file gets the header. A torn row (a last line without its newline, or a line
     that does not parse into ``len(COLUMNS)`` fields, e.g. a torn line that an older version
-    appended the next row to) is dropped, saying so in one line on stderr; the file is rewritten via
-    a temporary file. A first line that is not this version's header is bad input.
+    appended the next row to) is dropped, saying so in one line on stderr; so is a row whose status
+    is ``error``, so that its point is solved again. The file is rewritten via a temporary file. A
+    table of the previous version (``OLD_COLUMNS``) gets the two new fields, empty. Any other first
+    line that is not this version's header is bad input.
 
     Examples
     --------
@@ -321,18 +401,27 @@ def prepare_results(path: Path) -> None:
     lines = data.decode("utf-8", errors="replace").splitlines(keepends=True)
     if not lines:  # only a torn header
         lines = [_header_line().decode()]
+    old_header = ",".join(OLD_COLUMNS) + "\n"
+    upgraded = lines[0] == old_header
+    if upgraded:  # a table of an earlier version: add the two new fields, empty (unknown)
+        lines = [_header_line().decode()] + [ln[:-1] + ",,\n" if ln.endswith("\n") else ln + ",," for ln in lines[1:]]
     if lines[0] != _header_line().decode():
         raise InstanceError(
             f"{path}: the first line is not the header of a sweep results table "
             f"({', '.join(COLUMNS[:3])}, ...); move the file away or fix it"
         )
     kept = [lines[0]]
+    errors = 0
+    status_at = COLUMNS.index("status")
     for i, line in enumerate(lines[1:], start=2):
         try:
-            ok = len(next(_csv.reader([line]))) == len(COLUMNS)
+            fields = next(_csv.reader([line]))
+            ok = len(fields) == len(COLUMNS)
         except (_csv.Error, StopIteration):
             ok = False
-        if ok:
+        if ok and fields[status_at] == "error":
+            errors += 1  # a failed point is solved again on every re-run (audit: it never was)
+        elif ok:
             kept.append(line)
         else:
             problems.append(f"line {i} (wrong number of fields)")
@@ -342,6 +431,9 @@ def prepare_results(path: Path) -> None:
             file=sys.stderr,
             flush=True,
         )
+    if errors:
+        print(f"sweep: {path}: {errors} point(s) failed before; solving them again", file=sys.stderr, flush=True)
+    if problems or errors or upgraded:
         replace_file(path, "".join(kept).encode())
 
 
@@ -455,7 +547,7 @@ def run_sweep(spec_path, scheduler: str | None = None, workers: int = 2, progres
     >>> table["point"].tolist(), table["counts_best"].tolist()
     (['pool=3|platforms=2', 'pool=3|platforms=3'], ['{"A": 1, "B": 1}', '{"A": 2, "B": 1}'])
     >>> sorted(p.name for p in out.iterdir())
-    ['by_platforms.png', 'results.csv']
+    ['by_platforms.png', 'results.csv', 'sweep-spec.json']
     >>> import shutil; shutil.rmtree(d)
     """
     import pandas as pd
@@ -474,9 +566,12 @@ def run_sweep(spec_path, scheduler: str | None = None, workers: int = 2, progres
     csv = out / "results.csv"
     if csv.is_dir():
         raise InstanceError(f"{csv}: is a folder; the sweep writes its results table there")
+    record = _check_fingerprint(out, spec, spec_path)
     prepare_results(csv)
+    record()
     done = set(pd.read_csv(csv, usecols=["point"], dtype=str)["point"])
-    todo = [p for p in points(spec) if p["point"] not in done]
+    grid = points(spec)
+    todo = [p for p in grid if p["point"] not in done]
     if todo:
         from dask.distributed import Client, as_completed
 
@@ -484,7 +579,10 @@ def run_sweep(spec_path, scheduler: str | None = None, workers: int = 2, progres
         interrupted = False
         try:
             if scheduler:
-                client = Client(scheduler)
+                try:
+                    client = Client(scheduler, timeout=30)
+                except (OSError, TimeoutError, ValueError) as exc:  # a bad or unreachable address
+                    raise InstanceError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
             else:
                 cluster = _LocalCluster(workers)
                 client = Client(cluster.address())
@@ -507,9 +605,49 @@ def run_sweep(spec_path, scheduler: str | None = None, workers: int = 2, progres
                 client.close()
             if cluster is not None:
                 cluster.close(interrupted)
-    table = pd.read_csv(csv)
+    table = pd.read_csv(csv, dtype={"point": str})
+    # the rows of this grid, in grid order (results.csv keeps rows of points dropped from the
+    # axes since; they are not this sweep's, and neither the summary nor the plots count them)
+    order = {p["point"]: i for i, p in enumerate(grid)}
+    table = table[table["point"].isin(order)]
+    table = table.iloc[table["point"].map(order).argsort(kind="stable")].reset_index(drop=True)
     _plots(table, spec, out)
     return table
+
+
+def _check_fingerprint(out: Path, spec: dict, spec_path):
+    """Refuse to resume rows solved from another base, generator, method or time limit. Returns
+    the step that records the fingerprint of a new folder (and of a folder of an earlier version,
+    saying so), to be run once ``prepare_results`` has accepted the table."""
+    fp = spec_fingerprint(spec)
+    path = out / FINGERPRINT
+    csv = out / "results.csv"
+    rows = csv.is_file() and csv.read_bytes().count(b"\n") > 1
+    if path.exists() and rows:  # without rows there is nothing to mix: the new spec is recorded
+        try:
+            old = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise InstanceError(f"{path}: unreadable ({exc}); move it away with results.csv to start over") from None
+        if old != fp:
+            changed = [k for k in sorted(set(old) | set(fp)) if old.get(k) != fp.get(k)]
+            raise InstanceError(
+                f"{spec_path}: out = {str(out)!r} holds rows solved with another {', '.join(changed)}; "
+                f"give another out, or move its results.csv and {FINGERPRINT} away to start over"
+            )
+        return lambda: None
+    earlier = rows and not path.exists()
+
+    def record():
+        if earlier:
+            print(
+                f"sweep: {out}: no record of the spec its rows were solved with (an earlier version); "
+                f"recording this one in {FINGERPRINT} and keeping the rows",
+                file=sys.stderr,
+                flush=True,
+            )
+        replace_file(path, (json.dumps(fp, indent=1, sort_keys=True) + "\n").encode())
+
+    return record
 
 
 def _plots(table, spec, out: Path) -> None:

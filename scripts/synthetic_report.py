@@ -76,8 +76,9 @@ def main() -> int:
     os.chdir(ROOT)
     try:
         csv = ROOT / "reports" / "synthetic" / "sweep" / "results.csv"
-        if csv.exists():
-            csv.unlink()
+        for stale in (csv, csv.with_name("sweep-spec.json")):  # from scratch (sweep.py, FINGERPRINT)
+            if stale.exists():
+                stale.unlink()
         table = run_sweep(SWEEP, workers=2, progress=False)
     finally:
         os.chdir(cwd)

@@ -1,32 +1,125 @@
 """`milp-market sweep`: a Dask sweep records failing points without stopping, writes a tidy table
 and plots, and a re-run skips the points already solved."""
 
+import csv
+import io
+import json
+
 import pandas as pd
 import pytest
 
 from milp_market.cli import main
+from milp_market.sweep import COLUMNS
 
 from .conftest import INSTANCES
 
 
 @pytest.mark.slow
-def test_sweep_records_failures_and_resumes(tmp_path, capsys):
+def test_sweep_resumes_and_solves_failed_points_again(tmp_path, capsys):
     spec = tmp_path / "spec.toml"
     out = tmp_path / "out"
     spec.write_text(
         f'name = "t"\nbase = "{INSTANCES / "cifar10_paper.json"}"\nout = "{out}"\ntime_limit = 30\n'
-        "[axes]\npool = [2, 3]\nplatforms = [0, 2]\n"  # platforms = 0 is an injected failing point
+        "[axes]\npool = [2, 3]\nplatforms = [1, 2]\n"
     )
     assert main(["sweep", str(spec), "--workers", "1", "--no-progress"]) == 0
     table = pd.read_csv(out / "results.csv")
-    assert len(table) == 4
-    failed = table[table["platforms"] == 0]
-    assert set(failed["status"]) == {"error"} and failed["error"].str.contains("platforms must be").all()
-    assert set(table[table["platforms"] == 2]["status"]) <= {"equilibrium", "no_equilibrium"}
+    assert len(table) == 4 and set(table["status"]) <= {"equilibrium", "no_equilibrium"}
+    assert table["social_optimum_proven"].all()
     assert (out / "by_pool.png").exists() and (out / "by_platforms.png").exists()
+    assert json.loads((out / "sweep-spec.json").read_text())["time_limit"] == 30
     # Re-running solves nothing new: the table keeps one row per point.
     assert main(["sweep", str(spec), "--workers", "1", "--no-progress"]) == 0
     assert len(pd.read_csv(out / "results.csv")) == 4
+    # A point whose row is an error (say, a solver failure) is solved again by the next run; it
+    # used to be skipped for ever (audit).
+    lines = (out / "results.csv").read_text().splitlines(keepends=True)
+    fields = next(csv.reader([lines[1]]))
+    fields[COLUMNS.index("status")] = "error"
+    fields[COLUMNS.index("error")] = "RuntimeError: injected"
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(fields)
+    (out / "results.csv").write_text(lines[0] + buf.getvalue() + "".join(lines[2:]))
+    capsys.readouterr()
+    assert main(["sweep", str(spec), "--workers", "1", "--no-progress"]) == 0
+    assert "1 point(s) failed before; solving them again" in capsys.readouterr().err
+    table = pd.read_csv(out / "results.csv")
+    assert len(table) == 4 and "error" not in set(table["status"])
+
+
+def test_sweep_refuses_a_changed_spec_in_the_same_folder(tmp_path, capsys):
+    """An audit re-ran a sweep with another base into the same out and got the old rows back as
+    the new game's answers ('equilibrium' for a game with none)."""
+    out = tmp_path / "out"
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"base": str(INSTANCES / "ties.json"), "out": str(out), "axes": {"platforms": [2]}}))
+    assert main(["sweep", str(spec), "--workers", "1", "--no-progress"]) == 0
+    before = (out / "results.csv").read_bytes()
+    spec.write_text(json.dumps({"base": str(INSTANCES / "no_equilibrium.json"), "out": str(out), "axes": {"platforms": [2]}}))
+    capsys.readouterr()
+    assert main(["sweep", str(spec), "--workers", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "holds rows solved with another base, base_sha256" in err[0]
+    assert (out / "results.csv").read_bytes() == before
+    # a smaller grid in the same folder: the summary counts this grid's points only
+    spec.write_text(json.dumps({"base": str(INSTANCES / "ties.json"), "out": str(out), "axes": {"platforms": [2, 3]}}))
+    assert main(["sweep", str(spec), "--workers", "1", "--no-progress"]) == 0
+    spec.write_text(json.dumps({"base": str(INSTANCES / "ties.json"), "out": str(out), "axes": {"platforms": [3]}}))
+    capsys.readouterr()
+    assert main(["sweep", str(spec), "--workers", "1", "--no-progress"]) == 0
+    assert capsys.readouterr().out.startswith("1 points:")
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"methd": "milp"}, "unknown key 'methd'"),
+        ({"method": "simplex"}, "method 'simplex'"),
+        ({"out": 5}, "out must be a folder name"),
+        ({"axes": {"platforms": [0]}}, "axes.platforms: 0 is not a positive integer"),
+        ({"axes": {"platforms": [2.5]}}, "axes.platforms: 2.5 is not a positive integer"),
+        ({"axes": {"platforms": [True]}}, "axes.platforms: True is not a positive integer"),
+        ({"axes": {"pool": [2.7]}}, "axes.pool: 2.7 is not a positive integer"),
+        ({"axes": {"beta": [-1]}}, "axes.beta: -1 is not a finite number >= 0"),
+        ({"axes": {"platforms": [2, 2]}}, "lists a value twice"),
+        ({"axes": {"pool": [9]}}, "point pool=9: pool=9: the base pool has 4 models"),
+        ({"base": "no/such/file.json"}, "point platforms=2:"),
+        ({"base": None, "generator": {"family": "nope", "M": 3, "K": 2, "N": 2}}, "point platforms=2: unknown family"),
+        ({"base": None, "generator": {"family": "ties", "M": 3, "K": 2}}, "point platforms=2: missing key 'N'"),
+    ],
+)
+def test_sweep_spec_values_are_checked_before_solving(change, message, tmp_path, capsys):
+    """Each was an exit 0 with an error row per point, or an internal error (audit)."""
+    out = tmp_path / "out"
+    d = {"base": str(INSTANCES / "ties.json"), "out": str(out), "axes": {"platforms": [2]}}
+    d.update(change)
+    if d.get("base") is None:
+        d.pop("base")
+        d["axes"] = {"platforms": [2]} if "axes" not in change else d["axes"]
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(d))
+    assert main(["sweep", str(spec), "--workers", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert not out.exists()
+
+
+def test_sweep_upgrades_a_table_of_the_previous_version(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"base": str(INSTANCES / "ties.json"), "out": str(out), "axes": {"platforms": [2, 3]}}))
+    from milp_market.sweep import OLD_COLUMNS, load_spec, points, solve_point
+
+    row = solve_point(load_spec(spec), points(load_spec(spec))[0])
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([OLD_COLUMNS, [row[c] for c in OLD_COLUMNS]])
+    (out / "results.csv").write_text(buf.getvalue())
+    assert main(["sweep", str(spec), "--workers", "1", "--no-progress"]) == 0
+    assert "no record of the spec" in capsys.readouterr().err
+    table = pd.read_csv(out / "results.csv")
+    assert list(table.columns) == COLUMNS and len(table) == 2
+    assert table["social_optimum_proven"].isna().sum() == 1  # the old row: unknown
 
 
 def test_sweep_spec_errors_are_bad_input(tmp_path, capsys):
@@ -53,3 +146,31 @@ def test_sweep_refuses_workers_below_one(workers, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--workers" in err[0]
     assert not out.exists()
+
+
+def test_a_stopped_point_says_what_it_proved(monkeypatch):
+    """A stopped point used to write an incumbent social optimum as if proven and drop the
+    equilibrium it had found and re-checked (audit)."""
+    import dataclasses
+
+    from milp_market import game, orchestrate
+    from milp_market.results import Status
+    from milp_market.sweep import solve_point
+
+    real = orchestrate.solve_market
+
+    def stopped(inst, method="auto", time_limit=None, **kw):
+        res = real(inst, "enumerate")
+        return dataclasses.replace(res, status=Status.UNKNOWN, social_optimum_proven=False)
+
+    monkeypatch.setattr(orchestrate, "solve_market", stopped)
+    spec = {"base": str(INSTANCES / "ties.json"), "out": "unused"}
+    row = solve_point(spec, {"point": "platforms=3", "platforms": 3})
+    assert row["status"] == "unknown" and row["social_optimum_proven"] is False
+    assert row["welfare_best"] is None and row["counts_best"] is None  # not claimed best
+    found = json.loads(row["equilibrium_found"])
+    from milp_market.instance import load_instance
+
+    inst = load_instance(INSTANCES / "ties.json")
+    counts = [found.get(m, 0) for m in inst.model_names]
+    assert inst.platforms == 3 and sum(counts) == 3 and game.is_equilibrium(inst, counts)
