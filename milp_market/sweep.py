@@ -20,7 +20,7 @@ a bad one is one line naming it. Points run on a local Dask cluster (processes, 
 each) unless ``--scheduler`` gives an existing one. Each finished point is appended to
 ``results.csv`` at once, so a re-run skips the points already there, except failed ones (status
 ``error``), which it solves again. ``sweep-spec.json`` in ``out`` records what the rows were solved
-from (base file and its SHA-256, or generator; method; time limit); a re-run whose spec differs in
+from (the SHA-256 of the base file, or the generator; method; time limit); a re-run whose spec differs in
 these is refused, so that one table never mixes two sweeps. The returned table (and the plots and
 the command's summary) holds the points of the current grid only, in grid order. A point that
 fails (a solver error) or times out is recorded with its status and message and does not stop the
@@ -164,8 +164,8 @@ def load_spec(path) -> dict:
 
 
 def spec_fingerprint(spec: dict) -> dict:
-    """What the rows of a sweep depend on besides their point: the base file (path and SHA-256 of
-    its bytes) or the generator, the method and the time limit. Stored in ``out`` as
+    """What the rows of a sweep depend on besides their point: the base file (the SHA-256 of its
+    bytes) or the generator, the method and the time limit. Stored in ``out`` as
     ``sweep-spec.json``; a re-run with another fingerprint is refused, as its rows would mix two
     sweeps (an audit re-ran with another base into the same folder and got the old rows back).
 
@@ -177,8 +177,7 @@ def spec_fingerprint(spec: dict) -> dict:
     import hashlib
 
     fp = {}
-    if "base" in spec:
-        fp["base"] = spec["base"]
+    if "base" in spec:  # its content, not its path: the folder may be a clone elsewhere
         fp["base_sha256"] = hashlib.sha256(Path(spec["base"]).read_bytes()).hexdigest()
     else:
         fp["generator"] = spec["generator"]

@@ -59,7 +59,7 @@ def test_sweep_refuses_a_changed_spec_in_the_same_folder(tmp_path, capsys):
     capsys.readouterr()
     assert main(["sweep", str(spec), "--workers", "1", "--no-progress"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "holds rows solved with another base, base_sha256" in err[0]
+    assert len(err) == 1 and "holds rows solved with another base_sha256" in err[0]
     assert (out / "results.csv").read_bytes() == before
     # a smaller grid in the same folder: the summary counts this grid's points only
     spec.write_text(json.dumps({"base": str(INSTANCES / "ties.json"), "out": str(out), "axes": {"platforms": [2, 3]}}))
