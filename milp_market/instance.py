@@ -744,6 +744,10 @@ def load_csv_instance(scores_csv, masses_csv=None, *, mass_column=None, platform
             raise InstanceError(f"{where} line {line}: the first cell (model name) is empty")
         model_names.append(r[0])
         S.append([_cell(c, f"{where} line {line}, column {t!r} (model {r[0]!r})") for t, c in zip(type_names, r[1:])])
+    origin = (
+        f"masses from {Path(str(masses_csv)).name}" if masses_csv is not None
+        else f"masses from its row {mass_column!r}" if mass_column is not None else "uniform masses"
+    )
     return make_instance(
         np.array(S, dtype=float).reshape(len(S), len(type_names)),
         np.ones(len(type_names)) if masses is None else masses,
@@ -751,6 +755,8 @@ def load_csv_instance(scores_csv, masses_csv=None, *, mass_column=None, platform
         name=name or Path(where).stem,
         model_names=model_names,
         type_names=type_names,
+        # provenance, kept in the instance file (audit: import-csv named no source)
+        description=f"Imported by milp-market import-csv from {Path(where).name}, {origin}.",
         source=where,
     )
 
@@ -849,4 +855,7 @@ def _csv_masses(path, type_names) -> list[float]:
     missing = [t for t in type_names if t not in lookup]
     if missing:
         raise InstanceError(f"{path}: no mass for user type {missing[0]!r}")
+    extra = [t for t in lookup if t not in type_names]
+    if extra:  # a misspelt user type would otherwise be dropped in silence (audit)
+        raise InstanceError(f"{path}: user type {extra[0]!r} is not a column of the score table")
     return [lookup[t] for t in type_names]

@@ -101,7 +101,13 @@ def _figures(inst: Instance, res, out_dir: Path, stem: str) -> list[tuple[str, s
     return files
 
 
-def render_report(inst: Instance, res, mr, figures, command: str) -> str:
+def _run_from(out_dir: Path) -> str:
+    """Where a generated command runs from, said relative to the report's folder (its paths are
+    relative to the folder it was run in; audit: from anywhere else it failed)."""
+    return f"; run it from `{os.path.relpath(Path.cwd().resolve(), Path(out_dir).resolve())}` relative to this folder"
+
+
+def render_report(inst: Instance, res, mr, figures, command: str, where: str = "") -> str:
     """The Markdown of one instance's report (``milp-market report``); no timings.
 
     Parameters
@@ -142,7 +148,7 @@ def render_report(inst: Instance, res, mr, figures, command: str) -> str:
     if inst.description:
         L += [inst.description, ""]
     L += [
-        f"Regenerate with: `{command}` (milp_market {__version__}).",
+        f"Regenerate with: `{command}` (milp_market {__version__}{where}).",
         "",
         "## The game",
         "",
@@ -341,6 +347,7 @@ def write_reports(paths, out_dir, time_limit=None, command=None) -> list[Path]:
         raise InstanceError(f"--out {out_dir}: cannot create the folder ({exc.strerror or exc})") from None
     # the limit is part of the answer (a stopped run says unknown): the command keeps it
     limit = "" if time_limit is None else f" --time-limit {time_limit!r}"
+    where = "" if command else _run_from(out_dir)
     command = command or "milp-market report " + " ".join(str(p) for p in paths) + f" --out {out_dir}" + limit
     # Sources relative to the folder, so that a committed folder is regenerated in any checkout.
     sources = [os.path.relpath(Path(p).resolve(), out_dir.resolve()) for p in paths]
@@ -353,7 +360,7 @@ def write_reports(paths, out_dir, time_limit=None, command=None) -> list[Path]:
         mr = min_regret(inst, time_limit=time_limit) if res.status.value == "no_equilibrium" else None
         stem = entry["stem"]
         figures = _figures(inst, res, out_dir, stem)
-        text = render_report(inst, res, mr, figures, command)
+        text = render_report(inst, res, mr, figures, command, where)
         replace_file(out_dir / f"{stem}.md", text.encode())
         written.append(out_dir / f"{stem}.md")
         status = next((ln for ln in text.splitlines() if ln.startswith("- Status:")), "- Status: ?")
@@ -477,7 +484,7 @@ def _sample_figures(inst: Instance, rep, out: dict, out_dir: Path, stem: str) ->
     return files
 
 
-def render_sample_report(unc, rep, out: dict, figures, command: str, time_limit: float | None = None) -> str:
+def render_sample_report(unc, rep, out: dict, figures, command: str, time_limit: float | None = None, where: str = "") -> str:
     """The Markdown of an outcome-distribution report (``report --samples``): no timings, so the
     same seed gives the same text wherever the draws ran.
 
@@ -526,7 +533,7 @@ def render_sample_report(unc, rep, out: dict, figures, command: str, time_limit:
     wide = unc.upper > unc.lower
     widths = (unc.upper - unc.lower)[wide]
     L += [
-        f"Regenerate with: `{command}` (milp_market {__version__}). Draw i uses its own random stream "
+        f"Regenerate with: `{command}` (milp_market {__version__}{where}). Draw i uses its own random stream "
         f"`numpy.random.default_rng([{out['seed']}, i])`, so the same command gives the same file, wherever the draws run.",
         "",
         "## The game and the box",
@@ -702,6 +709,7 @@ def write_sample_reports(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InstanceError(f"--out {out_dir}: cannot create the folder ({exc.strerror or exc})") from None
+    where = "" if command is not None else _run_from(out_dir)
     if command is None:
         limit = f" --time-limit {time_limit:g}" if time_limit is not None else ""
         command = (
@@ -724,7 +732,7 @@ def write_sample_reports(
         out = rep.to_dict(unc.nominal)
         stem = entry["stem"]
         figures = _sample_figures(unc.nominal, rep, out, out_dir, stem)
-        text = render_sample_report(unc, rep, out, figures, command, time_limit)
+        text = render_sample_report(unc, rep, out, figures, command, time_limit, where)
         replace_file(out_dir / f"{stem}.md", text.encode())
         written.append(out_dir / f"{stem}.md")
         status = (

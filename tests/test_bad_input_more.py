@@ -146,6 +146,8 @@ CSV_CASES = {
     "masses_csv_duplicate_type": ({"m.csv": "user_type,mass\na,1\na,2\nb,1\n"}, ["--masses", "m.csv"], "user type 'a' appears twice"),
     "masses_csv_wrong_header": ({"m.csv": "type,weight\na,1\nb,1\n"}, ["--masses", "m.csv"], "expected columns user_type,mass"),
     "masses_csv_missing_type": ({"m.csv": "user_type,mass\na,1\n"}, ["--masses", "m.csv"], "no mass for user type 'b'"),
+    # a misspelt user type was dropped in silence (audit)
+    "masses_csv_unknown_type": ({"m.csv": "user_type,mass\na,1\nb,1\nc_typo,2\n"}, ["--masses", "m.csv"], "user type 'c_typo' is not a column"),
     "mass_row_non_numeric": ({"s.csv": "model,a,b\nA,1,0\nB,0,1\nmass,1,x\n"}, ["--mass-row", "mass"], "line 4, column 'b' (mass row): 'x' is not a number"),
     "mass_row_twice": ({"s.csv": "model,a,b\nA,1,0\nmass,1,1\nmass,1,2\n"}, ["--mass-row", "mass"], "2 rows named 'mass'"),
     "mass_row_missing": ({}, ["--mass-row", "mass"], "no row named 'mass'"),
@@ -287,3 +289,11 @@ def test_strict_json_maps_nan_to_null_and_infinity_to_a_string():
     from milp_market.cli import _strict
 
     assert _strict({"a": [float("nan"), float("inf"), -float("inf"), 1.5], "b": (1, "x")}) == {"a": [None, "inf", "-inf", 1.5], "b": [1, "x"]}
+
+
+def test_csv_import_names_its_sources(csvs):
+    """The instance file says where it came from (audit: import-csv wrote an empty description)."""
+    assert load_csv_instance(csvs / "s.csv", csvs / "m.csv", platforms=2).description == (
+        "Imported by milp-market import-csv from s.csv, masses from m.csv."
+    )
+    assert "uniform masses" in load_csv_instance(csvs / "s.csv", platforms=2).description

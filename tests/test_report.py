@@ -2,7 +2,9 @@
 with `--samples` (and `robust --samples --report`) the outcome distribution of an uncertain instance."""
 
 import json
+import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -152,7 +154,7 @@ def test_robust_samples_report_option_writes_the_same_report_and_keeps_json_stri
 
     def body(folder):  # all but the regenerating command
         text = (tmp_path / folder / SAMPLE_MD).read_text()
-        return re.sub(r"Regenerate with: `[^`]*`", "", text), text
+        return re.sub(r"Regenerate with: `[^`]*` \([^)]*\)", "", text), text
 
     (a, a_full), (b, _) = body("r1"), body("r2")
     assert a == b
@@ -201,3 +203,7 @@ def test_a_limited_report_names_its_limit(tmp_path, capsys):
     assert main(["report", str(INSTANCES / "ties.json"), "--out", str(out), "--time-limit", "30"]) == 0
     md = (out / "ties.md").read_text()
     assert re.search(r"Regenerate with: `milp-market report \S*ties.json --out \S*rep --time-limit 30(\.0)?`", md), md
+    # its paths are relative to the folder it ran in, which the line names relative to the report
+    # folder (audit: from anywhere else the command failed)
+    rel = os.path.relpath(Path.cwd().resolve(), (tmp_path / "rep").resolve())
+    assert f"run it from `{rel}` relative to this folder" in md, md
