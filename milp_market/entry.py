@@ -194,23 +194,34 @@ class EntryProblem:
 
     def _polish(self, order, deadline):
         """Fix positions and witness, set the witness slack to 0, re-solve with tight tolerances
-        under every configuration until one succeeds. Returns the polished decode, or None when
-        every configuration proves the pattern infeasible."""
+        under every configuration until one succeeds; where every configuration says infeasible,
+        try again with the slack at half the evaluator's tolerance (EQ_TOL), first with the tight
+        tolerances, then with the search's own. Returns the polished decode (re-checked by the
+        exact evaluator by the caller), or None when every try says infeasible.
+
+        The later tries are for near-tie classes: their members' scores differ by up to 1e-9, so a
+        move within a class can gain a few 1e-10, which the evaluator's tolerance accepts and slack
+        0 does not; and HiGHS with mip_feasibility_tolerance 1e-9 called such a fixed pattern
+        infeasible at any slack (a review found an answer of 1.0 lost this way; formulations/
+        entry.md, "Positions: what binaries decide")."""
         f, m = self.f, self.f.model
         for x in f.binaries():
             x.fix(round(pyo.value(x)))
-        m.eps.set_value(0.0)
+        half = 0.5 * self.f.data.eps_const
+        tries = [(0.0, [p for _, p in order]), (half, [p for _, p in order]), (half, [s for s, _ in order])]
         try:
-            infeasible = 0
-            for _, polisher in order:
-                out = polisher.solve(m, time_limit=time_left(deadline))
-                if out.has_solution and out.status is SolveStatus.OPTIMAL:
-                    return f.decode()
-                if out.status is SolveStatus.INFEASIBLE:
-                    infeasible += 1
-            if infeasible == len(order):
-                return None
-            raise TimeoutError("polish step did not finish")
+            for eps, solvers in tries:
+                m.eps.set_value(eps)
+                infeasible = 0
+                for polisher in solvers:
+                    out = polisher.solve(m, time_limit=time_left(deadline))
+                    if out.has_solution and out.status is SolveStatus.OPTIMAL:
+                        return f.decode()
+                    if out.status is SolveStatus.INFEASIBLE:
+                        infeasible += 1
+                if infeasible < len(solvers):
+                    raise TimeoutError("polish step did not finish")
+            return None
         finally:
             m.eps.set_value(ef.SLACK)
             for x in f.binaries():

@@ -457,3 +457,20 @@ def test_entry_mixture_cloning_an_incumbent():
     res = solve_entry(inst, ent)
     assert res.status is EntryStatus.OPTIMAL
     assert res.evaluation.objective == pytest.approx(clone.objective)
+
+
+@pytest.mark.parametrize("span", [9e-10, 2e-10])
+def test_entry_budget_met_only_by_the_smaller_member_of_a_near_tie(span):
+    """Review (stop 22): two near-tied incumbents (span < 1e-9) on both types and a budget that
+    only the smaller member's scores meet. The "equal" point sat at the larger score, and the
+    polish step (slack 0, tolerance 1e-9) rejected the tie at the smaller one: 0 reported, 1.0
+    attainable (formulations/entry.md, "Positions: what binaries decide")."""
+    from milp_market.instance import make_instance
+
+    inst = make_instance([[0.6, 0.6], [0.6 + span, 0.6 + span]], [0.5, 0.5], 2, model_names=["m0", "m1"])
+    ent = _entrant(2, upper=[0.6 + span, 0.6 + span], budgets=[([1, 1], 1.2)], objective="mass")
+    probe = evaluate(inst, ent, np.array([0.6, 0.6]))
+    assert check_feasible(ent, probe.profile) and probe.objective == pytest.approx(1.0)
+    res = solve_entry(inst, ent)
+    assert res.status is EntryStatus.OPTIMAL and res.evaluation.objective == pytest.approx(1.0)
+    assert check_feasible(ent, res.evaluation.profile)

@@ -97,9 +97,10 @@ def position_meaning(p: int) -> tuple[str, int]:
 
 
 def equal_ranges(inst: Instance) -> tuple[np.ndarray, ...]:
-    """Per user type, an (L, 2) array: the range of scores that tie each incumbent class exactly
-    (formulations/entry.md, "Positions: what binaries decide"); the "equal" position takes the
-    point of it nearest the class's largest score within the bounds.
+    """Per user type, an (L, 3) array: the range [lo, hi] of scores that tie each incumbent class
+    exactly, and the class's smallest score (formulations/entry.md, "Positions: what binaries
+    decide"); the "equal" position takes one point of the range within the bounds
+    (``_equal_target``).
 
     Class l spans [vmin, vmax] (at most TIE_TOL wide); the range adds up to TIE_TOL / 2 on each
     side, so every member stays within TIE_TOL of the entrant's score and the class stays at most
@@ -114,7 +115,7 @@ def equal_ranges(inst: Instance) -> tuple[np.ndarray, ...]:
     >>> from milp_market import make_instance
     >>> inst = make_instance([[0.6, 0.5], [0.6000000004, 0.9]], [0.5, 0.5], 2)
     >>> [[[round(float(x), 12) for x in row] for row in r] for r in equal_ranges(inst)]
-    [[[0.5999999999, 0.6000000005]], [[0.4999999995, 0.5000000005], [0.8999999995, 0.9000000005]]]
+    [[[0.5999999999, 0.6000000005, 0.6]], [[0.4999999995, 0.5000000005, 0.5], [0.8999999995, 0.9000000005, 0.9]]]
     """
     lv = game.tie_levels(inst)
     half = game.TIE_TOL / 2
@@ -126,14 +127,23 @@ def equal_ranges(inst: Instance) -> tuple[np.ndarray, ...]:
         hi = vmin + half
         lo[1:] = np.maximum(lo[1:], vmax[:-1] + 2 * game.TIE_TOL)
         hi[:-1] = np.minimum(hi[:-1], vmin[1:] - 2 * game.TIE_TOL)
-        out.append(np.stack([np.minimum(lo, vmin), np.maximum(hi, vmax)], axis=1))
+        out.append(np.stack([np.minimum(lo, vmin), np.maximum(hi, vmax), vmin], axis=1))
     return tuple(out)
 
 
-def _interval(levels_t, p, lo_b, hi_b, ranges_t=None):
+def _equal_target(fs: FeasibleSet, t: int) -> str:
+    """Which member an "equal" point aims at for type t: the class's smallest score when the
+    budgets weigh s_t only with signs >= 0 (some > 0), so that a budget a member meets is met by
+    the point (a review found 1.0 lost to a budget only the smaller of two near-tied members fit);
+    the largest otherwise."""
+    w = [float(wts[t]) for wts, _ in fs.budgets]
+    return "min" if w and min(w) >= 0 and max(w) > 0 else "max"
+
+
+def _interval(levels_t, p, lo_b, hi_b, ranges_t=None, target="max"):
     kind, l = position_meaning(p)
     if kind == "equal":
-        # one score: the class's largest, or where the bounds exclude it the nearest score that
+        # one score: the member aimed at, or where the bounds exclude it the nearest score that
         # still ties the class (a point, as a range of width 1e-9 made HiGHS's polish step
         # declare exact ties infeasible: formulations/entry.md, "Positions")
         v = levels_t[l]
@@ -141,7 +151,8 @@ def _interval(levels_t, p, lo_b, hi_b, ranges_t=None):
         lo, hi = max(lo, lo_b), min(hi, hi_b)
         if lo > hi:
             return v, v - 1.0  # empty
-        x = min(max(v, lo), hi)
+        aim = float(ranges_t[l, 2]) if ranges_t is not None and target == "min" else v
+        x = min(max(aim, lo), hi)
         return x, x
     lo = lo_b if l == 0 else max(lo_b, levels_t[l - 1] + DELTA)
     hi = hi_b if l == len(levels_t) else min(hi_b, levels_t[l] - DELTA)
@@ -178,7 +189,7 @@ def position_intervals(levels, fs: FeasibleSet, ranges=None) -> dict:
     out = {}
     for t, lv in enumerate(levels):
         for p in range(2 * len(lv) + 1):
-            lo, hi = _interval(lv, p, float(fs.lower[t]), float(fs.upper[t]), None if ranges is None else ranges[t])
+            lo, hi = _interval(lv, p, float(fs.lower[t]), float(fs.upper[t]), None if ranges is None else ranges[t], _equal_target(fs, t))
             if lo <= hi:
                 out[t, p] = (lo, hi)
     return out
