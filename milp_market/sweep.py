@@ -7,7 +7,7 @@ name = "cifar-pool"
 base = "instances/cifar10_paper.json"     # or: [generator] family = "specialist", M = 10, K = 20, N = 3
 out = "reports/sweeps/cifar-pool"         # results.csv and plots go here
 time_limit = 60                           # seconds per point
-method = "auto"                           # milp | enumerate | auto
+method = "auto"                           # auto | search | milp | enumerate
 [axes]
 pool = [2, 3, 4, 5]                       # first m models of the base pool, in pool order
 platforms = [1, 2, 3]
@@ -21,7 +21,8 @@ each) unless ``--scheduler`` gives an existing one. Each finished point is appen
 ``results.csv`` at once, so a re-run skips the points already there, except failed ones (status
 ``error``), which it solves again. ``sweep-spec.json`` in ``out`` records what the rows were solved
 from (the SHA-256 of the base file, or the generator; method; time limit); a re-run whose spec differs in
-these is refused, so that one table never mixes two sweeps. The returned table (and the plots and
+these, or into a folder whose rows have no such record, is refused, so that one table never mixes
+two sweeps. The returned table (and the plots and
 the command's summary) holds the points of the current grid only, in grid order. A point that
 fails (a solver error) or times out is recorded with its status and message and does not stop the
 sweep. A stopped point records ``social_optimum_proven`` (false: ``social_welfare`` is the
@@ -59,12 +60,10 @@ COLUMNS = [
     "price_of_anarchy", "price_of_stability", "hhi_best", "hhi_worst", "structure_best", "structure_worst",
     "counts_best", "method", "seconds", "error", "social_optimum_proven", "equilibrium_found",
 ]
-#: The header of results tables written before ``social_optimum_proven`` and ``equilibrium_found``
-#: (stop 22); ``prepare_results`` upgrades such a table in place (the new fields empty: unknown).
-OLD_COLUMNS = COLUMNS[:-2]
 #: Top-level keys of a spec (anything else is a misspelling: one line, exit 2).
 SPEC_KEYS = ("name", "base", "generator", "out", "time_limit", "method", "axes")
 METHODS = ("auto", "search", "milp", "enumerate")
+GENERATOR_KEYS = ("family", "M", "K", "N", "seed")
 #: The file in ``out`` that records what the rows of ``results.csv`` were solved from.
 FINGERPRINT = "sweep-spec.json"
 
@@ -116,6 +115,10 @@ def load_spec(path) -> dict:
     if ("base" in spec) == ("generator" in spec):
         raise InstanceError(f"{path}: give exactly one of 'base' (an instance file) or 'generator'")
     axes = spec.get("axes", {})
+    if not isinstance(axes, dict):
+        raise InstanceError(f"{path}: axes must be a table of axis = [values] ({', '.join(AXES)})")
+    if "seed" in axes and "generator" not in spec:
+        raise InstanceError(f"{path}: axes.seed draws generator instances; a 'base' spec has no seed")
     unknown = [a for a in axes if a not in AXES]
     if unknown:
         raise InstanceError(f"{path}: unknown axis {unknown[0]!r}; axes are {', '.join(AXES)}")
@@ -125,7 +128,12 @@ def load_spec(path) -> dict:
         for v in values:
             integral = a != "beta"
             ok = (isinstance(v, int) if integral else isinstance(v, (int, float))) and not isinstance(v, bool)
-            if not ok or (integral and v < (0 if a == "seed" else 1)) or (not integral and not (0 <= v < float("inf"))):
+            if ok and not integral:
+                try:
+                    ok = 0 <= float(v) < float("inf")
+                except OverflowError:  # an integer too large for a float
+                    ok = False
+            if not ok or (integral and v < (0 if a == "seed" else 1)):
                 want = "a non-negative integer" if a == "seed" else "a positive integer" if integral else "a finite number >= 0"
                 raise InstanceError(f"{path}: axes.{a}: {v!r} is not {want}")
         if len(set(values)) < len(values):
@@ -149,6 +157,10 @@ def load_spec(path) -> dict:
         spec["base"] = str(base if base.is_absolute() else (Path.cwd() / base))
     elif not isinstance(spec["generator"], dict):
         raise InstanceError(f"{path}: generator must be a table of family, M, K, N (and seed)")
+    else:
+        extra = [k for k in spec["generator"] if k not in GENERATOR_KEYS]
+        if extra:
+            raise InstanceError(f"{path}: generator: unknown key {extra[0]!r}; keys are {', '.join(GENERATOR_KEYS)}")
     # every point's instance is built once here, so that a bad value (a pool larger than the
     # base's, a generator without N, a bad family, too many platforms) is one line now rather
     # than one error row per point (audit)
@@ -231,7 +243,8 @@ def build_point_instance(spec: dict, p: dict):
 
     if "generator" in spec:
         g = spec["generator"]
-        inst = generate(g["family"], int(g["M"]), int(g["K"]), int(p.get("platforms", g["N"])), int(p.get("seed", g.get("seed", 0))))
+        N = p["platforms"] if "platforms" in p else g["N"]  # N may come from the platforms axis alone
+        inst = generate(g["family"], int(g["M"]), int(g["K"]), int(N), int(p.get("seed", g.get("seed", 0))))
     else:
         inst = load_instance(spec["base"])
     m = int(p.get("pool", inst.n_models))
@@ -368,15 +381,15 @@ def _append_line(path: Path, line: bytes) -> None:
         os.close(fd)
 
 
-def prepare_results(path: Path) -> None:
+def prepare_results(path: Path, grid: set | None = None) -> None:
     """Make ``results.csv`` a header plus whole rows before a (re)run.
 
     A missing or empty file gets the header. A torn row (a last line without its newline, or a line
     that does not parse into ``len(COLUMNS)`` fields, e.g. a torn line that an older version
     appended the next row to) is dropped, saying so in one line on stderr; so is a row whose status
-    is ``error``, so that its point is solved again. The file is rewritten via a temporary file. A
-    table of the previous version (``OLD_COLUMNS``) gets the two new fields, empty. Any other first
-    line that is not this version's header is bad input.
+    is ``error`` and whose point is in ``grid`` (every point when None), so that it is solved
+    again. The file is rewritten via a temporary file. A first line that is not this version's
+    header is bad input.
 
     Examples
     --------
@@ -400,10 +413,6 @@ def prepare_results(path: Path) -> None:
     lines = data.decode("utf-8", errors="replace").splitlines(keepends=True)
     if not lines:  # only a torn header
         lines = [_header_line().decode()]
-    old_header = ",".join(OLD_COLUMNS) + "\n"
-    upgraded = lines[0] == old_header
-    if upgraded:  # a table of an earlier version: add the two new fields, empty (unknown)
-        lines = [_header_line().decode()] + [ln[:-1] + ",,\n" if ln.endswith("\n") else ln + ",," for ln in lines[1:]]
     if lines[0] != _header_line().decode():
         raise InstanceError(
             f"{path}: the first line is not the header of a sweep results table "
@@ -418,8 +427,8 @@ def prepare_results(path: Path) -> None:
             ok = len(fields) == len(COLUMNS)
         except (_csv.Error, StopIteration):
             ok = False
-        if ok and fields[status_at] == "error":
-            errors += 1  # a failed point is solved again on every re-run (audit: it never was)
+        if ok and fields[status_at] == "error" and (grid is None or fields[0] in grid):
+            errors += 1  # a failed point of this grid is solved again (audit: it never was)
         elif ok:
             kept.append(line)
         else:
@@ -432,7 +441,7 @@ def prepare_results(path: Path) -> None:
         )
     if errors:
         print(f"sweep: {path}: {errors} point(s) failed before; solving them again", file=sys.stderr, flush=True)
-    if problems or errors or upgraded:
+    if problems or errors:
         replace_file(path, "".join(kept).encode())
 
 
@@ -540,6 +549,7 @@ def run_sweep(spec_path, scheduler: str | None = None, workers: int = 2, progres
     >>> import pandas as pd
     >>> out = pathlib.Path(spec["out"]); out.mkdir()
     >>> prepare_results(out / "results.csv")
+    >>> _ = (out / "sweep-spec.json").write_text(json.dumps(spec_fingerprint(spec)))  # rows of this spec
     >>> rows = [solve_point(spec, p) for p in points(spec)]
     >>> pd.DataFrame(rows, columns=COLUMNS).to_csv(out / "results.csv", mode="a", header=False, index=False)
     >>> table = run_sweep(d / "spec.json", progress=False)
@@ -566,10 +576,11 @@ def run_sweep(spec_path, scheduler: str | None = None, workers: int = 2, progres
     if csv.is_dir():
         raise InstanceError(f"{csv}: is a folder; the sweep writes its results table there")
     record = _check_fingerprint(out, spec, spec_path)
-    prepare_results(csv)
-    record()
-    done = set(pd.read_csv(csv, usecols=["point"], dtype=str)["point"])
     grid = points(spec)
+    prepare_results(csv, {p["point"] for p in grid})
+    record()
+    # a spec without axes has one point, labelled "" (read back as NaN without the fillna)
+    done = set(pd.read_csv(csv, usecols=["point"], dtype=str)["point"].fillna(""))
     todo = [p for p in grid if p["point"] not in done]
     if todo:
         from dask.distributed import Client, as_completed
@@ -605,6 +616,7 @@ def run_sweep(spec_path, scheduler: str | None = None, workers: int = 2, progres
             if cluster is not None:
                 cluster.close(interrupted)
     table = pd.read_csv(csv, dtype={"point": str})
+    table["point"] = table["point"].fillna("")
     # the rows of this grid, in grid order (results.csv keeps rows of points dropped from the
     # axes since; they are not this sweep's, and neither the summary nor the plots count them)
     order = {p["point"]: i for i, p in enumerate(grid)}
@@ -634,16 +646,13 @@ def _check_fingerprint(out: Path, spec: dict, spec_path):
                 f"give another out, or move its results.csv and {FINGERPRINT} away to start over"
             )
         return lambda: None
-    earlier = rows and not path.exists()
+    if rows and not path.exists():  # rows of an unknown spec (an earlier version, a moved file)
+        raise InstanceError(
+            f"{spec_path}: {csv} holds rows with no record of the spec they were solved with "
+            f"({FINGERPRINT}); give another out, or move results.csv away to start over"
+        )
 
     def record():
-        if earlier:
-            print(
-                f"sweep: {out}: no record of the spec its rows were solved with (an earlier version); "
-                f"recording this one in {FINGERPRINT} and keeping the rows",
-                file=sys.stderr,
-                flush=True,
-            )
         replace_file(path, (json.dumps(fp, indent=1, sort_keys=True) + "\n").encode())
 
     return record

@@ -15,7 +15,7 @@ import pytest
 
 from milp_market.cli import main
 from milp_market.report import safe_stem
-from milp_market.sweep import COLUMNS, load_spec, points, solve_point
+from milp_market.sweep import COLUMNS, load_spec, points, solve_point, spec_fingerprint
 
 from .conftest import INSTANCES
 
@@ -131,6 +131,7 @@ def test_sweep_writes_whole_lines_and_drops_torn_rows_on_resume(tmp_path, capsys
     spec, out = _spec(tmp_path)
     lines = _old_style_lines(spec)  # header + 4 rows
     out.mkdir()
+    (out / "sweep-spec.json").write_text(json.dumps(spec_fingerprint(load_spec(spec))))  # rows of this spec
     csv_path = out / "results.csv"
     # Row 2 torn with row 3 appended to it (what older versions did), row 4 torn by a crash.
     csv_path.write_text(lines[0] + lines[1] + lines[2][:30] + lines[3] + lines[4][:40])
