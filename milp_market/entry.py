@@ -23,7 +23,7 @@ import pyomo.environ as pyo
 from . import game
 from .certify import Run, VerificationError, certified_search, solver_pair, time_left
 from .deadline import DeadlineReached, hard_deadline
-from .entrant import Entrant
+from .entrant import Entrant, check_feasible
 from .entry_evaluation import Evaluation, evaluate, post_entry_instance, require_hardmax
 from .formulations import entry as ef
 from .instance import Instance, InstanceError
@@ -210,14 +210,20 @@ class EntryProblem:
         half = 0.5 * self.f.data.eps_const
         tries = [(0.0, [p for _, p in order]), (half, [p for _, p in order]), (half, [s for s, _ in order])]
         try:
-            for eps, solvers in tries:
+            for k, (eps, solvers) in enumerate(tries):
                 m.eps.set_value(eps)
                 infeasible = 0
                 for polisher in solvers:
                     out = polisher.solve(m, time_limit=time_left(deadline))
                     if out.has_solution and out.status is SolveStatus.OPTIMAL:
-                        return f.decode()
-                    if out.status is SolveStatus.INFEASIBLE:
+                        dec = f.decode()
+                        if k == 0 or check_feasible(self.entrant, dec.s, dec.lam):
+                            return dec
+                        # a retry's point may miss a budget or mixture row by the looser
+                        # tolerance: a rejection like "infeasible", never an answer (review:
+                        # it raised a VerificationError on an instance the first try solved)
+                        infeasible += 1
+                    elif out.status is SolveStatus.INFEASIBLE:
                         infeasible += 1
                 if infeasible < len(solvers):
                     raise TimeoutError("polish step did not finish")

@@ -13,6 +13,7 @@ pool = [2, 3, 4, 5]                       # first m models of the base pool, in 
 platforms = [1, 2, 3]
 beta = [0.5, 5]                           # switches to softmax choice with this beta
 seed = [0, 1]                             # generator seeds (generator specs only)
+# With a generator, each platforms value draws its own market: generate() seeds with N too.
 ```
 
 Every key and axis value is checked, and every point's instance built, before anything is solved:
@@ -627,9 +628,9 @@ def run_sweep(spec_path, scheduler: str | None = None, workers: int = 2, progres
 
 
 def _check_fingerprint(out: Path, spec: dict, spec_path):
-    """Refuse to resume rows solved from another base, generator, method or time limit. Returns
-    the step that records the fingerprint of a new folder (and of a folder of an earlier version,
-    saying so), to be run once ``prepare_results`` has accepted the table."""
+    """Refuse to resume rows solved from another base, generator, method or time limit, or rows
+    with no record at all. Returns the step that records the fingerprint, to be run once
+    ``prepare_results`` has accepted the table."""
     fp = spec_fingerprint(spec)
     path = out / FINGERPRINT
     csv = out / "results.csv"

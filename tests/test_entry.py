@@ -474,3 +474,17 @@ def test_entry_budget_met_only_by_the_smaller_member_of_a_near_tie(span):
     res = solve_entry(inst, ent)
     assert res.status is EntryStatus.OPTIMAL and res.evaluation.objective == pytest.approx(1.0)
     assert check_feasible(ent, res.evaluation.profile)
+
+
+@pytest.mark.parametrize("limit", [0.8 - 5e-8, 0.8 - 1e-8])
+def test_entry_polish_retries_never_raise_on_a_tight_budget(limit):
+    """Review (stop 22): the polish's last retry (the search's tolerances) returned a point a few
+    1e-8 outside a tight budget, and the loop raised a VerificationError on a market the first
+    try solves; such a point is now a rejection like "infeasible" (formulations/entry.md, "The
+    loop", step 2)."""
+    inst, ent = load_entry_instance(INSTANCES / "entry_two_types.json")
+    fs = ent.feasible
+    ent = Entrant(ent.name, FeasibleSet(fs.lower, fs.upper, ((np.array([1.0, 0.0]), limit),), None), ent.objective, ent.selection)
+    res = solve_entry(inst, ent)
+    assert res.status is EntryStatus.OPTIMAL and res.evaluation.objective == 1.0
+    assert check_feasible(ent, res.evaluation.profile)

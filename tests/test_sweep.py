@@ -136,6 +136,32 @@ def test_sweep_without_axes_is_one_point(tmp_path, capsys):
     assert len(pd.read_csv(out / "results.csv")) == 1
 
 
+def test_sweep_spec_errors_are_bad_input(tmp_path, capsys):
+    spec = tmp_path / "spec.toml"
+    spec.write_text('out = "x"\n[axes]\npool = [2]\n')
+    assert main(["sweep", str(spec)]) == 2
+    assert "exactly one of 'base'" in capsys.readouterr().err
+    # a time limit that is not positive, finite seconds: one line at load, not an error per point
+    for bad in ("0", "-5", "nan", '"60"'):
+        spec.write_text(f'base = "instances/cifar10_paper.json"\nout = "{tmp_path / "o"}"\ntime_limit = {bad}\n[axes]\nplatforms = [2]\n')
+        assert main(["sweep", str(spec)]) == 2
+        err = capsys.readouterr().err
+        assert "time_limit must be None or a positive, finite number of seconds" in err and len(err.strip().splitlines()) == 1
+        assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("workers", ["0", "-2"])
+def test_sweep_refuses_workers_below_one(workers, tmp_path, capsys):
+    # --workers 0 started no worker and waited forever (audit): one line, exit 2, nothing written
+    spec = tmp_path / "spec.toml"
+    out = tmp_path / "out"
+    spec.write_text(f'name = "t"\nbase = "{INSTANCES / "ties.json"}"\nout = "{out}"\n[axes]\nplatforms = [2]\n')
+    assert main(["sweep", str(spec), "--workers", workers, "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--workers" in err[0]
+    assert not out.exists()
+
+
 def test_a_stopped_point_says_what_it_proved(monkeypatch):
     """A stopped point used to write an incumbent social optimum as if proven and drop the
     equilibrium it had found and re-checked (audit)."""

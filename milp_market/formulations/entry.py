@@ -168,14 +168,15 @@ def position_intervals(levels, fs: FeasibleSet, ranges=None) -> dict:
         ``levels[t]``: the sorted incumbent score levels of user type t.
     fs : FeasibleSet
         Its ``lower`` / ``upper`` bounds clip the intervals.
-    ranges : sequence of (L, 2) arrays, optional
-        :func:`equal_ranges`: the scores that tie each class (default: the level alone).
+    ranges : sequence of (L, 3) arrays, optional
+        :func:`equal_ranges`: the scores that tie each class and its smallest score (default:
+        the level alone).
 
     Returns
     -------
     dict
-        An "equal" position is one score that ties the class (its largest where the bounds allow);
-        a gap keeps ``DELTA`` from the levels beside it.
+        An "equal" position is one score that ties the class (the member ``_equal_target``
+        aims at where the bounds allow); a gap keeps ``DELTA`` from the levels beside it.
 
     Examples
     --------
