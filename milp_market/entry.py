@@ -158,6 +158,14 @@ def evaluation_dict(inst: Instance, entrant: Entrant, ev: Evaluation | None) -> 
     return out
 
 
+class _PolishFailed(Exception):
+    """A polish solve ended neither optimal, infeasible nor at the time limit."""
+
+    def __init__(self, status):
+        super().__init__(f"polish solve ended {status.value}")
+        self.status = status
+
+
 class EntryProblem:
     """Entry as a :class:`certify.Certifiable` problem: each run is the loop of entry.md, "The
     loop" (solve, polish, evaluate exactly, and under pessimistic selection add the blocks of worse
@@ -225,6 +233,9 @@ class EntryProblem:
                         infeasible += 1
                     elif out.status is SolveStatus.INFEASIBLE:
                         infeasible += 1
+                    elif out.status is not SolveStatus.TIME_LIMIT:
+                        # a solver failure is not a time limit: said as such (review)
+                        raise _PolishFailed(out.status)
                 if infeasible < len(solvers):
                     raise TimeoutError("polish step did not finish")
             return None
@@ -264,6 +275,8 @@ class EntryProblem:
                 pol = self._polish(order, deadline)
             except TimeoutError:
                 return stop(SolveStatus.TIME_LIMIT, None, bound)
+            except _PolishFailed as failed:
+                return stop(failed.status, None, bound)
             witness = tuple(int(x) for x in d.profiles[q])
             if pol is None:
                 f.add_no_good(dec.positions, q)

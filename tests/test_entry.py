@@ -488,3 +488,25 @@ def test_entry_polish_retries_never_raise_on_a_tight_budget(limit):
     res = solve_entry(inst, ent)
     assert res.status is EntryStatus.OPTIMAL and res.evaluation.objective == 1.0
     assert check_feasible(ent, res.evaluation.profile)
+
+
+def test_entry_polish_solver_failure_is_not_called_a_time_limit(monkeypatch):
+    """A polish solve that fails (neither optimal, infeasible nor stopped) made the answer say
+    "time limit reached" with no limit set (review); it is now a solver failure, nothing proven."""
+    import math as _math
+
+    from milp_market.formulations import highs
+    from milp_market.results import SolveStatus
+
+    real = highs.PersistentHighs.solve
+
+    def failing(self, model, time_limit=None):
+        if self.name.endswith("-polish"):
+            return highs.SolveOutcome(SolveStatus.ERROR, False, _math.nan, _math.nan, 0.0)
+        return real(self, model, time_limit)
+
+    monkeypatch.setattr(highs.PersistentHighs, "solve", failing)
+    inst, ent = load_entry_instance(INSTANCES / "entry_two_types.json")
+    res = solve_entry(inst, ent)
+    assert res.status is EntryStatus.UNKNOWN
+    assert "time limit" not in res.reason and "solver failed" in res.reason, res.reason
