@@ -198,7 +198,7 @@ def test_unknown_rows_say_when_best_response_dynamics_gave_the_equilibrium():
     assert bench._status_text(_row("ties", 0, "unknown", 60.1, first_eq=3.4, first_by="tree")) == "unknown (an equilibrium at 3.4 s)"
 
 
-def _row(**kw):
+def _bench_row(**kw):
     from milp_market.bench import Row
 
     base = dict(family="uniform", M=10, K=20, N=3, seed=0, search_status="equilibrium", search_s=0.5, search_nodes=9,
@@ -214,19 +214,19 @@ def test_targets_do_not_count_an_auto_run_that_stopped():
     enumeration, and counted as 0.0001x the fastest although it never finished."""
     from milp_market.bench import targets
 
-    ok = [line for line in targets([_row()], 100.0) if "`auto`" in line]
+    ok = [line for line in targets([_bench_row()], 100.0) if "`auto`" in line]
     assert ok and "**met**" in ok[0]
-    stopped = [line for line in targets([_row(auto_status="unknown", auto_s=10.1)], 100.0) if "`auto`" in line]
+    stopped = [line for line in targets([_bench_row(auto_status="unknown", auto_s=10.1)], 100.0) if "`auto`" in line]
     assert stopped and "**not met**" in stopped[0] and "auto stopped at its limit on 1" in stopped[0]
     # nothing finished (search stopped, enumeration extrapolated): no yardstick, not counted
-    none = targets([_row(search_status="unknown", enum_extrapolated=True, enum_status="capped", agree_enum="n/a")], 100.0)
+    none = targets([_bench_row(search_status="unknown", enum_extrapolated=True, enum_status="capped", agree_enum="n/a")], 100.0)
     assert not any("`auto`" in line for line in none)
 
 
 def test_targets_claim_no_agreement_without_a_comparison_and_keep_logit_out_of_hardmax_rows():
     from milp_market.bench import targets
 
-    lines = targets([_row(agree_enum="n/a")], 100.0)
+    lines = targets([_bench_row(agree_enum="n/a")], 100.0)
     assert any("Zero disagreements: **not measured**" in line for line in lines)
-    logit = _row(family="uniform@logit5", M=50, K=100, N=8, search_status="unknown", search_s=60.0)
+    logit = _bench_row(family="uniform@logit5", M=50, K=100, N=8, search_status="unknown", search_s=60.0)
     assert not any("Hardmax families certified at (50, 100, 8)" in line for line in targets([logit], 100.0))
