@@ -576,10 +576,11 @@ def run_sweep(spec_path, scheduler: str | None = None, workers: int = 2, progres
     csv = out / "results.csv"
     if csv.is_dir():
         raise InstanceError(f"{csv}: is a folder; the sweep writes its results table there")
-    record = _check_fingerprint(out, spec, spec_path)
+    _check_fingerprint(out, spec, spec_path)
     grid = points(spec)
     prepare_results(csv, {p["point"] for p in grid})
-    record()
+    # recorded once the table is accepted (the same record again when it matched)
+    replace_file(out / FINGERPRINT, (json.dumps(spec_fingerprint(spec), indent=1, sort_keys=True) + "\n").encode())
     # a spec without axes has one point, labelled "" (read back as NaN without the fillna)
     done = set(pd.read_csv(csv, usecols=["point"], dtype=str)["point"].fillna(""))
     todo = [p for p in grid if p["point"] not in done]
@@ -627,10 +628,9 @@ def run_sweep(spec_path, scheduler: str | None = None, workers: int = 2, progres
     return table
 
 
-def _check_fingerprint(out: Path, spec: dict, spec_path):
+def _check_fingerprint(out: Path, spec: dict, spec_path) -> None:
     """Refuse to resume rows solved from another base, generator, method or time limit, or rows
-    with no record at all. Returns the step that records the fingerprint, to be run once
-    ``prepare_results`` has accepted the table."""
+    with no record at all (``run_sweep`` records the fingerprint once the table is accepted)."""
     fp = spec_fingerprint(spec)
     path = out / FINGERPRINT
     csv = out / "results.csv"
@@ -646,17 +646,11 @@ def _check_fingerprint(out: Path, spec: dict, spec_path):
                 f"{spec_path}: out = {str(out)!r} holds rows solved with another {', '.join(changed)}; "
                 f"give another out, or move its results.csv and {FINGERPRINT} away to start over"
             )
-        return lambda: None
-    if rows and not path.exists():  # rows of an unknown spec (an earlier version, a moved file)
+    elif rows:  # rows of an unknown spec (an earlier version, a moved file)
         raise InstanceError(
             f"{spec_path}: {csv} holds rows with no record of the spec they were solved with "
             f"({FINGERPRINT}); give another out, or move results.csv away to start over"
         )
-
-    def record():
-        replace_file(path, (json.dumps(fp, indent=1, sort_keys=True) + "\n").encode())
-
-    return record
 
 
 def _plots(table, spec, out: Path) -> None:

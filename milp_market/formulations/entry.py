@@ -100,7 +100,7 @@ def equal_ranges(inst: Instance) -> tuple[np.ndarray, ...]:
     """Per user type, an (L, 3) array: the range [lo, hi] of scores that tie each incumbent class
     exactly, and the class's smallest score (formulations/entry.md, "Positions: what binaries
     decide"); the "equal" position takes one point of the range within the bounds
-    (``_equal_target``).
+    (``_aim_low``).
 
     Class l spans [vmin, vmax] (at most TIE_TOL wide); the range adds up to TIE_TOL / 2 on each
     side, so every member stays within TIE_TOL of the entrant's score and the class stays at most
@@ -131,16 +131,16 @@ def equal_ranges(inst: Instance) -> tuple[np.ndarray, ...]:
     return tuple(out)
 
 
-def _equal_target(fs: FeasibleSet, t: int) -> str:
-    """Which member an "equal" point aims at for type t: the class's smallest score when the
-    budgets weigh s_t only with signs >= 0 (some > 0), so that a budget a member meets is met by
-    the point (a review found 1.0 lost to a budget only the smaller of two near-tied members fit);
-    the largest otherwise."""
+def _aim_low(fs: FeasibleSet, t: int) -> bool:
+    """Whether an "equal" point of type t aims at the class's smallest score (else its largest):
+    when the budgets weigh s_t only with signs >= 0 (some > 0), so that a budget a member meets is
+    met by the point (a review found 1.0 lost to a budget only the smaller of two near-tied
+    members fit)."""
     w = [float(wts[t]) for wts, _ in fs.budgets]
-    return "min" if w and min(w) >= 0 and max(w) > 0 else "max"
+    return bool(w) and min(w) >= 0 and max(w) > 0
 
 
-def _interval(levels_t, p, lo_b, hi_b, ranges_t=None, target="max"):
+def _interval(levels_t, p, lo_b, hi_b, ranges_t=None, aim_low=False):
     kind, l = position_meaning(p)
     if kind == "equal":
         # one score: the member aimed at, or where the bounds exclude it the nearest score that
@@ -151,7 +151,7 @@ def _interval(levels_t, p, lo_b, hi_b, ranges_t=None, target="max"):
         lo, hi = max(lo, lo_b), min(hi, hi_b)
         if lo > hi:
             return v, v - 1.0  # empty
-        aim = float(ranges_t[l, 2]) if ranges_t is not None and target == "min" else v
+        aim = float(ranges_t[l, 2]) if ranges_t is not None and aim_low else v
         x = min(max(aim, lo), hi)
         return x, x
     lo = lo_b if l == 0 else max(lo_b, levels_t[l - 1] + DELTA)
@@ -175,8 +175,8 @@ def position_intervals(levels, fs: FeasibleSet, ranges=None) -> dict:
     Returns
     -------
     dict
-        An "equal" position is one score that ties the class (the member ``_equal_target``
-        aims at where the bounds allow); a gap keeps ``DELTA`` from the levels beside it.
+        An "equal" position is one score that ties the class (the member ``_aim_low``
+        picks where the bounds allow); a gap keeps ``DELTA`` from the levels beside it.
 
     Examples
     --------
@@ -189,8 +189,9 @@ def position_intervals(levels, fs: FeasibleSet, ranges=None) -> dict:
     """
     out = {}
     for t, lv in enumerate(levels):
+        low = _aim_low(fs, t)
         for p in range(2 * len(lv) + 1):
-            lo, hi = _interval(lv, p, float(fs.lower[t]), float(fs.upper[t]), None if ranges is None else ranges[t], _equal_target(fs, t))
+            lo, hi = _interval(lv, p, float(fs.lower[t]), float(fs.upper[t]), None if ranges is None else ranges[t], low)
             if lo <= hi:
                 out[t, p] = (lo, hi)
     return out
